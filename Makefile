@@ -1,0 +1,31 @@
+# One-command entry points: `make run` and `make test` (see README.rst).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONFIG ?= etc/voyager-proxy.ini
+
+.PHONY: install run sim test bench clean
+
+$(BIN)/.installed: setup.cfg setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --editable '.[test]' --config-settings editable_mode=compat
+	$(BIN)/python -c "from twisted.plugin import IPlugin, getPlugins; list(getPlugins(IPlugin))"
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/twistd --nodaemon --pidfile= voyager-proxy --config $(CONFIG) --simulator
+
+sim: install
+	$(BIN)/twistd --nodaemon --pidfile= voyager-sim --port 5950
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info twisted/plugins/dropin.cache
