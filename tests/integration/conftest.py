@@ -1,0 +1,85 @@
+"""A simulator and a link talking over real loopback TCP."""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, Iterator
+
+import pytest
+import pytest_twisted
+from twisted.internet import reactor
+from twisted.internet.interfaces import IListeningPort
+from twisted.internet.protocol import ClientFactory
+
+from voyager_proxy.config import VoyagerSettings
+from voyager_proxy.simulator import SimulatorSettings, VoyagerSimulator
+from voyager_proxy.voyager.link import VoyagerLink
+
+USERNAME = "observer"
+PASSWORD = "clear-skies"
+
+
+class RunningSimulator:
+    """A simulator listening on 127.0.0.1; can be killed and restarted on the same port."""
+
+    def __init__(self, **settings: Any) -> None:
+        self.settings = SimulatorSettings(
+            username=USERNAME,
+            password=PASSWORD,
+            control_data_interval=0.2,
+            tick_interval=0.1,
+            **settings,
+        )
+        self.simulator = VoyagerSimulator(reactor, self.settings)
+        self.port_number = 0
+        self.listening: IListeningPort | None = None
+
+    def start(self) -> None:
+        self.listening = reactor.listenTCP(self.port_number, self.simulator, interface="127.0.0.1")
+        self.port_number = self.listening.getHost().port
+
+    async def kill(self) -> None:
+        """Stop listening and cut every client, as a crashed Voyager would."""
+        assert self.listening is not None
+        listening, self.listening = self.listening, None
+        await listening.stopListening()
+        self.simulator.faults.drop_connections()
+
+    async def stop(self) -> None:
+        if self.listening is not None:
+            await self.kill()
+        self.simulator.shutdown()
+
+
+@pytest.fixture
+def simulator() -> Iterator[RunningSimulator]:
+    running = RunningSimulator()
+    running.start()
+    yield running
+    pytest_twisted.blockon(pytest_twisted.ensureDeferred(running.stop()))
+
+
+def make_link(simulator: RunningSimulator, **overrides: Any) -> VoyagerLink:
+    settings = VoyagerSettings(
+        **{
+            "username": USERNAME,
+            "password": PASSWORD,
+            "reconnect_initial_delay": 0.2,
+            "reconnect_max_delay": 1.0,
+            **overrides,
+        }
+    )
+
+    def connect(factory: ClientFactory) -> Any:
+        return reactor.connectTCP("127.0.0.1", simulator.port_number, factory, timeout=5)
+
+    return VoyagerLink(reactor, settings, connect)
+
+
+@pytest.fixture
+def link(simulator: RunningSimulator) -> Iterator[VoyagerLink]:
+    voyager_link = make_link(simulator)
+    voyager_link.startService()
+    yield voyager_link
+    stopping = voyager_link.stopService()
+    if stopping is not None:
+        pytest_twisted.blockon(stopping)

@@ -1,0 +1,127 @@
+"""Play Voyager's side of a link by hand, over StringTransport on a MemoryReactorClock."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from twisted.internet.address import IPv4Address
+from twisted.internet.error import ConnectionDone, ConnectionLost, ConnectionRefusedError
+from twisted.internet.protocol import ClientFactory
+from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.python.failure import Failure
+
+from voyager_proxy.config import VoyagerSettings
+from voyager_proxy.voyager.link import VoyagerLink
+from voyager_proxy.voyager.protocol import VoyagerLineProtocol
+
+SESSION_KEY = "1795484593.57388"
+VERSION_LINE = (
+    '{"Event":"Version","Timestamp":%s,"Host":"OBS1","Inst":1,'
+    '"VOYVersion":"Release 2.3.14","VOYSubver":"","MsgVersion":1}' % SESSION_KEY
+).encode()
+
+
+class RecordingConnector:
+    """An IConnector that counts connection attempts; the test decides their fate."""
+
+    def __init__(self, factory: ClientFactory) -> None:
+        self.factory = factory
+        self.attempts = 0
+        self.stopped = False
+
+    def connect(self) -> None:
+        self.attempts += 1
+        self.factory.startedConnecting(self)
+
+    def stopConnecting(self) -> None:
+        self.stopped = True
+
+    def disconnect(self) -> None:
+        self.stopped = True
+
+    def getDestination(self) -> IPv4Address:
+        return IPv4Address("TCP", "127.0.0.1", 5950)
+
+
+class FakeVoyager:
+    """
+    A link under test plus the hand-played Voyager end of its connection.
+
+    Nothing here imitates Voyager's behaviour: each test writes exactly what
+    Voyager says and reads exactly what the link wrote.
+    """
+
+    def __init__(self, **settings: Any) -> None:
+        self.clock = MemoryReactorClock()
+        self.settings = VoyagerSettings(**settings)
+        self.connector: RecordingConnector | None = None
+        self.protocol: VoyagerLineProtocol | None = None
+        self.transport: StringTransport | None = None
+        self.link = VoyagerLink(self.clock, self.settings, self._connect)
+
+    def _connect(self, factory: ClientFactory) -> RecordingConnector:
+        self.connector = RecordingConnector(factory)
+        self.connector.connect()
+        return self.connector
+
+    def accept(self) -> StringTransport:
+        """Complete the pending connection attempt."""
+        assert self.connector is not None
+        self.protocol = self.connector.factory.buildProtocol(self.connector.getDestination())
+        self.transport = StringTransport()
+        self.protocol.makeConnection(self.transport)
+        return self.transport
+
+    def refuse(self) -> None:
+        """Fail the pending connection attempt."""
+        assert self.connector is not None
+        self.connector.factory.clientConnectionFailed(
+            self.connector, Failure(ConnectionRefusedError("refused"))
+        )
+
+    def say(self, message: dict[str, Any] | bytes, end: bytes = b"\r\n") -> None:
+        """Voyager sends one line."""
+        assert self.protocol is not None
+        line = message if isinstance(message, bytes) else json.dumps(message).encode()
+        self.protocol.dataReceived(line + end)
+
+    def said_by_link(self) -> list[dict[str, Any]]:
+        """The lines the link wrote since last asked, decoded."""
+        assert self.transport is not None
+        data = self.transport.value()
+        self.transport.clear()
+        assert data == b"" or data.endswith(b"\r\n"), data[-20:]
+        return [json.loads(line) for line in data.split(b"\r\n") if line]
+
+    def drop(self, reason: Failure | None = None) -> None:
+        """The TCP connection ends (Voyager closed it, or the link's own close completed)."""
+        assert self.protocol is not None and self.connector is not None
+        reason = reason or Failure(ConnectionLost("connection lost"))
+        protocol, self.protocol = self.protocol, None
+        protocol.connectionLost(reason)
+        self.connector.factory.clientConnectionLost(self.connector, reason)
+
+    def finish_close(self) -> None:
+        """Complete a close the link asked for (loseConnection/abortConnection)."""
+        assert self.transport is not None and self.transport.disconnecting
+        self.drop(Failure(ConnectionDone("closed")))
+
+    def ready(self, authenticate: bool = False) -> None:
+        """Start the link and walk it through the handshake to READY."""
+        self.link.startService()
+        self.accept()
+        self.say(VERSION_LINE)
+        if authenticate:
+            (auth,) = self.said_by_link()
+            self.say({"jsonrpc": "2.0", "authbase": {"Username": "observer"}, "id": auth["id"]})
+        (dashboard,) = self.said_by_link()
+        self.say({"jsonrpc": "2.0", "result": 0, "id": dashboard["id"]})
+        assert self.link.status.ready, self.link.status
+
+    def stop(self) -> None:
+        """Stop the link and complete its close, leaving no timers behind."""
+        self.link.stopService()
+        if self.protocol is not None:
+            self.finish_close()
+        assert self.clock.getDelayedCalls() == [], self.clock.getDelayedCalls()

@@ -1,0 +1,57 @@
+"""Wire format helpers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from voyager_proxy.voyager.wire import (
+    MalformedLine,
+    decode_line,
+    encode_polling,
+    encode_request,
+    session_key,
+)
+
+
+def test_session_key_keeps_the_timestamp_characters() -> None:
+    """The session key is the Timestamp text, never re-printed from a float."""
+    line = b'{"Event":"Version","Timestamp":1652231344.88438000,"Host":"OBS1"}'
+    assert session_key(line) == "1652231344.88438000"
+    assert session_key(b'{"Timestamp": 1795484593.5, "Event":"Version"}') == "1795484593.5"
+
+
+def test_session_key_missing() -> None:
+    """A Version line without Timestamp is reported, not guessed."""
+    with pytest.raises(MalformedLine):
+        session_key(b'{"Event":"Version"}')
+
+
+def test_request_format() -> None:
+    """Requests are compact JSON with method, params and an integer id."""
+    line = encode_request("RemoteGetStatus", {"UID": "u1"}, 7)
+    assert json.loads(line) == {"method": "RemoteGetStatus", "params": {"UID": "u1"}, "id": 7}
+    assert b" " not in line and b"\r" not in line
+
+
+def test_polling_format() -> None:
+    """Polling carries Event, Timestamp, Host and Inst."""
+    assert json.loads(encode_polling(12.5, "proxy")) == {
+        "Event": "Polling",
+        "Timestamp": 12.5,
+        "Host": "proxy",
+        "Inst": 1,
+    }
+
+
+@pytest.mark.parametrize("line", [b"garbage", b"[1,2]", b'{"Event":', b"\xff\xfe{"])
+def test_malformed_lines(line: bytes) -> None:
+    """Anything but a JSON object raises MalformedLine."""
+    with pytest.raises(MalformedLine):
+        decode_line(line)
+
+
+def test_non_utf8_line_falls_back_to_cp1252() -> None:
+    """A Windows-1252 degree sign does not cost the line."""
+    assert decode_line(b'{"MNTDEC":"47\xb0 20\'"}') == {"MNTDEC": "47\u00b0 20'"}

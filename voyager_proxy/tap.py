@@ -1,0 +1,151 @@
+"""C{twistd voyager-proxy}: options and the service tree (the composition root)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from typing import Any
+
+from twisted.application.service import IServiceCollection, MultiService, Service
+from twisted.internet.interfaces import IConnector, IListeningPort
+from twisted.internet.protocol import ClientFactory
+from twisted.logger import Logger
+from twisted.python import usage
+from twisted.web.server import Site
+
+from .config import Config, ConfigErrors, load_config
+from .simulator import SimulatorSettings, VoyagerSimulator
+from .voyager.link import VoyagerLink
+from .web import build_root
+
+
+class Options(usage.Options):
+    """Command-line options; each beats the environment and the ini file."""
+
+    optParameters = [
+        ["config", "c", None, "Path of the ini file (see etc/voyager-proxy.ini)."],
+        ["voyager-host", None, None, "Voyager host [voyager.host]."],
+        ["voyager-port", None, None, "Voyager port [voyager.port]."],
+        ["http-interface", None, None, "Interface of the HTTP/WebSocket server [http.interface]."],
+        ["http-port", None, None, "Port of the HTTP/WebSocket server [http.port]."],
+    ]
+    optFlags = [
+        ["simulator", None, "Start the embedded Voyager simulator on a free loopback port and use it."],
+    ]
+
+    _overrides = {
+        "voyager-host": "voyager.host",
+        "voyager-port": "voyager.port",
+        "http-interface": "http.interface",
+        "http-port": "http.port",
+    }
+
+    def overrides(self) -> dict[str, str]:
+        """The given options as C{section.key} overrides for L{load_config}."""
+        given = {key: self[option] for option, key in self._overrides.items() if self[option] is not None}
+        if self["simulator"]:
+            given["simulator.enabled"] = "true"
+        return given
+
+
+def is_loopback(interface: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost."""
+    if interface == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(interface).is_loopback
+    except ValueError:
+        return False
+
+
+class ListeningService(Service):
+    """Listen on a TCP port while running; C{port} is set once listening."""
+
+    _log = Logger()
+
+    def __init__(self, reactor: Any, port: int, factory: Any, interface: str, label: str) -> None:
+        self._reactor = reactor
+        self._port_number = port
+        self._factory = factory
+        self._interface = interface
+        self._label = label
+        self.port: IListeningPort | None = None
+
+    def startService(self) -> None:
+        super().startService()
+        self.port = self._reactor.listenTCP(self._port_number, self._factory, interface=self._interface)
+        address = self.port.getHost()
+        host = f"[{address.host}]" if ":" in address.host else address.host
+        self._log.info("{label} listening on {host}:{port}", label=self._label, host=host, port=address.port)
+
+    def stopService(self) -> Any:
+        super().stopService()
+        port, self.port = self.port, None
+        return port.stopListening() if port is not None else None
+
+
+class SimulatorService(ListeningService):
+    """The embedded simulator: says ShutDown to its clients before it stops listening."""
+
+    def __init__(self, reactor: Any, simulator: VoyagerSimulator) -> None:
+        super().__init__(reactor, 0, simulator, "127.0.0.1", "embedded Voyager simulator")
+        self.simulator = simulator
+
+    def stopService(self) -> Any:
+        self.simulator.shutdown()
+        return super().stopService()
+
+
+def build_service(reactor: Any, config: Config) -> MultiService:
+    """Assemble simulator (optional), Voyager link and HTTP server, started in that order."""
+    top = MultiService()
+    settings = config.voyager
+    address = [settings.host, settings.port]
+    if config.simulator.enabled:
+        simulator = VoyagerSimulator(
+            reactor,
+            SimulatorSettings(
+                host_name=config.simulator.host_name,
+                username=settings.username or None,
+                password=settings.password or None,
+            ),
+        )
+        simulator_service = SimulatorService(reactor, simulator)
+        simulator_service.setServiceParent(top)
+        address = None  # known once the simulator listens
+
+    def connect(factory: ClientFactory) -> IConnector:
+        if address is None:
+            assert simulator_service.port is not None
+            host, port = "127.0.0.1", simulator_service.port.getHost().port
+        else:
+            host, port = address
+        return reactor.connectTCP(host, port, factory, timeout=settings.connect_timeout)
+
+    link = VoyagerLink(reactor, settings, connect)
+    link.setName("voyager-link")
+    link.setServiceParent(top)
+    site = Site(build_root(link, reactor))
+    site.displayTracebacks = False
+    http = ListeningService(reactor, config.http.port, site, config.http.interface, "HTTP API (health: /health)")
+    http.setName("http")
+    http.setServiceParent(top)
+    return top
+
+
+def makeService(options: Options) -> IServiceCollection:
+    """twistd entry point: a bad configuration stops start-up with one line per problem."""
+    from twisted.internet import reactor
+
+    try:
+        config = load_config(options["config"], os.environ, options.overrides())
+    except ConfigErrors as errors:
+        raise SystemExit(f"voyager-proxy: configuration error\n{errors}") from None
+    if not is_loopback(config.http.interface):
+        raise SystemExit(
+            f"voyager-proxy: configuration error\nhttp.interface: {config.http.interface!r} is not"
+            " a loopback address; serving beyond this host requires API keys, which this version"
+            " does not have yet"
+        )
+    Logger().info("effective configuration: {config}", config=config.describe())
+    return build_service(reactor, config)

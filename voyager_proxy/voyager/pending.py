@@ -1,0 +1,256 @@
+"""Commands in flight, matched by JSON-RPC id (answer) and by UID (result)."""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from typing import Any, Callable
+
+import attrs
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from .codes import ActionResult, action_result_name, is_final, is_success
+from .commands import ANSWER_EVENTS, Completion
+from .errors import (
+    ActionFailed,
+    CommandRejected,
+    CommandTimeout,
+    ConnectionLost,
+    VoyagerError,
+    describe_rpc_error,
+)
+from .events import VoyagerEvent
+
+
+class CommandState(enum.Enum):
+    """Where a command is in its life."""
+
+    SENT = "sent"
+    ACKNOWLEDGED = "acknowledged"
+    RUNNING = "running"
+    OK = "ok"
+    ERROR = "error"
+    ABORTED = "aborted"
+    TIMEOUT = "timeout"
+    LOST = "lost"
+
+
+_FINAL_STATES = frozenset(
+    {CommandState.OK, CommandState.ERROR, CommandState.ABORTED, CommandState.TIMEOUT, CommandState.LOST}
+)
+
+
+@attrs.define(eq=False)
+class Command:
+    """
+    One request sent to Voyager.
+
+    Each call to L{acknowledged} or L{finished} returns a new Deferred, so a
+    caller cancelling its own (an HTTP client leaving) never stops the tracking.
+    """
+
+    method: str
+    params: dict[str, Any]
+    request_id: int
+    uid: str
+    completion: Completion
+    timeout: float
+    sent_at: float
+    state: CommandState = CommandState.SENT
+    answer: dict[str, Any] | None = None
+    outcome: VoyagerEvent | dict[str, Any] | Failure | None = None
+    _ack_waiters: list[Deferred[dict[str, Any]]] = attrs.field(factory=list, repr=False)
+    _done_waiters: list[Deferred[Any]] = attrs.field(factory=list, repr=False)
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in _FINAL_STATES
+
+    def acknowledged(self) -> Deferred[dict[str, Any]]:
+        """Fires with Voyager's immediate answer, or fails if the command failed first."""
+        if self.answer is not None:
+            return succeed(self.answer)
+        if isinstance(self.outcome, Failure):
+            return fail(self.outcome)
+        waiter: Deferred[dict[str, Any]] = Deferred()
+        self._ack_waiters.append(waiter)
+        return waiter
+
+    def finished(self) -> Deferred[Any]:
+        """Fires with the final RemoteActionResult event (or answer), or a L{VoyagerError}."""
+        if self.is_final:
+            return fail(self.outcome) if isinstance(self.outcome, Failure) else succeed(self.outcome)
+        waiter: Deferred[Any] = Deferred()
+        self._done_waiters.append(waiter)
+        return waiter
+
+    def _mark_acknowledged(self, answer: dict[str, Any]) -> None:
+        self.answer = answer
+        if self.state is CommandState.SENT:
+            self.state = CommandState.ACKNOWLEDGED
+        waiters, self._ack_waiters = self._ack_waiters, []
+        for waiter in waiters:
+            waiter.callback(answer)
+
+    def _settle(self, state: CommandState, outcome: Any) -> None:
+        self.state = state
+        self.outcome = outcome
+        if isinstance(outcome, Failure):
+            ack_waiters, self._ack_waiters = self._ack_waiters, []
+            for waiter in ack_waiters:
+                waiter.errback(outcome)
+        done_waiters, self._done_waiters = self._done_waiters, []
+        for waiter in done_waiters:
+            if isinstance(outcome, Failure):
+                waiter.errback(outcome)
+            else:
+                waiter.callback(outcome)
+
+
+def _state_for_failure(error: BaseException) -> CommandState:
+    if isinstance(error, CommandTimeout):
+        return CommandState.TIMEOUT
+    if isinstance(error, ConnectionLost):
+        return CommandState.LOST
+    if isinstance(error, ActionFailed) and error.code == ActionResult.ABORTED:
+        return CommandState.ABORTED
+    return CommandState.ERROR
+
+
+class PendingCommands:
+    """
+    The table of outstanding commands of one connection.
+
+    Modelled on AMP's BoxDispatcher: one table, answers routed by key,
+    C{fail_all} on connection loss and immediate failure afterwards.
+    """
+
+    _log = Logger()
+
+    def __init__(self, clock: IReactorTime) -> None:
+        self._clock = clock
+        self._by_id: dict[int, Command] = {}
+        self._by_uid: dict[str, Command] = {}
+        self._by_answer_event: dict[str, deque[Command]] = {}
+        self._trackers: dict[Command, Deferred[Any]] = {}
+        self._closed_reason: str | None = None
+
+    def __len__(self) -> int:
+        return len(self._trackers)
+
+    def track(self, command: Command) -> None:
+        """Start tracking a command about to be written; its time limit starts now."""
+        if self._closed_reason is not None:
+            command._settle(
+                CommandState.LOST,
+                Failure(ConnectionLost(command.method, command.uid, False, self._closed_reason)),
+            )
+            return
+        tracker: Deferred[Any] = Deferred(canceller=lambda _: self._forget(command))
+        tracker.addTimeout(command.timeout, self._clock, onTimeoutCancel=self._timed_out(command))
+        tracker.addBoth(self._settled, command)
+        self._trackers[command] = tracker
+        self._by_id[command.request_id] = command
+        self._by_uid[command.uid] = command
+        answer_event = ANSWER_EVENTS.get(command.method)
+        if answer_event is not None:
+            self._by_answer_event.setdefault(answer_event, deque()).append(command)
+
+    def answer_received(self, message: dict[str, Any]) -> bool:
+        """Route a JSON-RPC answer by its id; return whether it was ours."""
+        command = self._by_id.pop(message.get("id"), None)  # type: ignore[arg-type]
+        if command is None:
+            return False
+        if "error" in message:
+            code, text = describe_rpc_error(message["error"])
+            self._finish(command, Failure(CommandRejected(command.method, command.uid, code, text)))
+            return True
+        command._mark_acknowledged(message)
+        if command.completion is Completion.ACK:
+            self._finish(command, message)
+        return True
+
+    def event_received(self, event: VoyagerEvent) -> bool:
+        """Route a RemoteActionResult by UID, or an answer event; return whether it was ours."""
+        if event.name == "RemoteActionResult":
+            return self._result_received(event)
+        waiting = self._by_answer_event.get(event.name)
+        if waiting:
+            self._finish(waiting[0], event)
+            return True
+        return False
+
+    def fail_all(self, reason: str) -> None:
+        """Fail every command in flight; commands tracked later fail at once."""
+        self._closed_reason = reason
+        for command in list(self._trackers):
+            self._finish(
+                command,
+                Failure(ConnectionLost(command.method, command.uid, command.answer is not None, reason)),
+            )
+
+    def _result_received(self, event: VoyagerEvent) -> bool:
+        command = self._by_uid.get(event.fields.get("UID"))  # type: ignore[arg-type]
+        if command is None:
+            return False  # another client's action: events go to everyone
+        code = event.fields.get("ActionResultInt")
+        if not isinstance(code, int) or isinstance(code, bool):
+            self._log.warn("RemoteActionResult for {uid} has no integer ActionResultInt", uid=command.uid)
+            return True
+        if not is_final(code):
+            command.state = CommandState.RUNNING
+            return True
+        if is_success(code):
+            self._finish(command, event)
+        else:
+            reason = event.fields.get("Motivo")
+            error = ActionFailed(
+                command.method,
+                command.uid,
+                code,
+                action_result_name(code),
+                reason if isinstance(reason, str) else "",
+                event.fields.get("ParamRet"),
+            )
+            self._finish(command, Failure(error))
+        return True
+
+    def _finish(self, command: Command, outcome: Any) -> None:
+        tracker = self._trackers.get(command)
+        if tracker is None:
+            return
+        if isinstance(outcome, Failure):
+            tracker.errback(outcome)
+        else:
+            tracker.callback(outcome)
+
+    def _forget(self, command: Command) -> None:
+        self._trackers.pop(command, None)
+        if self._by_id.get(command.request_id) is command:
+            del self._by_id[command.request_id]
+        if self._by_uid.get(command.uid) is command:
+            del self._by_uid[command.uid]
+        answer_event = ANSWER_EVENTS.get(command.method)
+        waiting = self._by_answer_event.get(answer_event) if answer_event else None
+        if waiting and command in waiting:
+            waiting.remove(command)
+
+    def _timed_out(self, command: Command) -> Callable[[Any, float], Failure]:
+        def convert(result: Any, seconds: float) -> Failure:
+            return Failure(CommandTimeout(command.method, command.uid, seconds, command.answer is not None))
+
+        return convert
+
+    def _settled(self, outcome: Any, command: Command) -> None:
+        self._forget(command)
+        if isinstance(outcome, Failure):
+            error = outcome.value
+            if not isinstance(error, VoyagerError):
+                self._log.failure("unexpected failure of {method}", outcome, method=command.method)
+            command._settle(_state_for_failure(error), outcome)
+        else:
+            command._settle(CommandState.OK, outcome)
+        return None

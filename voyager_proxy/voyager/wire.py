@@ -1,0 +1,71 @@
+"""Voyager's wire format: one JSON object per line, CR LF terminated (pure)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Mapping
+
+LINE_END = b"\r\n"
+
+# Voyager is a Windows .NET program; the sheet guesses UTF-8 (marked [guess]).
+# A line that is not valid UTF-8 is read as Windows-1252 rather than dropped.
+PRIMARY_ENCODING = "utf-8"
+FALLBACK_ENCODING = "cp1252"
+
+_TIMESTAMP = re.compile(rb'"Timestamp"\s*:\s*"?(-?[0-9][0-9.eE+-]*)')
+
+
+class MalformedLine(ValueError):
+    """A line from Voyager that is not a JSON object we can use."""
+
+    def __init__(self, reason: str, line: bytes) -> None:
+        super().__init__(f"{reason}: {line[:80]!r}")
+        self.reason = reason
+        self.excerpt = line[:80]
+
+
+def decode_text(line: bytes) -> str:
+    """Decode a received line, falling back to Windows-1252 for non-UTF-8 bytes."""
+    try:
+        return line.decode(PRIMARY_ENCODING)
+    except UnicodeDecodeError:
+        return line.decode(FALLBACK_ENCODING, errors="replace")
+
+
+def decode_line(line: bytes) -> dict[str, Any]:
+    """Parse one received line into a JSON object, or raise L{MalformedLine}."""
+    try:
+        message = json.loads(decode_text(line))
+    except ValueError as error:
+        raise MalformedLine(f"not JSON ({error.args[0]})", line) from None
+    if not isinstance(message, dict):
+        raise MalformedLine("not a JSON object", line)
+    return message
+
+
+def session_key(line: bytes) -> str:
+    """
+    Return the C{Timestamp} of a Version line exactly as its characters appear.
+
+    RoboTarget signs with this text, so it must never be re-printed from a float.
+    """
+    match = _TIMESTAMP.search(line)
+    if match is None:
+        raise MalformedLine("Version event without a Timestamp", line)
+    return match.group(1).decode("ascii")
+
+
+def encode(message: Mapping[str, Any]) -> bytes:
+    """Serialize one outgoing message (without the line terminator)."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def encode_request(method: str, params: Mapping[str, Any], request_id: int) -> bytes:
+    """A JSON-RPC request line as Voyager's documentation writes them."""
+    return encode({"method": method, "params": params, "id": request_id})
+
+
+def encode_polling(timestamp: float, host: str, instance: int = 1) -> bytes:
+    """The client's heartbeat line."""
+    return encode({"Event": "Polling", "Timestamp": round(timestamp, 5), "Host": host, "Inst": instance})
