@@ -131,7 +131,7 @@ def test_closed_during_authentication_is_auth_failed_with_backoff() -> None:
         attempts = fake.connector.attempts
         fake.clock.advance(expected_delay - 0.01)
         assert fake.connector.attempts == attempts
-        fake.clock.advance(0.01)
+        fake.clock.advance(0.02)
         assert fake.connector.attempts == attempts + 1
     fake.link.stopService()
     assert fake.clock.getDelayedCalls() == []
@@ -273,7 +273,7 @@ def test_two_hundred_commands_answered_out_of_order(voyager: FakeVoyager) -> Non
     voyager.ready()
     deferreds = [voyager.link.send("RemoteGetStatus", {"Tag": n}) for n in range(200)]
     requests = voyager.said_by_link()
-    assert [r["id"] for r in requests] == list(range(3, 203))
+    assert [r["id"] for r in requests] == list(range(2, 202))
     assert len({r["params"]["UID"] for r in requests}) == 200
     order = list(range(200))
     random.Random(7).shuffle(order)

@@ -27,9 +27,10 @@ class VoyagerClientFactory(ReconnectingClientFactory):
     """
     Connect, and after any loss connect again with jittered exponential backoff.
 
-    The first retry waits C{initialDelay * factor}, so C{initialDelay} is the
-    configured first delay divided by the factor. The delay is reset only
-    once a session is ready, so a refused login never turns into a hot loop.
+    The first retry waits C{initialDelay} (Twisted 26 and later; older
+    releases waited C{initialDelay * factor}, twisted/twisted#12478, hence the
+    version floor in setup.cfg). The delay is reset only once a session is
+    ready, so a refused login never turns into a hot loop.
     """
 
     factor = 2.0
@@ -38,7 +39,7 @@ class VoyagerClientFactory(ReconnectingClientFactory):
         self, clock: IReactorTime, settings: VoyagerSettings, listener: ConnectionListener
     ) -> None:
         self.clock = clock
-        self.initialDelay = self.delay = settings.reconnect_initial_delay / self.factor
+        self.initialDelay = self.delay = settings.reconnect_initial_delay
         self.maxDelay = settings.reconnect_max_delay
         self._settings = settings
         self._listener = listener

@@ -1,0 +1,261 @@
+"""Configuration: ini file, environment and command line into one frozen object (pure).
+
+Each key is declared once, as an attrs field with its default and metadata;
+the loader walks those declarations to read, convert and check values.
+Precedence: command line > environment > ini file > built-in default.
+"""
+
+from __future__ import annotations
+
+import configparser
+import difflib
+import types
+import typing
+from typing import Any, Callable, Mapping
+
+import attrs
+
+ENV_PREFIX = "VOYAGER_PROXY_"
+SECRET_MASK = "<SECRET>"
+
+Check = Callable[[Any], "str | None"]
+
+
+def setting(default: Any, help: str, *, secret: bool = False, check: Check | None = None) -> Any:
+    """Declare one configuration key."""
+    return attrs.field(default=default, metadata={"help": help, "secret": secret, "check": check})
+
+
+def between(low: float, high: float) -> Check:
+    return lambda value: None if low <= value <= high else f"must be from {low:g} to {high:g}"
+
+
+def positive(value: float) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def at_least(low: int) -> Check:
+    return lambda value: None if value >= low else f"must be at least {low}"
+
+
+class _MaskedRepr:
+    """repr() that shows C{<SECRET>} in place of any secret that is set."""
+
+    def __repr__(self) -> str:
+        parts = []
+        for field in attrs.fields(type(self)):
+            value = getattr(self, field.name)
+            shown = SECRET_MASK if field.metadata.get("secret") and value else repr(value)
+            parts.append(f"{field.name}={shown}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    __str__ = __repr__
+
+
+@attrs.frozen(repr=False)
+class VoyagerSettings(_MaskedRepr):
+    """[voyager]: how to reach and talk to Voyager."""
+
+    host: str = setting("127.0.0.1", "Voyager host name or address.")
+    port: int = setting(5950, "Voyager's TCP port (5950 for its first instance).", check=between(1, 65535))
+    username: str = setting("", "Voyager user name; empty means no authentication.")
+    password: str = setting("", "Voyager password.", secret=True)
+    client_name: str = setting("voyager-proxy", "The Host field of our Polling lines.")
+    max_line_bytes: int = setting(
+        16 * 1024 * 1024, "Longest line accepted from Voyager, in bytes.", check=at_least(65536)
+    )
+    connect_timeout: float = setting(10.0, "Seconds allowed for the TCP connection.", check=positive)
+    handshake_timeout: float = setting(
+        10.0, "Seconds to wait for the Version event and for the login answer.", check=positive
+    )
+    polling_interval: float = setting(5.0, "Send Polling after this many quiet seconds.", check=positive)
+    inactivity_timeout: float = setting(
+        15.0, "Drop the connection after this many seconds without data.", check=positive
+    )
+    reconnect_initial_delay: float = setting(5.0, "Seconds before the first reconnection.", check=positive)
+    reconnect_max_delay: float = setting(300.0, "Longest wait between reconnections.", check=positive)
+    command_timeout: float = setting(
+        60.0, "Time limit of a command that has no rule of its own, seconds.", check=positive
+    )
+    dashboard_mode: bool = setting(True, "Switch dashboard mode on (ControlData, previews).")
+    log_events: bool = setting(False, "Switch Voyager's LogEvent stream on.")
+    log_level: int = setting(1, "Level given to RemoteSetLogEvent.", check=between(0, 9))
+
+
+@attrs.frozen(repr=False)
+class HttpSettings(_MaskedRepr):
+    """[http]: the REST and WebSocket server."""
+
+    interface: str = setting("127.0.0.1", "Interface to listen on.")
+    port: int = setting(3000, "TCP port; 0 picks a free one.", check=between(0, 65535))
+
+
+@attrs.frozen(repr=False)
+class SimulatorSettingsSection(_MaskedRepr):
+    """[simulator]: the embedded Voyager simulator."""
+
+    enabled: bool = setting(False, "Start the embedded simulator on a free loopback port and use it.")
+    host_name: str = setting("OBS1", "The simulated Voyager PC's name.")
+
+
+@attrs.frozen(repr=False)
+class Config(_MaskedRepr):
+    """The whole configuration."""
+
+    voyager: VoyagerSettings = attrs.field(factory=VoyagerSettings)
+    http: HttpSettings = attrs.field(factory=HttpSettings)
+    simulator: SimulatorSettingsSection = attrs.field(factory=SimulatorSettingsSection)
+
+    def describe(self) -> dict[str, dict[str, object]]:
+        """Every value by section, secrets masked: safe to log."""
+        described: dict[str, dict[str, object]] = {}
+        for section in attrs.fields(Config):
+            values = getattr(self, section.name)
+            described[section.name] = {
+                field.name: SECRET_MASK
+                if field.metadata.get("secret") and getattr(values, field.name)
+                else getattr(values, field.name)
+                for field in attrs.fields(type(values))
+            }
+        return described
+
+
+class ConfigError(Exception):
+    """One problem, naming its key (C{section.key}, or C{config} for the file)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.message = message
+
+
+class ConfigErrors(Exception):
+    """Every problem found; its text has one line per problem."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        super().__init__("\n".join(str(error) for error in errors))
+        self.errors = errors
+
+
+def _sections() -> dict[str, type]:
+    hints = typing.get_type_hints(Config)
+    return {field.name: hints[field.name] for field in attrs.fields(Config)}
+
+
+def _field_type(section: type, name: str) -> Any:
+    return typing.get_type_hints(section)[name]
+
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def _convert(kind: Any, text: str) -> Any:
+    if kind is bool:
+        lowered = text.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError("must be true or false")
+    if kind is int:
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise ValueError("must be an integer") from None
+    if kind is float:
+        try:
+            return float(text.strip())
+        except ValueError:
+            raise ValueError("must be a number") from None
+    if typing.get_origin(kind) in (list, tuple):
+        return tuple(item.strip() for item in text.split(",") if item.strip())
+    if isinstance(kind, types.UnionType):
+        return text.strip() or None
+    return text.strip()
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _read_file(path: str, errors: list[ConfigError]) -> dict[str, dict[str, str]]:
+    parser = configparser.ConfigParser(interpolation=None, default_section="\x00unused")
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except OSError as error:
+        errors.append(ConfigError("config", f"cannot read {path}: {error.strerror}"))
+        return {}
+    except configparser.Error as error:
+        errors.append(ConfigError("config", f"{path} is not a valid ini file: {error.message}"))
+        return {}
+    return {section: dict(parser[section]) for section in parser.sections()}
+
+
+def load_config(
+    path: str | None, environ: Mapping[str, str], overrides: Mapping[str, str]
+) -> Config:
+    """Build the configuration, or raise L{ConfigErrors} listing every problem."""
+    errors: list[ConfigError] = []
+    sections = _sections()
+    raw: dict[str, dict[str, str]] = {name: {} for name in sections}
+
+    def place(key: str, section: str, name: str, value: str) -> None:
+        if section not in sections:
+            errors.append(ConfigError(key, f"unknown section{_suggest(section, list(sections))}"))
+            return
+        names = [field.name for field in attrs.fields(sections[section])]
+        if name not in names:
+            errors.append(ConfigError(key, f"unknown key{_suggest(name, names)}"))
+            return
+        raw[section][name] = value
+
+    if path is not None:
+        for section, values in _read_file(path, errors).items():
+            for name, value in values.items():
+                place(f"{section}.{name}", section, name, value)
+    env_names = {
+        f"{ENV_PREFIX}{section.upper()}_{field.name.upper()}": (section, field.name)
+        for section, cls in sections.items()
+        for field in attrs.fields(cls)
+    }
+    for variable, value in environ.items():
+        if not variable.startswith(ENV_PREFIX):
+            continue
+        if variable not in env_names:
+            errors.append(
+                ConfigError(variable, f"unknown environment variable{_suggest(variable, list(env_names))}")
+            )
+            continue
+        section, name = env_names[variable]
+        raw[section][name] = value
+    for key, value in overrides.items():
+        section, _, name = key.partition(".")
+        place(key, section, name, value)
+
+    built: dict[str, Any] = {}
+    for section, cls in sections.items():
+        values: dict[str, Any] = {}
+        for field in attrs.fields(cls):
+            if field.name not in raw[section]:
+                continue
+            key = f"{section}.{field.name}"
+            text = raw[section][field.name]
+            try:
+                value = _convert(_field_type(cls, field.name), text)
+            except ValueError as error:
+                errors.append(ConfigError(key, f"{error}, got {text!r}"))
+                continue
+            check = field.metadata.get("check")
+            problem = check(value) if check is not None else None
+            if problem:
+                errors.append(ConfigError(key, f"{problem}, got {text!r}"))
+                continue
+            values[field.name] = value
+        built[section] = cls(**values)
+    if errors:
+        raise ConfigErrors(errors)
+    return Config(**built)
