@@ -1,4 +1,4 @@
-"""The HTTP root: health checks now; the REST API and WebSocket mount here too."""
+"""The HTTP root: health checks; the REST API and WebSocket mount here too."""
 
 from __future__ import annotations
 
@@ -8,15 +8,20 @@ from typing import Any
 from klein import Klein
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
-from twisted.web.resource import Resource
+from twisted.web.resource import IResource
 
 from .voyager.link import VoyagerLink
 
 JSON_TYPE = "application/json; charset=utf-8"
 
 
-class HealthRoutes:
-    """C{GET /health} (always 200) and C{GET /health/ready} (200 only when Voyager is ready)."""
+class HttpRoot:
+    """
+    Everything served on the HTTP port.
+
+    C{GET /health} (always 200) and C{GET /health/ready} (200 only while the
+    Voyager session is ready, 503 otherwise).
+    """
 
     app = Klein()
 
@@ -42,7 +47,7 @@ class HealthRoutes:
         request.setHeader("Cache-Control", "no-store")
         return json.dumps(body).encode("utf-8")
 
-    @app.route("/", methods=["GET"])
+    @app.route("/health", methods=["GET"])
     def health(self, request: IRequest) -> bytes:
         now = self._clock.seconds()
         voyager = self._voyager()
@@ -56,14 +61,12 @@ class HealthRoutes:
             },
         )
 
-    @app.route("/ready", methods=["GET"])
+    @app.route("/health/ready", methods=["GET"])
     def ready(self, request: IRequest) -> bytes:
         voyager = self._voyager()
         return self._json(request, {"ready": voyager["ready"], "voyager": voyager}, 200 if voyager["ready"] else 503)
 
 
-def build_root(link: VoyagerLink, clock: IReactorTime) -> Resource:
+def build_root(link: VoyagerLink, clock: IReactorTime) -> IResource:
     """The resource tree served on the HTTP port."""
-    root = Resource()
-    root.putChild(b"health", HealthRoutes(link, clock).app.resource())
-    return root
+    return HttpRoot(link, clock).app.resource()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator
 
-import pytest
 import pytest_twisted
 from twisted.internet import reactor
 from twisted.internet.interfaces import IListeningPort
@@ -50,12 +49,12 @@ class RunningSimulator:
         self.simulator.shutdown()
 
 
-@pytest.fixture
-def simulator() -> Iterator[RunningSimulator]:
+@pytest_twisted.async_yield_fixture
+async def simulator() -> AsyncIterator[RunningSimulator]:
     running = RunningSimulator()
     running.start()
     yield running
-    pytest_twisted.blockon(pytest_twisted.ensureDeferred(running.stop()))
+    await running.stop()
 
 
 def make_link(simulator: RunningSimulator, **overrides: Any) -> VoyagerLink:
@@ -75,11 +74,9 @@ def make_link(simulator: RunningSimulator, **overrides: Any) -> VoyagerLink:
     return VoyagerLink(reactor, settings, connect)
 
 
-@pytest.fixture
-def link(simulator: RunningSimulator) -> Iterator[VoyagerLink]:
+@pytest_twisted.async_yield_fixture
+async def link(simulator: RunningSimulator) -> AsyncIterator[VoyagerLink]:
     voyager_link = make_link(simulator)
     voyager_link.startService()
     yield voyager_link
-    stopping = voyager_link.stopService()
-    if stopping is not None:
-        pytest_twisted.blockon(stopping)
+    await voyager_link.stopService()

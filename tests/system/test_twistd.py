@@ -76,7 +76,7 @@ def test_plugins_are_listed() -> None:
 def test_proxy_with_simulator_comes_up_ready_and_stops_cleanly(
     proxy_with_simulator: tuple[subprocess.Popen[str], int],
 ) -> None:
-    """`twistd voyager-proxy --simulator` with the example ini reports ready, then exits 0 on SIGTERM."""
+    """`twistd voyager-proxy --simulator` with the example ini reports ready, then stops on SIGTERM."""
     process, port = proxy_with_simulator
     deadline = time.monotonic() + START_DEADLINE
     status = 0
@@ -90,8 +90,10 @@ def test_proxy_with_simulator_comes_up_ready_and_stops_cleanly(
     assert health["status"] == "ok" and health["voyager"]["ready"] is True
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=15)
-    assert process.returncode == 0, output
-    assert "Traceback" not in output
+    # twistd ends by re-raising the signal it stopped on; systemd counts that as a clean stop.
+    assert process.returncode in (0, -signal.SIGTERM), output
+    assert "Voyager connection closed: closed by the proxy" in output
+    assert "Server Shut Down." in output and "Traceback" not in output
 
 
 @pytest.mark.parametrize(

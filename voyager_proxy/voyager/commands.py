@@ -16,9 +16,16 @@ class Completion(enum.Enum):
 
 # Sheet §4: these end with their acknowledgement. Dashboard and log mode are
 # [guess]: sources disagree whether a RemoteActionResult follows; one arriving
-# later is simply ignored.
+# later is simply ignored. RemoteActionAbort carries the UID of the action it
+# stops, so the RemoteActionResult with that UID belongs to that action.
 _ACK_ONLY = frozenset(
-    {"disconnect", "AuthenticateUserBase", "RemoteSetDashboardMode", "RemoteSetLogEvent"}
+    {
+        "disconnect",
+        "AuthenticateUserBase",
+        "RemoteSetDashboardMode",
+        "RemoteSetLogEvent",
+        "RemoteActionAbort",
+    }
 )
 
 # Sheet §4: answered by an event instead of a RemoteActionResult.

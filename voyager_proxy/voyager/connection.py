@@ -237,8 +237,8 @@ class VoyagerSession:
             self._log.info("Voyager announced ShutDown; will reconnect with backoff")
             if self._protocol is not None:
                 self._protocol.transport.loseConnection()
-        self._pending.event_received(event)
         self._listener.session_event(event)
+        self._pending.event_received(event)
 
     # Heartbeat and watchdog.
 

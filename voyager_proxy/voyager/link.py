@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import attrs
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred, fail
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.interfaces import IConnector, IReactorTime
 from twisted.internet.protocol import ClientFactory
 from twisted.logger import Logger
@@ -79,13 +79,13 @@ class VoyagerLink(Service):
         self._factory = VoyagerClientFactory(self._clock, self._settings, self)
         self._connect(self._factory)
 
-    def stopService(self) -> Deferred[None] | None:
+    def stopService(self) -> Deferred[None]:
         super().stopService()
         if self._factory is not None:
             self._factory.stopTrying()
         session, self._session = self._session, None
         self._update(state=LinkState.STOPPED)
-        return session.close() if session is not None else None
+        return session.close() if session is not None else succeed(None)
 
     # ConnectionListener, called by the factory and sessions.
 

@@ -154,7 +154,8 @@ class PendingCommands:
         tracker.addBoth(self._settled, command)
         self._trackers[command] = tracker
         self._by_id[command.request_id] = command
-        self._by_uid[command.uid] = command
+        if command.completion is Completion.RESULT:
+            self._by_uid[command.uid] = command
         answer_event = ANSWER_EVENTS.get(command.method)
         if answer_event is not None:
             self._by_answer_event.setdefault(answer_event, deque()).append(command)
