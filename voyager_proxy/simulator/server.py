@@ -72,7 +72,7 @@ class VoyagerSimulator(ServerFactory):
         self.clients: list[SimulatorProtocol] = []
         self.action: RunningAction | None = None
         self.preview_jpeg = importlib.resources.files(__package__).joinpath("data/preview.jpg").read_bytes()
-        self._ticker = LoopingCall(self._tick)
+        self._ticker = LoopingCall.withCount(self._tick)
         self._ticker.clock = clock
         self._control = LoopingCall(self._send_control_data)
         self._control.clock = clock
@@ -203,8 +203,8 @@ class VoyagerSimulator(ServerFactory):
 
     # Periodic work.
 
-    def _tick(self) -> None:
-        dt = self.settings.tick_interval
+    def _tick(self, intervals: int) -> None:
+        dt = self.settings.tick_interval * intervals
         self.model.advance(dt)
         action = self.action
         if action is not None and action.on_tick is not None and action.on_tick(dt):
