@@ -63,8 +63,11 @@ class ListeningService(Service):
 
     _log = Logger()
 
-    def __init__(self, reactor: Any, port: int, factory: Any, interface: str, label: str) -> None:
+    def __init__(
+        self, reactor: Any, port: int, factory: Any, interface: str, label: str, scheme: str = "tcp"
+    ) -> None:
         self._reactor = reactor
+        self._scheme = scheme
         self._port_number = port
         self._factory = factory
         self._interface = interface
@@ -76,7 +79,9 @@ class ListeningService(Service):
         self.port = self._reactor.listenTCP(self._port_number, self._factory, interface=self._interface)
         address = self.port.getHost()
         host = f"[{address.host}]" if ":" in address.host else address.host
-        self._log.info("{label} listening on {host}:{port}", label=self._label, host=host, port=address.port)
+        self._log.info(
+            "{label} listening on {url}", label=self._label, url=f"{self._scheme}://{host}:{address.port}/"
+        )
 
     def stopService(self) -> Any:
         super().stopService()
@@ -127,7 +132,9 @@ def build_service(reactor: Any, config: Config) -> MultiService:
     link.setServiceParent(top)
     site = Site(build_root(link, reactor))
     site.displayTracebacks = False
-    http = ListeningService(reactor, config.http.port, site, config.http.interface, "HTTP API (health: /health)")
+    http = ListeningService(
+        reactor, config.http.port, site, config.http.interface, "HTTP API (try /health)", scheme="http"
+    )
     http.setName("http")
     http.setServiceParent(top)
     return top

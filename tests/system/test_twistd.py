@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TWISTD = [str(Path(sys.executable).parent / "twistd")]
-LISTENING = re.compile(r"HTTP API .* listening on 127\.0\.0\.1:(\d+)")
+LISTENING = re.compile(r"HTTP API .* listening on http://127\.0\.0\.1:(\d+)/")
 START_DEADLINE = 30.0
 
 

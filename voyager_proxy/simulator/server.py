@@ -61,6 +61,7 @@ class VoyagerSimulator(ServerFactory):
     """A Voyager Application Server stand-in; see C{commands} for what it understands."""
 
     _log = Logger()
+    noisy = False
 
     def __init__(self, clock: IReactorTime, settings: SimulatorSettings) -> None:
         self.clock = clock

@@ -34,6 +34,7 @@ class VoyagerClientFactory(ReconnectingClientFactory):
     """
 
     factor = 2.0
+    noisy = False
 
     def __init__(
         self, clock: IReactorTime, settings: VoyagerSettings, listener: ConnectionListener
