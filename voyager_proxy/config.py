@@ -30,6 +30,16 @@ def between(low: float, high: float) -> Check:
     return lambda value: None if low <= value <= high else f"must be from {low:g} to {high:g}"
 
 
+def valid_keys(value: tuple[str, ...]) -> str | None:
+    from .auth import parse_keys
+
+    try:
+        parse_keys(value)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
 def positive(value: float) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
@@ -90,6 +100,43 @@ class HttpSettings(_MaskedRepr):
     port: int = setting(3000, "TCP port; 0 picks a free one.", check=between(0, 65535))
 
 
+# Sheet §6: every public method but disconnect and authentication.
+PUBLIC_METHODS = (
+    "RemoteSetDashboardMode", "RemoteSetLogEvent", "RemoteSetupConnect", "RemoteSetupDisconnect",
+    "RemoteCameraShot", "RemoteCooling", "RemoteFilterChangeTo", "RemoteGetFilterConfiguration",
+    "RemoteFilterGetActual", "RemoteFocusEx", "RemoteFocuserMoveTo", "RemoteFocuserOffset",
+    "RemoteRotatorMoveTo", "RemotePrecisePointTarget", "RemoteSolveActualPosition",
+    "RemoteMountFastCommand", "RemoteMountStatusGetInfo", "RemotePulseGuide", "RemoteGetStatus",
+    "RemoteGetCCDTemperature", "RemoteSequence", "RemoteDragScript", "RemoteGetVoyagerProfiles",
+    "RemoteSetProfile", "RemoteGetListAvalaibleSequence", "RemoteGetListAvalaibleDragScript",
+    "RemoteGetEnvironmentData", "RemoteRunExternal", "RemoteActionAbort", "Abort", "GetArrayElementData",
+)  # fmt: skip
+
+
+@attrs.frozen(repr=False)
+class ApiSettings(_MaskedRepr):
+    """[api]: who may call the REST API, and how much."""
+
+    keys: tuple[str, ...] = setting(
+        (),
+        "API keys as name:role:key[:Method|Method...], role read or control;"
+        " empty means no authentication (loopback only).",
+        secret=True,
+        check=valid_keys,
+    )
+    allowed_methods: tuple[str, ...] = setting(
+        PUBLIC_METHODS, "Voyager methods that POST /api/commands/{method} may call."
+    )
+    cors_origins: tuple[str, ...] = setting((), "Origins allowed to call the API from a browser.")
+    max_body_bytes: int = setting(1024 * 1024, "Largest request body, bytes.", check=at_least(1024))
+    read_rate: float = setting(50.0, "Read requests per second and key, sustained.", check=positive)
+    read_burst: int = setting(200, "Read requests per key in a burst.", check=at_least(1))
+    command_rate: float = setting(5.0, "Commands per second and key, sustained.", check=positive)
+    command_burst: int = setting(20, "Commands per key in a burst.", check=at_least(1))
+    ledger_size: int = setting(1000, "Commands remembered by GET /api/commands.", check=at_least(10))
+    recent_events: int = setting(500, "Events kept for GET /api/events/recent.", check=at_least(10))
+
+
 @attrs.frozen(repr=False)
 class SimulatorSettingsSection(_MaskedRepr):
     """[simulator]: the embedded Voyager simulator."""
@@ -104,6 +151,7 @@ class Config(_MaskedRepr):
 
     voyager: VoyagerSettings = attrs.field(factory=VoyagerSettings)
     http: HttpSettings = attrs.field(factory=HttpSettings)
+    api: ApiSettings = attrs.field(factory=ApiSettings)
     simulator: SimulatorSettingsSection = attrs.field(factory=SimulatorSettingsSection)
 
     def describe(self) -> dict[str, dict[str, object]]:
@@ -244,15 +292,16 @@ def load_config(
                 continue
             key = f"{section}.{field.name}"
             text = raw[section][field.name]
+            shown = SECRET_MASK if field.metadata.get("secret") else repr(text)
             try:
                 value = _convert(_field_type(cls, field.name), text)
             except ValueError as error:
-                errors.append(ConfigError(key, f"{error}, got {text!r}"))
+                errors.append(ConfigError(key, f"{error}, got {shown}"))
                 continue
             check = field.metadata.get("check")
             problem = check(value) if check is not None else None
             if problem:
-                errors.append(ConfigError(key, f"{problem}, got {text!r}"))
+                errors.append(ConfigError(key, f"{problem}, got {shown}"))
                 continue
             values[field.name] = value
         built[section] = cls(**values)

@@ -13,6 +13,7 @@ from twisted.logger import Logger
 from twisted.python import usage
 from twisted.web.server import Site
 
+from .auth import KeyRing, parse_keys
 from .config import Config, ConfigErrors, load_config
 from .simulator import SimulatorSettings, VoyagerSimulator
 from .voyager.link import VoyagerLink
@@ -130,7 +131,7 @@ def build_service(reactor: Any, config: Config) -> MultiService:
     link = VoyagerLink(reactor, settings, connect)
     link.setName("voyager-link")
     link.setServiceParent(top)
-    site = Site(build_root(link, reactor))
+    site = Site(build_root(link, reactor, config.api, KeyRing(parse_keys(config.api.keys))))
     site.displayTracebacks = False
     http = ListeningService(
         reactor, config.http.port, site, config.http.interface, "HTTP API (try /health)", scheme="http"
@@ -148,11 +149,10 @@ def makeService(options: Options) -> IServiceCollection:
         config = load_config(options["config"], os.environ, options.overrides())
     except ConfigErrors as errors:
         raise SystemExit(f"voyager-proxy: configuration error\n{errors}") from None
-    if not is_loopback(config.http.interface):
+    if not is_loopback(config.http.interface) and not config.api.keys:
         raise SystemExit(
             f"voyager-proxy: configuration error\nhttp.interface: {config.http.interface!r} is not"
-            " a loopback address; serving beyond this host requires API keys, which this version"
-            " does not have yet"
+            " a loopback address; serving beyond this host requires API keys (api.keys)"
         )
     Logger().info("effective configuration: {config}", config=config.describe())
     return build_service(reactor, config)

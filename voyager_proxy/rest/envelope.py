@@ -1,0 +1,80 @@
+"""The JSON envelope every REST answer uses, and how failures map onto it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from twisted.web.iweb import IRequest
+
+from ..voyager import (
+    ActionFailed,
+    CommandRejected,
+    CommandTimeout,
+    ConnectionLost,
+    NotReady,
+    VoyagerError,
+)
+
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+class ApiError(Exception):
+    """A failure answered as C{{"success": false, "error": {code, message, ...}}}."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = dict(details or {})
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        return {"success": False, "error": {"code": self.code, "message": self.message, **self.details}}
+
+
+def invalid(field: str, message: str) -> ApiError:
+    """A 400 naming the field."""
+    return ApiError(400, "validation_error", f"{field}: {message}", {"field": field})
+
+
+def from_voyager_error(error: VoyagerError) -> ApiError:
+    """503 not ready, 502 Voyager said no or went away, 504 timed out."""
+    if isinstance(error, NotReady):
+        return ApiError(503, "voyager_not_ready", str(error), {"state": error.state})
+    if isinstance(error, CommandTimeout):
+        return ApiError(504, "timeout", str(error), {"uid": error.uid, "acknowledged": error.acknowledged})
+    if isinstance(error, ActionFailed):
+        return ApiError(
+            502,
+            "voyager_error",
+            str(error),
+            {
+                "uid": error.uid,
+                "actionResult": error.code,
+                "status": error.name,
+                "motivo": error.reason,
+                "paramRet": error.param_ret,
+            },
+        )
+    if isinstance(error, CommandRejected):
+        return ApiError(502, "voyager_error", str(error), {"uid": error.uid, "rpcCode": error.code})
+    if isinstance(error, ConnectionLost):
+        return ApiError(502, "connection_lost", str(error), {"uid": error.uid, "acknowledged": error.acknowledged})
+    return ApiError(502, error.kind, str(error))
+
+
+def write_json(request: IRequest, body: Any, status: int = 200) -> bytes:
+    """Set status and JSON headers; return the encoded body."""
+    request.setResponseCode(status)
+    request.setHeader("Content-Type", JSON_TYPE)
+    request.setHeader("Cache-Control", "no-store")
+    return json.dumps(body, separators=(",", ":"), default=str).encode("utf-8")

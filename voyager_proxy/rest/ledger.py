@@ -1,0 +1,81 @@
+"""The bounded record of commands sent through the API."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import attrs
+from twisted.python.failure import Failure
+
+from ..voyager import Command, VoyagerError, VoyagerEvent
+
+
+@attrs.define(eq=False)
+class LedgerEntry:
+    """One command: who sent it, and what became of it (read live from the command)."""
+
+    command: Command
+    sender: str
+    idempotency_key: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        command = self.command
+        entry: dict[str, Any] = {
+            "uid": command.uid,
+            "method": command.method,
+            "params": {k: v for k, v in command.params.items() if k != "UID"},
+            "sender": self.sender,
+            "state": command.state.value,
+            "sentAt": command.sent_at,
+            "result": None,
+            "error": None,
+        }
+        outcome = command.outcome
+        if isinstance(outcome, Failure):
+            error = outcome.value
+            entry["error"] = {
+                "code": error.kind if isinstance(error, VoyagerError) else "internal_error",
+                "message": str(error),
+            }
+        elif isinstance(outcome, VoyagerEvent):
+            entry["result"] = event_body(outcome)
+        elif outcome is not None:
+            entry["result"] = outcome
+        return entry
+
+
+def event_body(event: VoyagerEvent) -> dict[str, Any]:
+    """Voyager's fields plus our C{parsed} part."""
+    return {**event.fields, "parsed": event.parsed}
+
+
+class CommandLedger:
+    """The latest C{size} commands by UID, and idempotency keys per sender."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, LedgerEntry] = OrderedDict()
+        self._by_idempotency: dict[tuple[str, str], str] = {}
+
+    def record(self, command: Command, sender: str, idempotency_key: str | None) -> LedgerEntry:
+        entry = LedgerEntry(command, sender, idempotency_key)
+        self._entries[command.uid] = entry
+        if idempotency_key is not None:
+            self._by_idempotency[(sender, idempotency_key)] = command.uid
+        while len(self._entries) > self._size:
+            _, old = self._entries.popitem(last=False)
+            if old.idempotency_key is not None:
+                self._by_idempotency.pop((old.sender, old.idempotency_key), None)
+        return entry
+
+    def get(self, uid: str) -> LedgerEntry | None:
+        return self._entries.get(uid)
+
+    def replay(self, sender: str, idempotency_key: str) -> LedgerEntry | None:
+        """The entry a sender already created with this Idempotency-Key, if remembered."""
+        uid = self._by_idempotency.get((sender, idempotency_key))
+        return self._entries.get(uid) if uid is not None else None
+
+    def latest(self, limit: int) -> list[LedgerEntry]:
+        return list(self._entries.values())[-limit:][::-1]
