@@ -26,6 +26,18 @@ JSON_MEDIA = "application/json"
 CORS_ALLOWED_HEADERS = "Content-Type, X-API-Key, Idempotency-Key, If-None-Match"
 
 
+def _post(app: Klein, path: str, method: str, params: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+    """A POST route sending one Voyager method, its params built from the JSON body."""
+
+    async def route(self: RestApi, request: IRequest) -> bytes:
+        key = self._caller(request, control=True, command=True)
+        return await self._command(request, method, params(self._body(request)), key=key)
+
+    # Klein names endpoints after their function: each needs its own name.
+    route.__name__ = route.__qualname__ = "post" + path.replace("/", "_").replace("-", "_")
+    return app.route(path, methods=["POST"])(route)
+
+
 class RestApi:
     """
     Every HTTP route: health, state, commands, ledger.
@@ -152,11 +164,18 @@ class RestApi:
     @app.handle_errors(HTTPException)
     def _http_error(self, request: IRequest, failure: Failure) -> bytes:
         error = failure.value
-        codes = {404: "not_found", 405: "method_not_allowed"}
-        if error.code == 405 and error.valid_methods:
-            request.setHeader("Allow", ", ".join(error.valid_methods))
-        message = "no such route" if error.code == 404 else error.description
-        return write_json(request, ApiError(error.code, codes.get(error.code, "http_error"), message).body(), error.code)
+        status = error.code
+        allowed = [m for m in getattr(error, "valid_methods", None) or [] if m != "OPTIONS"]
+        if status == 405 and not allowed:
+            status = 404  # only the CORS preflight route matched: the path does not exist
+        if status == 404:
+            body = ApiError(404, "not_found", "no such route").body()
+        elif status == 405:
+            request.setHeader("Allow", ", ".join(allowed))
+            body = ApiError(405, "method_not_allowed", f"use {', '.join(allowed)}").body()
+        else:
+            body = ApiError(status, "http_error", error.description or "HTTP error").body()
+        return write_json(request, body, status)
 
     @app.handle_errors(Exception)
     def _internal_error(self, request: IRequest, failure: Failure) -> bytes:
@@ -275,111 +294,102 @@ class RestApi:
 
     # Commands.
 
-    def _simple(method: str, params: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:  # type: ignore[misc]
-        """A POST route sending one Voyager method with params built from the body."""
-
-        async def route(self: RestApi, request: IRequest) -> bytes:
-            key = self._caller(request, control=True, command=True)
-            return await self._command(request, method, params(self._body(request)), key=key)
-
-        return route
-
-    dashboard_enable = app.route("/api/dashboard/enable", methods=["POST"])(
-        _simple("RemoteSetDashboardMode", lambda body: {"IsOn": True})
+    dashboard_enable = _post(app, "/api/dashboard/enable", "RemoteSetDashboardMode", lambda body: {"IsOn": True})
+    dashboard_disable = _post(app, "/api/dashboard/disable", "RemoteSetDashboardMode", lambda body: {"IsOn": False})
+    abort = _post(app, "/api/control/abort", "Abort", lambda body: {"IsHalt": True})
+    setup_connect = _post(
+        app,
+        "/api/setup/connect",
+        "RemoteSetupConnect",
+        lambda body: {"TimeoutConnect": check.integer(body, "timeout", 1, 600, 60)},
     )
-    dashboard_disable = app.route("/api/dashboard/disable", methods=["POST"])(
-        _simple("RemoteSetDashboardMode", lambda body: {"IsOn": False})
+    setup_disconnect = _post(
+        app,
+        "/api/setup/disconnect",
+        "RemoteSetupDisconnect",
+        lambda body: {"TimeoutDisconnect": check.integer(body, "timeout", 1, 600, 60)},
     )
-    abort = app.route("/api/control/abort", methods=["POST"])(_simple("Abort", lambda body: {"IsHalt": True}))
-    setup_connect = app.route("/api/setup/connect", methods=["POST"])(
-        _simple("RemoteSetupConnect", lambda body: {"TimeoutConnect": check.integer(body, "timeout", 1, 600, 60)})
+    park = _post(app, "/api/telescope/park", "RemoteMountFastCommand", lambda body: {"CommandType": 3})
+    unpark = _post(app, "/api/telescope/unpark", "RemoteMountFastCommand", lambda body: {"CommandType": 4})
+    tracking_start = _post(app, "/api/telescope/tracking/start", "RemoteMountFastCommand", lambda body: {"CommandType": 1})
+    tracking_stop = _post(app, "/api/telescope/tracking/stop", "RemoteMountFastCommand", lambda body: {"CommandType": 2})
+    goto = _post(
+        app,
+        "/api/telescope/goto",
+        "RemotePrecisePointTarget",
+        lambda body: {
+            "IsText": False,
+            "RA": check.angle(body, "ra", 0, 24, wraps=True),
+            "DEC": check.angle(body, "dec", -90, 90, wraps=False),
+            "RAText": "",
+            "DECText": "",
+            "Parallelized": False,
+        },
     )
-    setup_disconnect = app.route("/api/setup/disconnect", methods=["POST"])(
-        _simple("RemoteSetupDisconnect", lambda body: {"TimeoutDisconnect": check.integer(body, "timeout", 1, 600, 60)})
+    camera_shot = _post(
+        app,
+        "/api/camera/shot",
+        "RemoteCameraShot",
+        lambda body: {
+            "Expo": check.number(body, "exposure", 0, 3600, above=True),
+            "Bin": check.integer(body, "binning", 1, 4, 1),
+            "IsROI": False, "ROITYPE": 0, "ROIX": 0, "ROIY": 0, "ROIDX": 0, "ROIDY": 0,
+            "FilterIndex": check.integer(body, "filterIndex", 0, 31, 0),
+            "ExpoType": check.integer(body, "type", 0, 3, 0),
+            "SpeedIndex": 0,
+            "ReadoutIndex": 0,
+            "IsSaveFile": True,
+            "FitFileName": "%%fitdir%%\\voyager-proxy.fit",
+            "Gain": check.gain_or_offset(body, "gain"),
+            "Offset": check.gain_or_offset(body, "offset"),
+            "Parallelized": False,
+        },
     )
-    park = app.route("/api/telescope/park", methods=["POST"])(
-        _simple("RemoteMountFastCommand", lambda body: {"CommandType": 3})
+    camera_cool = _post(
+        app,
+        "/api/camera/cool",
+        "RemoteCooling",
+        lambda body: {
+            "IsSetPoint": False, "IsCoolDown": True, "IsASync": True, "IsWarmup": False, "IsCoolerOFF": False,
+            "Temperature": check.number(body, "temperature", -60, 40),
+        },
     )
-    unpark = app.route("/api/telescope/unpark", methods=["POST"])(
-        _simple("RemoteMountFastCommand", lambda body: {"CommandType": 4})
+    camera_warm = _post(
+        app,
+        "/api/camera/warm",
+        "RemoteCooling",
+        lambda body: {
+            "IsSetPoint": False, "IsCoolDown": False, "IsASync": True, "IsWarmup": True, "IsCoolerOFF": False,
+            "Temperature": 0,
+        },
     )
-    tracking_start = app.route("/api/telescope/tracking/start", methods=["POST"])(
-        _simple("RemoteMountFastCommand", lambda body: {"CommandType": 1})
+    autofocus = _post(
+        app,
+        "/api/utils/autofocus",
+        "RemoteFocusEx",
+        lambda body: {
+            "FocusMode": check.integer(body, "mode", 0, 4, 0),
+            "filtroFuocoIndex": check.integer(body, "filterIndex", 0, 31, 0),
+            "StarRAJ2000Str": "",
+            "StarDECJ2000Str": "",
+        },
     )
-    tracking_stop = app.route("/api/telescope/tracking/stop", methods=["POST"])(
-        _simple("RemoteMountFastCommand", lambda body: {"CommandType": 2})
+    platesolve = _post(
+        app,
+        "/api/utils/platesolve", "RemoteSolveActualPosition", lambda body: {"IsBlind": False, "IsSync": False}
     )
-    goto = app.route("/api/telescope/goto", methods=["POST"])(
-        _simple(
-            "RemotePrecisePointTarget",
-            lambda body: {
-                "IsText": False,
-                "RA": check.angle(body, "ra", 0, 24, wraps=True),
-                "DEC": check.angle(body, "dec", -90, 90, wraps=False),
-                "RAText": "",
-                "DECText": "",
-                "Parallelized": False,
-            },
-        )
+    focuser_move = _post(
+        app,
+        "/api/focuser/move",
+        "RemoteFocuserMoveTo",
+        lambda body: {"Position": check.integer(body, "position", 0, 10_000_000)},
     )
-    camera_shot = app.route("/api/camera/shot", methods=["POST"])(
-        _simple(
-            "RemoteCameraShot",
-            lambda body: {
-                "Expo": check.number(body, "exposure", 0, 3600, above=True),
-                "Bin": check.integer(body, "binning", 1, 4, 1),
-                "IsROI": False, "ROITYPE": 0, "ROIX": 0, "ROIY": 0, "ROIDX": 0, "ROIDY": 0,
-                "FilterIndex": check.integer(body, "filterIndex", 0, 31, 0),
-                "ExpoType": check.integer(body, "type", 0, 3, 0),
-                "SpeedIndex": 0,
-                "ReadoutIndex": 0,
-                "IsSaveFile": True,
-                "FitFileName": "%%fitdir%%\\voyager-proxy.fit",
-                "Gain": check.gain_or_offset(body, "gain"),
-                "Offset": check.gain_or_offset(body, "offset"),
-                "Parallelized": False,
-            },
-        )
+    filter_change = _post(
+        app,
+        "/api/filter/change",
+        "RemoteFilterChangeTo",
+        lambda body: {"FilterIndex": check.integer(body, "filterIndex", 0, 31)},
     )
-    camera_cool = app.route("/api/camera/cool", methods=["POST"])(
-        _simple(
-            "RemoteCooling",
-            lambda body: {
-                "IsSetPoint": False, "IsCoolDown": True, "IsASync": True, "IsWarmup": False, "IsCoolerOFF": False,
-                "Temperature": check.number(body, "temperature", -60, 40),
-            },
-        )
-    )
-    camera_warm = app.route("/api/camera/warm", methods=["POST"])(
-        _simple(
-            "RemoteCooling",
-            lambda body: {
-                "IsSetPoint": False, "IsCoolDown": False, "IsASync": True, "IsWarmup": True, "IsCoolerOFF": False,
-                "Temperature": 0,
-            },
-        )
-    )
-    autofocus = app.route("/api/utils/autofocus", methods=["POST"])(
-        _simple(
-            "RemoteFocusEx",
-            lambda body: {
-                "FocusMode": check.integer(body, "mode", 0, 4, 0),
-                "filtroFuocoIndex": check.integer(body, "filterIndex", 0, 31, 0),
-                "StarRAJ2000Str": "",
-                "StarDECJ2000Str": "",
-            },
-        )
-    )
-    platesolve = app.route("/api/utils/platesolve", methods=["POST"])(
-        _simple("RemoteSolveActualPosition", lambda body: {"IsBlind": False, "IsSync": False})
-    )
-    focuser_move = app.route("/api/focuser/move", methods=["POST"])(
-        _simple("RemoteFocuserMoveTo", lambda body: {"Position": check.integer(body, "position", 0, 10_000_000)})
-    )
-    filter_change = app.route("/api/filter/change", methods=["POST"])(
-        _simple("RemoteFilterChangeTo", lambda body: {"FilterIndex": check.integer(body, "filterIndex", 0, 31)})
-    )
-    del _simple
 
     @app.route("/api/telescope/status", methods=["GET"])
     async def telescope_status(self, request: IRequest) -> bytes:
