@@ -1,16 +1,54 @@
-"""The HTTP root served on the API port."""
+"""The HTTP root served on the API port, measured for Prometheus."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from klein import Klein
 from twisted.internet.interfaces import IReactorTime
+from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
+from werkzeug.exceptions import HTTPException
+from zope.interface import implementer
 
 from .auth import KeyRing
 from .config import ApiSettings
+from .metrics import Metrics
 from .rest import RestApi
 from .voyager import VoyagerLink
 
 
+@implementer(IResource)
+class MeasuredResource:
+    """Counts every answered request under the name of the route it matched."""
+
+    isLeaf = True
+
+    def __init__(self, app: Klein, metrics: Metrics) -> None:
+        self._inner = app.resource()
+        self._routes = app.url_map.bind("proxy")
+        self._metrics = metrics
+
+    def _route(self, request: IRequest) -> str:
+        try:
+            endpoint, _ = self._routes.match(request.path.decode("utf-8", "replace"), method=request.method.decode())
+        except HTTPException:
+            return "unmatched"
+        return str(endpoint)
+
+    def render(self, request: IRequest) -> Any:
+        route = self._route(request)
+        request.notifyFinish().addBoth(lambda _: self._metrics.request_finished(request, route))
+        return self._inner.render(request)
+
+    def getChildWithDefault(self, name: bytes, request: IRequest) -> IResource:
+        return self
+
+    def putChild(self, path: bytes, child: IResource) -> None:
+        raise NotImplementedError("the API is a single Klein resource")
+
+
 def build_root(link: VoyagerLink, clock: IReactorTime, settings: ApiSettings, keys: KeyRing) -> IResource:
-    """The resource tree: /health, /api (the WebSocket mounts here too)."""
-    return RestApi(link, clock, settings, keys).app.resource()
+    """The resource tree: /health, /metrics, /api (the WebSocket mounts here too)."""
+    metrics = Metrics(link)
+    return MeasuredResource(RestApi(link, clock, settings, keys, metrics).app, metrics)

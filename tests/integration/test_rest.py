@@ -285,3 +285,20 @@ async def test_fifty_concurrent_aborts_each_get_their_own_result(simulator: Runn
     finally:
         await proxy.link.stopService()
         await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_metrics(proxy: Proxy) -> None:
+    """/metrics counts requests by route, commands by method and result, the session state and events."""
+    await proxy.call("POST", "/api/telescope/park")
+    await proxy.call("GET", "/api/nothing")
+    code, _, _ = await proxy.call("GET", "/metrics", key=None)
+    assert code == 401
+    code, text, headers = await proxy.call("GET", f"/metrics?api_key={READ}", key=None)
+    assert code == 200 and headers.getRawHeaders("Content-Type")[0].startswith("text/plain")
+    text = text.decode()
+    assert 'voyager_proxy_http_requests_total{method="POST",route="post_api_telescope_park",status="200"} 1.0' in text
+    assert 'voyager_proxy_http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
+    assert 'voyager_proxy_command_seconds_count{method="RemoteMountFastCommand",result="ok"} 1.0' in text
+    assert 'voyager_proxy_voyager_connection_state{voyager_proxy_voyager_connection_state="ready"} 1.0' in text
+    assert 'voyager_proxy_voyager_events_total{event="Version"} 1.0' in text

@@ -7,6 +7,7 @@ import secrets
 from typing import Any, Callable
 
 from klein import Klein
+from prometheus_client.twisted import MetricsResource
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -15,10 +16,11 @@ from werkzeug.exceptions import HTTPException
 
 from ..auth import LOCAL, ApiKey, KeyRing
 from ..config import ApiSettings
+from ..metrics import Metrics
 from ..voyager import VoyagerError, VoyagerLink
 from . import validation as check
 from .envelope import ApiError, from_voyager_error, invalid, write_json
-from .ledger import CommandLedger, event_body
+from .ledger import CommandLedger, LedgerEntry, event_body
 from .ratelimit import RateLimiter
 from .recent import RecentEvents
 
@@ -50,8 +52,11 @@ class RestApi:
     app = Klein()
     _log = Logger()
 
-    def __init__(self, link: VoyagerLink, clock: IReactorTime, settings: ApiSettings, keys: KeyRing) -> None:
+    def __init__(
+        self, link: VoyagerLink, clock: IReactorTime, settings: ApiSettings, keys: KeyRing, metrics: Metrics
+    ) -> None:
         self._link = link
+        self._metrics = metrics
         self._clock = clock
         self._settings = settings
         self._keys = keys
@@ -139,14 +144,22 @@ class RestApi:
                 request.setHeader("Idempotent-Replay", "true")
                 return write_json(request, {"success": True, **earlier.as_dict()}, 200 if earlier.command.is_final else 202)
         wait = request.args.get(b"wait", [b"true"])[0].lower() not in (b"false", b"0", b"no")
-        command = self._link.submit(method, params)
-        entry = self._ledger.record(command, key.name, idempotency_key)
+        entry = self._submit(method, params, key, idempotency_key)
+        command = entry.command
         if not wait:
             await command.acknowledged()
             request.setHeader("Location", f"/api/commands/{command.uid}")
             return write_json(request, {"success": True, **entry.as_dict()}, 202)
         await command.finished()
         return write_json(request, {"success": True, **entry.as_dict()})
+
+    def _submit(
+        self, method: str, params: dict[str, Any], key: ApiKey, idempotency_key: str | None = None
+    ) -> LedgerEntry:
+        """Send a command, record it in the ledger, time it for the metrics."""
+        command = self._link.submit(method, params)
+        command.finished().addBoth(lambda _: self._metrics.command_finished(command, self._clock.seconds()))
+        return self._ledger.record(command, key.name, idempotency_key)
 
     # Errors: always our envelope, never an HTML page or a traceback.
 
@@ -213,6 +226,12 @@ class RestApi:
     def health_ready(self, request: IRequest) -> bytes:
         voyager = self._voyager_health()
         return write_json(request, {"ready": voyager["ready"], "voyager": voyager}, 200 if voyager["ready"] else 503)
+
+    @app.route("/metrics", methods=["GET"])
+    def metrics(self, request: IRequest) -> Any:
+        """Prometheus text format; needs a key when keys are configured (api_key works for scrapers)."""
+        self._caller(request)
+        return MetricsResource(self._metrics.registry)
 
     # CORS preflight.
 
@@ -394,9 +413,7 @@ class RestApi:
     @app.route("/api/telescope/status", methods=["GET"])
     async def telescope_status(self, request: IRequest) -> bytes:
         key = self._caller(request, command=True)
-        command = self._link.submit("RemoteMountStatusGetInfo")
-        self._ledger.record(command, key.name, None)
-        event = await command.finished()
+        event = await self._submit("RemoteMountStatusGetInfo", {}, key).command.finished()
         return write_json(request, {"success": True, "mount": event.fields.get("ParamRet"), "result": event_body(event)})
 
     @app.route("/api/commands/<method>", methods=["POST"])

@@ -1,0 +1,57 @@
+"""Prometheus metrics of the proxy, in a registry of its own."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Enum, Gauge, Histogram
+from twisted.web.iweb import IRequest
+
+from .voyager import Command, ConnectionStatus, LinkState, VoyagerEvent, VoyagerLink
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 900)
+
+
+class Metrics:
+    """Counters fed by the link's buses and by the HTTP and WebSocket layers."""
+
+    def __init__(self, link: VoyagerLink) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.http_requests = Counter(
+            "voyager_proxy_http_requests", "HTTP requests answered.", ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.command_seconds = Histogram(
+            "voyager_proxy_command_seconds", "Time from sending a command to its end.", ["method", "result"],
+            buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+        self.connection_state = Enum(
+            "voyager_proxy_voyager_connection_state", "State of the Voyager session.",
+            states=[state.value for state in LinkState], registry=self.registry,
+        )
+        self.reconnects = Gauge(
+            "voyager_proxy_voyager_reconnects", "Connection attempts to Voyager after the first.",
+            registry=self.registry,
+        )
+        self.events = Counter(
+            "voyager_proxy_voyager_events", "Events received from Voyager.", ["event"], registry=self.registry
+        )
+        self.websocket_clients = Gauge(
+            "voyager_proxy_websocket_clients", "Connected WebSocket clients.", registry=self.registry
+        )
+        self._status(link.status)
+        link.status_changes.subscribe(self._status)
+        link.events.subscribe(self._event)
+
+    def request_finished(self, request: IRequest, route: str) -> None:
+        """Count an answered HTTP request under its route's name."""
+        method = request.method.decode("ascii", "replace") if request.method else "?"
+        self.http_requests.labels(route, method, str(request.code)).inc()
+
+    def command_finished(self, command: Command, ended_at: float) -> None:
+        self.command_seconds.labels(command.method, command.state.value).observe(ended_at - command.sent_at)
+
+    def _status(self, status: ConnectionStatus) -> None:
+        self.connection_state.state(status.state.value)
+        self.reconnects.set(status.reconnects)
+
+    def _event(self, event: VoyagerEvent) -> None:
+        self.events.labels(event.name or "unnamed").inc()
