@@ -1,0 +1,36 @@
+"""The README's curl walk through, run line by line against the daemon."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.system.conftest import ROOT, Daemon
+
+CURL_LINE = re.compile(r"^\s+\$ (curl .*)$")
+
+
+def readme_curl_lines() -> list[str]:
+    return [m.group(1) for line in (ROOT / "README.rst").read_text().splitlines() if (m := CURL_LINE.match(line))]
+
+
+def test_readme_has_a_walk_through() -> None:
+    """The README shows curl commands to try."""
+    assert len(readme_curl_lines()) >= 8
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed (.ci/run installs it)")
+def test_every_curl_line_succeeds(proxy_with_simulator: Daemon, tmp_path: Path) -> None:
+    """Each README curl line, pointed at the daemon, gets a 2xx answer."""
+    for line in readme_curl_lines():
+        command = line.replace("127.0.0.1:3000", f"127.0.0.1:{proxy_with_simulator.port}")
+        result = subprocess.run(
+            f"{command} -w '\\n%{{http_code}}'", shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        status = result.stdout.rstrip().rsplit("\n", 1)[-1]
+        assert result.returncode == 0 and status.startswith("2"), (line, result.stdout, result.stderr)
+    assert (tmp_path / "preview.jpg").read_bytes()[:2] == b"\xff\xd8"
