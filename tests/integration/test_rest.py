@@ -302,3 +302,10 @@ async def test_metrics(proxy: Proxy) -> None:
     assert 'voyager_proxy_command_seconds_count{method="RemoteMountFastCommand",result="ok"} 1.0' in text
     assert 'voyager_proxy_voyager_connection_state{voyager_proxy_voyager_connection_state="ready"} 1.0' in text
     assert 'voyager_proxy_voyager_events_total{event="Version"} 1.0' in text
+
+
+@pytest_twisted.ensureDeferred
+async def test_openapi_document_is_served(proxy: Proxy) -> None:
+    """GET /api/openapi.json serves the checked-in document without a key."""
+    code, body, _ = await proxy.call("GET", "/api/openapi.json", key=None)
+    assert code == 200 and body["openapi"] == "3.1.0" and "/api/camera/shot" in body["paths"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import secrets
 from typing import Any, Callable
@@ -25,6 +26,7 @@ from .ratelimit import RateLimiter
 from .recent import RecentEvents
 
 JSON_MEDIA = "application/json"
+OPENAPI_DOCUMENT = importlib.resources.files(__package__).joinpath("openapi.json").read_bytes()
 CORS_ALLOWED_HEADERS = "Content-Type, X-API-Key, Idempotency-Key, If-None-Match"
 
 
@@ -232,6 +234,13 @@ class RestApi:
         """Prometheus text format; needs a key when keys are configured (api_key works for scrapers)."""
         self._caller(request)
         return MetricsResource(self._metrics.registry)
+
+    @app.route("/api/openapi.json", methods=["GET"])
+    def openapi(self, request: IRequest) -> bytes:
+        """This API's OpenAPI 3.1 document."""
+        self._cors(request)
+        request.setHeader("Content-Type", "application/json; charset=utf-8")
+        return OPENAPI_DOCUMENT
 
     # CORS preflight.
 
