@@ -64,6 +64,11 @@ class Daemon:
     port: int
     log: list[str]
 
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
     def stop(self) -> str:
         """SIGTERM, wait for the exit, return the whole log."""
         self.process.send_signal(signal.SIGTERM)
@@ -72,11 +77,12 @@ class Daemon:
         return "".join(self.log)
 
 
-@pytest.fixture
-def proxy_with_simulator() -> Iterator[Daemon]:
+def start_daemon(env: dict[str, str] | None = None) -> Daemon:
+    """twistd voyager-proxy --simulator with the example ini on a free port, once ready."""
     process = twistd(
         "--nodaemon", "--pidfile=", "voyager-proxy",
         "--config", "etc/voyager-proxy.ini", "--simulator", "--http-port", "0",
+        env=env,
     )
     lines: list[str] = []
     deadline = time.monotonic() + START_DEADLINE
@@ -96,7 +102,11 @@ def proxy_with_simulator() -> Iterator[Daemon]:
     # Keep reading the log so the daemon never blocks on a full pipe.
     threading.Thread(target=lines.extend, args=(process.stdout,), daemon=True).start()
     wait_ready(port)
-    yield Daemon(process, port, lines)
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    return Daemon(process, port, lines)
+
+
+@pytest.fixture
+def proxy_with_simulator() -> Iterator[Daemon]:
+    daemon = start_daemon()
+    yield daemon
+    daemon.kill()
