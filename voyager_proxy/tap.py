@@ -133,6 +133,8 @@ def build_service(reactor: Any, config: Config) -> MultiService:
     link.setServiceParent(top)
     site = Site(build_root(link, reactor, config.api, KeyRing(parse_keys(config.api.keys))))
     site.displayTracebacks = False
+    if not config.http.access_log:
+        site.log = lambda request: None  # type: ignore[method-assign]
     http = ListeningService(
         reactor, config.http.port, site, config.http.interface, "HTTP API (try /health)", scheme="http"
     )

@@ -1,0 +1,123 @@
+"""
+REST API benchmarks against ``twistd voyager-proxy --simulator``:
+
+- ``GET /api/dashboard/state`` with ``wrk -t2 -c50 -d10s`` (target >= 4,000 requests/s);
+- command round trip through REST to the simulator, p50/p99;
+- 50 concurrent aborts, each answered with its own result.
+
+Run with ``make bench`` (wrk comes from Debian's ``wrk`` package).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TWISTD = str(Path(sys.executable).parent / "twistd")
+LISTENING = re.compile(r"HTTP API .* listening on http://127\.0\.0\.1:(\d+)/")
+UNLIMITED = {
+    "VOYAGER_PROXY_API_READ_RATE": "1000000",
+    "VOYAGER_PROXY_API_READ_BURST": "1000000",
+    "VOYAGER_PROXY_API_COMMAND_RATE": "1000000",
+    "VOYAGER_PROXY_API_COMMAND_BURST": "1000000",
+}
+
+
+def start() -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(
+        [TWISTD, "--nodaemon", "--pidfile=", "voyager-proxy",
+         "--config", "etc/voyager-proxy.ini", "--simulator", "--http-port", "0"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **UNLIMITED},
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        match = LISTENING.search(line)
+        if match:
+            # Keep draining the log so the daemon never blocks on a full pipe.
+            threading.Thread(target=process.stdout.read, daemon=True).start()
+            return process, int(match.group(1))
+    raise SystemExit("the daemon did not start")
+
+
+def request(port: int, method: str, path: str, connection: http.client.HTTPConnection | None = None) -> tuple[int, dict]:
+    connection = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request(method, path)
+    response = connection.getresponse()
+    return response.status, json.loads(response.read())
+
+
+def wait_ready(port: int) -> None:
+    for _ in range(300):
+        try:
+            if request(port, "GET", "/health/ready")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("the Voyager session never became ready")
+
+
+def bench_state(port: int) -> None:
+    if shutil.which("wrk") is None:
+        print("GET /api/dashboard/state: skipped, wrk is not installed (apt-get install wrk)")
+        return
+    output = subprocess.run(
+        ["wrk", "-t2", "-c50", "-d10s", "--latency", f"http://127.0.0.1:{port}/api/dashboard/state"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p99 = re.search(r"99%\s+([\d.]+\w+)", output)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    print(
+        f"GET /api/dashboard/state, wrk -t2 -c50 -d10s: {float(rate.group(1)):,.0f} requests/s,"
+        f" p99 {p99.group(1) if p99 else '?'}, non-2xx {errors.group(1) if errors else 0} (target >= 4,000/s)"
+    )
+
+
+def bench_round_trip(port: int, count: int = 1000) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    timings = []
+    for _ in range(count):
+        start = time.perf_counter()
+        status, _ = request(port, "POST", "/api/commands/RemoteGetStatus", connection)
+        timings.append((time.perf_counter() - start) * 1000)
+        assert status == 200
+    timings.sort()
+    print(
+        f"command round trip through REST to the simulator ({count} sequential):"
+        f" p50 {timings[count // 2]:.2f} ms, p99 {timings[int(count * 0.99)]:.2f} ms"
+    )
+
+
+def bench_concurrent_aborts(port: int, clients: int = 50) -> None:
+    with ThreadPoolExecutor(clients) as pool:
+        answers = list(pool.map(lambda _: request(port, "POST", "/api/control/abort"), range(clients)))
+    own = sum(1 for status, body in answers if status == 200 and body["result"]["UID"] == body["uid"])
+    distinct = len({body["uid"] for _, body in answers})
+    print(f"{clients} concurrent aborts: {own} answered with their own result, {distinct} distinct UIDs")
+
+
+def main() -> None:
+    process, port = start()
+    try:
+        wait_ready(port)
+        bench_state(port)
+        bench_round_trip(port)
+        bench_concurrent_aborts(port)
+    finally:
+        process.terminate()
+        process.wait()
+
+
+if __name__ == "__main__":
+    main()
