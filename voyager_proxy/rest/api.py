@@ -129,6 +129,8 @@ class RestApi:
             body = json.loads(content.read())
         except ValueError as error:
             raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
+        if body == []:
+            return {}  # PHP encodes an empty array, Laravel's default body, as []
         return check.json_object(body)
 
     async def _command(
