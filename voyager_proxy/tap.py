@@ -17,7 +17,7 @@ from .auth import KeyRing, parse_keys
 from .config import Config, ConfigErrors, load_config
 from .simulator import SimulatorSettings, VoyagerSimulator
 from .voyager.link import VoyagerLink
-from .web import build_root
+from .web import access_log_line, build_root
 
 
 class Options(usage.Options):
@@ -131,7 +131,10 @@ def build_service(reactor: Any, config: Config) -> MultiService:
     link = VoyagerLink(reactor, settings, connect)
     link.setName("voyager-link")
     link.setServiceParent(top)
-    site = Site(build_root(link, reactor, config.api, KeyRing(parse_keys(config.api.keys))))
+    site = Site(
+        build_root(link, reactor, config.api, KeyRing(parse_keys(config.api.keys))),
+        logFormatter=access_log_line,
+    )
     site.displayTracebacks = False
     if not config.http.access_log:
         site.log = lambda request: None  # type: ignore[method-assign]

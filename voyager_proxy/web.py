@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from klein import Klein
 from twisted.internet.interfaces import IReactorTime
+from twisted.web.http import combinedLogFormatter
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from werkzeug.exceptions import HTTPException
@@ -16,6 +18,14 @@ from .config import ApiSettings
 from .metrics import Metrics
 from .rest import RestApi
 from .voyager import VoyagerLink
+
+
+_KEY_IN_QUERY = re.compile(r"(api_key=)[^&\s\"]*")
+
+
+def access_log_line(timestamp: str, request: IRequest) -> str:
+    """The combined log format, with an C{api_key} query parameter masked."""
+    return _KEY_IN_QUERY.sub(r"\1<SECRET>", combinedLogFormatter(timestamp, request))
 
 
 @implementer(IResource)
