@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, AsyncIterator
 
 import attrs
@@ -309,3 +310,42 @@ async def test_openapi_document_is_served(proxy: Proxy) -> None:
     """GET /api/openapi.json serves the checked-in document without a key."""
     code, body, _ = await proxy.call("GET", "/api/openapi.json", key=None)
     assert code == 200 and body["openapi"] == "3.1.0" and "/api/camera/shot" in body["paths"]
+
+
+def post_routes() -> list[tuple[str, dict[str, Any]]]:
+    """Every POST route of the OpenAPI document, with a valid body."""
+    valid = {
+        "/api/camera/shot": {"exposure": 0.2}, "/api/camera/cool": {"temperature": -10},
+        "/api/telescope/goto": {"ra": 5.5, "dec": -5.4}, "/api/focuser/move": {"position": 100},
+        "/api/filter/change": {"filterIndex": 1},
+    }
+    document = json.loads((Path(__file__).parents[2] / "voyager_proxy/rest/openapi.json").read_text())
+    return [
+        (path.replace("{uid}", "RemoteGetStatus"), valid.get(path, {}))
+        for path, item in document["paths"].items()
+        if "post" in item
+    ]
+
+
+@pytest_twisted.ensureDeferred
+async def test_every_command_route_checks_keys_bodies_and_readiness(simulator: RunningSimulator) -> None:
+    """Each POST route: 401 without key, 403 wrong key or read role, 400 on a bad field, 503 when Voyager is down."""
+    proxy, port = await start_proxy(simulator, command_burst=1000, read_burst=1000)
+    try:
+        routes = post_routes()
+        assert len(routes) == 18
+        for path, body in routes:
+            assert (await proxy.call("POST", path, body, key=None))[0] == 401, path
+            assert (await proxy.call("POST", path, body, key="wrong-key-0123456789"))[0] == 403, path
+            assert (await proxy.call("POST", path, body, key=READ))[0] == 403, path
+            for field in body:
+                code, answer, _ = await proxy.call("POST", path, {**body, field: [1]})
+                assert code == 400 and answer["error"]["field"] == field, (path, answer)
+        await simulator.kill()
+        await status_where(proxy.link, lambda s: s.state is not LinkState.READY)
+        for path, body in routes:
+            code, answer, _ = await proxy.call("POST", path, body)
+            assert code == 503 and answer["error"]["code"] == "voyager_not_ready", (path, answer)
+    finally:
+        await proxy.link.stopService()
+        await port.stopListening()
