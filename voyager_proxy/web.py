@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from autobahn.twisted.resource import WebSocketResource
 from klein import Klein
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.http import combinedLogFormatter
@@ -16,6 +17,7 @@ from zope.interface import implementer
 from .auth import KeyRing
 from .config import ApiSettings
 from .metrics import Metrics
+from .push import PushFactory
 from .rest import RestApi
 from .voyager import VoyagerLink
 
@@ -61,4 +63,7 @@ class MeasuredResource:
 def build_root(link: VoyagerLink, clock: IReactorTime, settings: ApiSettings, keys: KeyRing) -> IResource:
     """The resource tree: /health, /metrics, /api (the WebSocket mounts here too)."""
     metrics = Metrics(link)
-    return MeasuredResource(RestApi(link, clock, settings, keys, metrics).app, metrics)
+    push = PushFactory(link, keys)
+    metrics.websocket_clients.set_function(lambda: push.subscribers)
+    websocket = WebSocketResource(push)
+    return MeasuredResource(RestApi(link, clock, settings, keys, metrics, websocket).app, metrics)

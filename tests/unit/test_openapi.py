@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 
 from voyager_proxy.rest.api import OPENAPI_DOCUMENT, RestApi
 
-PREFLIGHT = "/api/<path:anything>"
+NOT_REST = {"/api/<path:anything>", "/ws"}  # CORS preflight, the WebSocket
 
 
 def document() -> dict:
@@ -19,7 +19,7 @@ def document() -> dict:
 def routes() -> set[tuple[str, str]]:
     found = set()
     for rule in RestApi.app.url_map.iter_rules():
-        if rule.rule == PREFLIGHT:
+        if rule.rule in NOT_REST:
             continue
         path = re.sub(r"<(?:\w+:)?\w+>", "{}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:

@@ -13,6 +13,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
+from twisted.web.resource import IResource
 from werkzeug.exceptions import HTTPException
 
 from ..auth import LOCAL, ApiKey, KeyRing
@@ -55,9 +56,16 @@ class RestApi:
     _log = Logger()
 
     def __init__(
-        self, link: VoyagerLink, clock: IReactorTime, settings: ApiSettings, keys: KeyRing, metrics: Metrics
+        self,
+        link: VoyagerLink,
+        clock: IReactorTime,
+        settings: ApiSettings,
+        keys: KeyRing,
+        metrics: Metrics,
+        websocket: IResource,
     ) -> None:
         self._link = link
+        self._websocket = websocket
         self._metrics = metrics
         self._clock = clock
         self._settings = settings
@@ -236,6 +244,11 @@ class RestApi:
         """Prometheus text format; needs a key when keys are configured (api_key works for scrapers)."""
         self._caller(request)
         return MetricsResource(self._metrics.registry)
+
+    @app.route("/ws", methods=["GET"])
+    def websocket(self, request: IRequest) -> IResource:
+        """The dashboards' WebSocket (see voyager_proxy.push)."""
+        return self._websocket
 
     @app.route("/api/openapi.json", methods=["GET"])
     def openapi(self, request: IRequest) -> bytes:

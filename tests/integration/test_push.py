@@ -1,0 +1,98 @@
+"""Real-time push over WebSocket, against the proxy connected to the simulator."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, AsyncIterator
+
+import pytest_twisted
+from twisted.internet import reactor
+from twisted.internet.threads import deferToThread
+from twisted.web.server import Site
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect as sync_connect
+
+from tests.integration.conftest import RunningSimulator, make_link
+from tests.support.waiting import ready
+from tests.support.ws_client import connect
+from voyager_proxy.auth import KeyRing, parse_keys
+from voyager_proxy.config import ApiSettings
+from voyager_proxy.web import build_root
+
+KEY = "push-key-0123456789abcd"
+
+
+@pytest_twisted.async_yield_fixture
+async def ws_url(simulator: RunningSimulator) -> AsyncIterator[str]:
+    link = make_link(simulator)
+    api = ApiSettings(keys=(f"dashboard:read:{KEY}",))
+    port = reactor.listenTCP(0, Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)))), interface="127.0.0.1")
+    link.startService()
+    await ready(link)
+    yield f"ws://127.0.0.1:{port.getHost().port}/ws"
+    await link.stopService()
+    await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_initial_state_then_events_in_sequence(ws_url: str) -> None:
+    """initialState first (epoch, seq, connection), then events with increasing seq and parsed parts."""
+    client = await connect(ws_url, {"X-API-Key": KEY})
+    first = await client.next_event()
+    assert first["event"] == "initialState"
+    assert first["data"]["connection"]["state"] == "ready" and first["data"]["epoch"]
+    control = await client.next_event("controlData")
+    assert control["seq"] > first["data"]["seq"]
+    assert control["data"]["parsed"]["camera"]["connected"] is True and "CCDTEMP" in control["data"]
+    later = await client.next_event("controlData")
+    assert later["seq"] > control["seq"]
+    client.sendClose()
+    await client.closed
+
+
+@pytest_twisted.ensureDeferred
+async def test_actions_ping_state_topics_and_bad_input(ws_url: str) -> None:
+    """ping -> pong, getState -> state, topics filter, and errors that keep the connection open."""
+    client = await connect(f"{ws_url}?api_key={KEY}")
+    await client.next_event("initialState")
+    client.send({"action": "ping"})
+    assert (await client.next_event("pong"))["event"] == "pong"
+    client.send({"action": "getState"})
+    assert "controlData" in (await client.next_event("state"))["data"]
+    client.sendMessage(b"not json")
+    assert (await client.next_event("error"))["data"]["code"] == "bad_message"
+    client.send({"action": "dance"})
+    assert (await client.next_event("error"))["data"]["code"] == "unknown_action"
+    client.send({"action": "topics", "include": ["pong"]})
+    await client.next_event("topics")
+    client.send({"action": "ping"})
+    assert (await client.next_event())["event"] == "pong"  # no controlData slipped in
+    client.sendClose()
+    await client.closed
+
+
+@pytest_twisted.ensureDeferred
+async def test_handshake_refused_without_a_valid_key(ws_url: str) -> None:
+    """No key is refused with 401, a wrong key with 403, before the upgrade (websockets library)."""
+
+    def status_of(headers: dict[str, str]) -> int:
+        try:
+            with sync_connect(ws_url, additional_headers=headers, open_timeout=10):
+                return 101
+        except InvalidStatus as refused:
+            return refused.response.status_code
+
+    assert await deferToThread(status_of, {}) == 401
+    assert await deferToThread(status_of, {"X-API-Key": "wrong-key-0123456789"}) == 403
+
+
+@pytest_twisted.ensureDeferred
+async def test_websockets_library_client_receives_events(ws_url: str) -> None:
+    """A second, independent client (websockets, sync API in a thread) gets initialState and events."""
+
+    def first_two() -> list[dict[str, Any]]:
+        with sync_connect(ws_url, additional_headers={"X-API-Key": KEY}, open_timeout=10) as socket:
+            return [json.loads(socket.recv(timeout=10)) for _ in range(2)]
+
+    initial, event = await deferToThread(first_two)
+    assert initial["event"] == "initialState" and event["seq"] >= 1

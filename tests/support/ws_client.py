@@ -1,0 +1,55 @@
+"""An Autobahn WebSocket test client: connect, then take events one by one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from autobahn.twisted.websocket import WebSocketClientFactory, WebSocketClientProtocol, connectWS
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred, DeferredQueue
+
+DEADLINE = 15.0
+
+
+class RecordingClient(WebSocketClientProtocol):
+    """Queues every message received; remembers how the connection ended."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: DeferredQueue[dict[str, Any]] = DeferredQueue()
+        self.closed: Deferred[tuple[bool, int | None, str | None]] = Deferred()
+
+    def onOpen(self) -> None:
+        self.factory.opened.callback(self)
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:
+        self.messages.put(json.loads(payload))
+
+    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
+        if not self.factory.opened.called:
+            self.factory.opened.errback(ConnectionError(f"handshake refused: {reason}"))
+        if not self.closed.called:
+            self.closed.callback((wasClean, code, reason))
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.sendMessage(json.dumps(message).encode())
+
+    async def next_event(self, name: str | None = None) -> dict[str, Any]:
+        """The next message (of that event name, skipping others)."""
+        while True:
+            waiting = self.messages.get()
+            waiting.addTimeout(DEADLINE, reactor)
+            message = await waiting
+            if name is None or message["event"] == name:
+                return message
+
+
+async def connect(url: str, headers: dict[str, str] | None = None) -> RecordingClient:
+    """Open a WebSocket; fails with ConnectionError if the handshake is refused."""
+    factory = WebSocketClientFactory(url, headers=headers or {})
+    factory.protocol = RecordingClient
+    factory.opened = Deferred()
+    connectWS(factory)
+    factory.opened.addTimeout(DEADLINE, reactor)
+    return await factory.opened

@@ -1,0 +1,78 @@
+"""Fan-out: each event serialized once, the same prepared frame sent to every subscriber."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from autobahn.twisted.websocket import WebSocketServerFactory
+from twisted.logger import Logger
+
+from ..auth import KeyRing
+from ..voyager import ConnectionStatus, VoyagerEvent, VoyagerLink
+from .messages import encode, topic_for
+from .protocol import PushProtocol
+
+class PushFactory(WebSocketServerFactory):
+    """
+    Subscribes to the link and pushes every event to every dashboard.
+
+    Each message carries a C{seq} increasing per daemon run; C{initialState}
+    gives the run's C{epoch} with the last C{seq} sent.
+    """
+
+    protocol = PushProtocol
+    _log = Logger()
+
+    def __init__(self, link: VoyagerLink, keys: KeyRing, max_clients: int = 1000) -> None:
+        super().__init__()
+        self.setProtocolOptions(
+            autoPingInterval=25,
+            autoPingTimeout=35,
+            maxConnections=max_clients,
+            maxMessagePayloadSize=64 * 1024,
+        )
+        self.keys = keys
+        self.epoch = secrets.token_hex(8)
+        self.seq = 0
+        self._link = link
+        self._subscribers: set[PushProtocol] = set()
+        link.events.subscribe(self._event)
+        link.status_changes.subscribe(self._status)
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    def subscribe(self, client: PushProtocol) -> None:
+        self._subscribers.add(client)
+
+    def unsubscribe(self, client: PushProtocol) -> None:
+        self._subscribers.discard(client)
+
+    def initial_state(self) -> dict[str, Any]:
+        snapshot = self._link.state.snapshot()
+        return {
+            "epoch": self.epoch,
+            "seq": self.seq,
+            "connection": snapshot["connection"],
+            "version": snapshot["version"],
+            "controlData": snapshot["controlData"],
+            "shot": snapshot["shot"],
+            "signals": snapshot["signals"],
+        }
+
+    def _event(self, event: VoyagerEvent) -> None:
+        self._publish(topic_for(event.name), {**event.fields, "parsed": event.parsed})
+
+    def _status(self, status: ConnectionStatus) -> None:
+        self._publish("connectionState", status.as_dict())
+
+    def _publish(self, topic: str, data: dict[str, Any]) -> None:
+        self.seq += 1
+        if not self._subscribers:
+            return
+        prepared = self.prepareMessage(encode(topic, data, self.seq))
+        for client in list(self._subscribers):
+            if client.wants(topic):
+                client.sendPreparedMessage(prepared)
