@@ -40,6 +40,10 @@ def valid_keys(value: tuple[str, ...]) -> str | None:
     return None
 
 
+def jwt_secret_length(value: str) -> str | None:
+    return None if not value or len(value.encode("utf-8")) >= 32 else "must be at least 32 bytes (HS256)"
+
+
 def positive(value: float) -> str | None:
     return None if value > 0 else "must be greater than 0"
 
@@ -139,6 +143,20 @@ class ApiSettings(_MaskedRepr):
 
 
 @attrs.frozen(repr=False)
+class WebSocketSettings(_MaskedRepr):
+    """[websocket]: the dashboards' push channel at /ws."""
+
+    jwt_secret: str = setting(
+        "",
+        "HS256 secret shared with Laravel for ?token= JWTs; empty refuses tokens.",
+        secret=True,
+        check=jwt_secret_length,
+    )
+    allowed_origins: tuple[str, ...] = setting(("*",), "Browser origins allowed to open /ws (* for any).")
+    max_clients: int = setting(1000, "Most dashboards connected at once.", check=at_least(1))
+
+
+@attrs.frozen(repr=False)
 class SimulatorSettingsSection(_MaskedRepr):
     """[simulator]: the embedded Voyager simulator."""
 
@@ -153,6 +171,7 @@ class Config(_MaskedRepr):
     voyager: VoyagerSettings = attrs.field(factory=VoyagerSettings)
     http: HttpSettings = attrs.field(factory=HttpSettings)
     api: ApiSettings = attrs.field(factory=ApiSettings)
+    websocket: WebSocketSettings = attrs.field(factory=WebSocketSettings)
     simulator: SimulatorSettingsSection = attrs.field(factory=SimulatorSettingsSection)
 
     def describe(self) -> dict[str, dict[str, object]]:

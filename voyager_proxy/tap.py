@@ -132,7 +132,7 @@ def build_service(reactor: Any, config: Config) -> MultiService:
     link.setName("voyager-link")
     link.setServiceParent(top)
     site = Site(
-        build_root(link, reactor, config.api, KeyRing(parse_keys(config.api.keys))),
+        build_root(link, reactor, config.api, KeyRing(parse_keys(config.api.keys)), config.websocket),
         logFormatter=access_log_line,
     )
     site.displayTracebacks = False

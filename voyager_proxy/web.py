@@ -15,7 +15,8 @@ from werkzeug.exceptions import HTTPException
 from zope.interface import implementer
 
 from .auth import KeyRing
-from .config import ApiSettings
+from .config import ApiSettings, WebSocketSettings
+from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
 from .push import PushFactory
 from .rest import RestApi
@@ -60,10 +61,17 @@ class MeasuredResource:
         raise NotImplementedError("the API is a single Klein resource")
 
 
-def build_root(link: VoyagerLink, clock: IReactorTime, settings: ApiSettings, keys: KeyRing) -> IResource:
-    """The resource tree: /health, /metrics, /api (the WebSocket mounts here too)."""
+def build_root(
+    link: VoyagerLink,
+    clock: IReactorTime,
+    settings: ApiSettings,
+    keys: KeyRing,
+    websocket: WebSocketSettings | None = None,
+) -> IResource:
+    """The resource tree: /health, /metrics, /api and the WebSocket at /ws."""
     metrics = Metrics(link)
-    push = PushFactory(link, keys)
+    desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size))
+    push = PushFactory(link, keys, websocket or WebSocketSettings(), desk, frozenset(settings.allowed_methods))
     metrics.websocket_clients.set_function(lambda: push.subscribers)
-    websocket = WebSocketResource(push)
-    return MeasuredResource(RestApi(link, clock, settings, keys, metrics, websocket).app, metrics)
+    api = RestApi(link, clock, settings, keys, metrics, desk, push, WebSocketResource(push))
+    return MeasuredResource(api.app, metrics)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, AsyncIterator
+
+import jwt
+import pytest
+import treq
 
 import pytest_twisted
 from twisted.internet import reactor
@@ -16,10 +21,11 @@ from tests.integration.conftest import RunningSimulator, make_link
 from tests.support.waiting import ready
 from tests.support.ws_client import connect
 from voyager_proxy.auth import KeyRing, parse_keys
-from voyager_proxy.config import ApiSettings
+from voyager_proxy.config import ApiSettings, WebSocketSettings
 from voyager_proxy.web import build_root
 
 KEY = "push-key-0123456789abcd"
+CONTROL = "push-control-key-0123456789"
 
 
 @pytest_twisted.async_yield_fixture
@@ -96,3 +102,68 @@ async def test_websockets_library_client_receives_events(ws_url: str) -> None:
 
     initial, event = await deferToThread(first_two)
     assert initial["event"] == "initialState" and event["seq"] >= 1
+
+
+SECRET = "jwt-secret-shared-with-laravel-0123456789"
+
+
+@pytest_twisted.async_yield_fixture
+async def proxy_url(simulator: RunningSimulator) -> AsyncIterator[str]:
+    link = make_link(simulator)
+    api = ApiSettings(keys=(f"laravel:control:{CONTROL}", f"dashboard:read:{KEY}"))
+    root = build_root(link, reactor, api, KeyRing(parse_keys(api.keys)), WebSocketSettings(jwt_secret=SECRET))
+    port = reactor.listenTCP(0, Site(root), interface="127.0.0.1")
+    link.startService()
+    await ready(link)
+    yield f"127.0.0.1:{port.getHost().port}"
+    await link.stopService()
+    await port.stopListening()
+
+
+def token(scope: str = "read", rooms: list[str] | None = None, lifetime: float = 600) -> str:
+    now = time.time()
+    claims = {"sub": "user-7", "scope": scope, "rooms": rooms or ["booking_456"], "exp": now + lifetime}
+    return jwt.encode(claims, SECRET, algorithm="HS256")
+
+
+@pytest_twisted.ensureDeferred
+async def test_tokens_and_rooms(proxy_url: str) -> None:
+    """A Laravel JWT joins its own rooms only, gets room messages; expired or forged tokens are refused."""
+    client = await connect(f"ws://{proxy_url}/ws?token={token()}")
+    await client.next_event("initialState")
+    client.send({"action": "subscribe", "room": "booking_999"})
+    assert (await client.next_event("error"))["data"]["code"] == "forbidden"
+    client.send({"action": "subscribe", "room": "booking_456"})
+    await client.next_event("subscribed")
+    response = await treq.post(
+        f"http://{proxy_url}/api/rooms/booking_456/events",
+        json={"event": "bookingEnding", "data": {"minutesLeft": 5}},
+        headers={"X-API-Key": CONTROL},
+    )
+    assert (await response.json())["delivered"] == 1
+    message = await client.next_event("bookingEnding")
+    assert message["data"] == {"minutesLeft": 5, "room": "booking_456"}
+    client.send({"action": "command", "id": "cmd_1", "method": "RemoteGetStatus", "params": {}})
+    refused = await client.next_event("commandResult")
+    assert refused["data"]["id"] == "cmd_1" and refused["data"]["success"] is False
+    client.sendClose()
+    await client.closed
+    for bad in (token(lifetime=-10), jwt.encode({"sub": "x", "scope": "read", "exp": time.time() + 60}, "forged-secret-of-at-least-32-bytes!!")):
+        with pytest.raises(ConnectionError):
+            await connect(f"ws://{proxy_url}/ws?token={bad}")
+
+
+@pytest_twisted.ensureDeferred
+async def test_commands_answered_with_their_own_id(proxy_url: str) -> None:
+    """A control client's commands come back as commandResult with their own id, in the shared ledger."""
+    client = await connect(f"ws://{proxy_url}/ws", {"X-API-Key": CONTROL})
+    await client.next_event("initialState")
+    for n in range(3):
+        client.send({"action": "command", "id": f"cmd_{n}", "method": "RemoteGetStatus", "params": {}})
+    results = [(await client.next_event("commandResult"))["data"] for _ in range(3)]
+    assert sorted(r["id"] for r in results) == ["cmd_0", "cmd_1", "cmd_2"]
+    assert all(r["success"] and r["result"]["parsed"]["name"] == "OK" for r in results)
+    response = await treq.get(f"http://{proxy_url}/api/commands/{results[0]['uid']}", headers={"X-API-Key": CONTROL})
+    assert (await response.json())["sender"] == "laravel"
+    client.sendClose()
+    await client.closed

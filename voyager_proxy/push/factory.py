@@ -9,6 +9,8 @@ from autobahn.twisted.websocket import WebSocketServerFactory
 from twisted.logger import Logger
 
 from ..auth import KeyRing
+from ..config import WebSocketSettings
+from ..ledger import CommandDesk
 from ..voyager import ConnectionStatus, VoyagerEvent, VoyagerLink
 from .messages import encode, topic_for
 from .protocol import PushProtocol
@@ -24,15 +26,27 @@ class PushFactory(WebSocketServerFactory):
     protocol = PushProtocol
     _log = Logger()
 
-    def __init__(self, link: VoyagerLink, keys: KeyRing, max_clients: int = 1000) -> None:
+    def __init__(
+        self,
+        link: VoyagerLink,
+        keys: KeyRing,
+        settings: WebSocketSettings,
+        desk: CommandDesk,
+        allowed_methods: frozenset[str],
+    ) -> None:
         super().__init__()
+        # Ping every 25 s; 35 s more without a pong closes (60 s in all).
         self.setProtocolOptions(
             autoPingInterval=25,
             autoPingTimeout=35,
-            maxConnections=max_clients,
+            maxConnections=settings.max_clients,
             maxMessagePayloadSize=64 * 1024,
+            allowedOrigins=list(settings.allowed_origins),
         )
         self.keys = keys
+        self.jwt_secret = settings.jwt_secret
+        self.desk = desk
+        self.allowed_methods = allowed_methods
         self.epoch = secrets.token_hex(8)
         self.seq = 0
         self._link = link
@@ -61,6 +75,16 @@ class PushFactory(WebSocketServerFactory):
             "shot": snapshot["shot"],
             "signals": snapshot["signals"],
         }
+
+    def publish_to_room(self, room: str, event: str, data: dict[str, Any]) -> int:
+        """Send an application message to the members of C{room}; return how many got it."""
+        self.seq += 1
+        members = [client for client in self._subscribers if room in client.rooms]
+        if members:
+            prepared = self.prepareMessage(encode(event, {**data, "room": room}, self.seq))
+            for client in members:
+                client.sendPreparedMessage(prepared)
+        return len(members)
 
     def _event(self, event: VoyagerEvent) -> None:
         self._publish(topic_for(event.name), {**event.fields, "parsed": event.parsed})

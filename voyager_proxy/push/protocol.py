@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import jwt
+
 from autobahn.twisted.websocket import WebSocketServerProtocol
 from autobahn.websocket.types import ConnectionDeny, ConnectionRequest
 from twisted.logger import Logger
 
 from ..auth import LOCAL, ApiKey
+from ..voyager import VoyagerError, VoyagerEvent
 from .messages import encode, error
 
 if TYPE_CHECKING:
@@ -23,10 +26,16 @@ class PushProtocol(WebSocketServerProtocol):
     factory: PushFactory
 
     key: ApiKey = LOCAL
+    may_join: frozenset[str] | None = None  # None: any room (API keys)
     excluded: frozenset[str] = frozenset()
     included: frozenset[str] | None = None
 
     def onConnect(self, request: ConnectionRequest) -> None:
+        self.rooms: set[str] = set()
+        token = (request.params.get("token") or [None])[0]
+        if token is not None:
+            self._accept_token(token)
+            return None
         keys = self.factory.keys
         if not keys.enabled:
             return None
@@ -39,6 +48,23 @@ class PushProtocol(WebSocketServerProtocol):
             raise ConnectionDeny(ConnectionDeny.FORBIDDEN, "the API key is not valid")
         self.key = key
         return None
+
+    def _accept_token(self, token: str) -> None:
+        """A browser's JWT from Laravel: HS256, with sub, exp, scope and rooms."""
+        secret = self.factory.jwt_secret
+        if not secret:
+            raise ConnectionDeny(403, "tokens are not accepted (websocket.jwt_secret is not set)")
+        try:
+            claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub", "exp", "scope"]})
+        except jwt.ExpiredSignatureError:
+            raise ConnectionDeny(401, "the token has expired") from None
+        except jwt.InvalidTokenError as problem:
+            raise ConnectionDeny(401, f"the token is not valid: {problem}") from None
+        scope, rooms = claims.get("scope"), claims.get("rooms", [])
+        if scope not in ("read", "control") or not isinstance(rooms, list):
+            raise ConnectionDeny(403, "the token needs scope read or control and a list of rooms")
+        self.key = ApiKey(f"token:{claims['sub']}", scope, b"")
+        self.may_join = frozenset(str(room) for room in rooms)
 
     def onOpen(self) -> None:
         self.factory.subscribe(self)
@@ -93,3 +119,47 @@ class PushProtocol(WebSocketServerProtocol):
             encode("topics", {"include": sorted(self.included) if self.included is not None else None,
                               "exclude": sorted(self.excluded)})
         )
+
+    def _action_subscribe(self, message: dict[str, Any]) -> None:
+        room = message.get("room")
+        if not isinstance(room, str) or not room:
+            self.sendMessage(error("bad_message", "room must be a non-empty string"))
+        elif self.may_join is not None and room not in self.may_join:
+            self.sendMessage(error("forbidden", f"this token may not join {room!r}"))
+        else:
+            self.rooms.add(room)
+            self.sendMessage(encode("subscribed", {"room": room}))
+
+    def _action_unsubscribe(self, message: dict[str, Any]) -> None:
+        room = message.get("room")
+        self.rooms.discard(room)  # type: ignore[arg-type]
+        self.sendMessage(encode("unsubscribed", {"room": room}))
+
+    def _action_command(self, message: dict[str, Any]) -> None:
+        """Send a Voyager method; answer commandResult with the caller's id."""
+        request_id, method, params = message.get("id"), message.get("method"), message.get("params", {})
+        if not isinstance(method, str) or not isinstance(params, dict):
+            self.sendMessage(error("bad_message", "command needs a method and an object of params"))
+            return
+        if method not in self.factory.allowed_methods or not self.key.may_call(method):
+            self._reply(request_id, False, error={"code": "forbidden", "message": f"this client may not call {method}"})
+            return
+        try:
+            entry = self.factory.desk.submit(method, params, self.key.name)
+        except VoyagerError as failure:
+            self._reply(request_id, False, error={"code": failure.kind, "message": str(failure)})
+            return
+        entry.command.finished().addCallbacks(
+            lambda outcome: self._reply(
+                request_id, True, uid=entry.command.uid,
+                result={**outcome.fields, "parsed": outcome.parsed} if isinstance(outcome, VoyagerEvent) else outcome,
+            ),
+            lambda failure: self._reply(
+                request_id, False, uid=entry.command.uid,
+                error={"code": getattr(failure.value, "kind", "internal_error"), "message": failure.getErrorMessage()},
+            ),
+        )
+
+    def _reply(self, request_id: Any, success: bool, **body: Any) -> None:
+        if self.state == self.STATE_OPEN:
+            self.sendMessage(encode("commandResult", {"id": request_id, "success": success, **body}))

@@ -18,11 +18,12 @@ from werkzeug.exceptions import HTTPException
 
 from ..auth import LOCAL, ApiKey, KeyRing
 from ..config import ApiSettings
+from ..ledger import CommandDesk, event_body
 from ..metrics import Metrics
+from ..push import PushFactory
 from ..voyager import VoyagerError, VoyagerLink
 from . import validation as check
 from .envelope import ApiError, from_voyager_error, invalid, write_json
-from .ledger import CommandLedger, LedgerEntry, event_body
 from .ratelimit import RateLimiter
 from .recent import RecentEvents
 
@@ -62,9 +63,14 @@ class RestApi:
         settings: ApiSettings,
         keys: KeyRing,
         metrics: Metrics,
+        desk: CommandDesk,
+        push: PushFactory,
         websocket: IResource,
     ) -> None:
+        self._push = push
         self._link = link
+        self._desk = desk
+        self._ledger = desk.ledger
         self._websocket = websocket
         self._metrics = metrics
         self._clock = clock
@@ -72,7 +78,6 @@ class RestApi:
         self._keys = keys
         self._started_at = clock.seconds()
         self._allowed_methods = frozenset(settings.allowed_methods)
-        self._ledger = CommandLedger(settings.ledger_size)
         self._recent = RecentEvents(link.events, settings.recent_events)
         self._read_limits = RateLimiter(clock, settings.read_rate, settings.read_burst)
         self._command_limits = RateLimiter(clock, settings.command_rate, settings.command_burst)
@@ -156,7 +161,7 @@ class RestApi:
                 request.setHeader("Idempotent-Replay", "true")
                 return write_json(request, {"success": True, **earlier.as_dict()}, 200 if earlier.command.is_final else 202)
         wait = request.args.get(b"wait", [b"true"])[0].lower() not in (b"false", b"0", b"no")
-        entry = self._submit(method, params, key, idempotency_key)
+        entry = self._desk.submit(method, params, key.name, idempotency_key)
         command = entry.command
         if not wait:
             await command.acknowledged()
@@ -164,14 +169,6 @@ class RestApi:
             return write_json(request, {"success": True, **entry.as_dict()}, 202)
         await command.finished()
         return write_json(request, {"success": True, **entry.as_dict()})
-
-    def _submit(
-        self, method: str, params: dict[str, Any], key: ApiKey, idempotency_key: str | None = None
-    ) -> LedgerEntry:
-        """Send a command, record it in the ledger, time it for the metrics."""
-        command = self._link.submit(method, params)
-        command.finished().addBoth(lambda _: self._metrics.command_finished(command, self._clock.seconds()))
-        return self._ledger.record(command, key.name, idempotency_key)
 
     # Errors: always our envelope, never an HTML page or a traceback.
 
@@ -434,10 +431,24 @@ class RestApi:
         lambda body: {"FilterIndex": check.integer(body, "filterIndex", 0, 31)},
     )
 
+    @app.route("/api/rooms/<room>/events", methods=["POST"])
+    def room_event(self, request: IRequest, room: str) -> bytes:
+        """Push C{{event, data}} to every WebSocket client in a booking room."""
+        self._caller(request, control=True)
+        body = self._body(request)
+        event = body.get("event")
+        if not isinstance(event, str) or not event:
+            raise invalid("event", "must be a non-empty string")
+        data = body.get("data", {})
+        if not isinstance(data, dict):
+            raise invalid("data", "must be a JSON object")
+        delivered = self._push.publish_to_room(room, event, data)
+        return write_json(request, {"success": True, "room": room, "delivered": delivered})
+
     @app.route("/api/telescope/status", methods=["GET"])
     async def telescope_status(self, request: IRequest) -> bytes:
         key = self._caller(request, command=True)
-        event = await self._submit("RemoteMountStatusGetInfo", {}, key).command.finished()
+        event = await self._desk.submit("RemoteMountStatusGetInfo", {}, key.name).command.finished()
         return write_json(request, {"success": True, "mount": event.fields.get("ParamRet"), "result": event_body(event)})
 
     @app.route("/api/commands/<method>", methods=["POST"])

@@ -1,4 +1,4 @@
-"""The bounded record of commands sent through the API."""
+"""Commands sent for API and WebSocket callers: sending, the bounded ledger, timing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from typing import Any
 import attrs
 from twisted.python.failure import Failure
 
-from ..voyager import Command, VoyagerError, VoyagerEvent
+from twisted.internet.interfaces import IReactorTime
+
+from .metrics import Metrics
+from .voyager import Command, VoyagerError, VoyagerEvent, VoyagerLink
 
 
 @attrs.define(eq=False)
@@ -79,3 +82,21 @@ class CommandLedger:
 
     def latest(self, limit: int) -> list[LedgerEntry]:
         return list(self._entries.values())[-limit:][::-1]
+
+
+class CommandDesk:
+    """Sends a caller's command through the link, records it, times it for the metrics."""
+
+    def __init__(self, link: VoyagerLink, clock: IReactorTime, metrics: Metrics, ledger: CommandLedger) -> None:
+        self._link = link
+        self._clock = clock
+        self._metrics = metrics
+        self.ledger = ledger
+
+    def submit(
+        self, method: str, params: dict[str, Any], sender: str, idempotency_key: str | None = None
+    ) -> LedgerEntry:
+        """Send now (raises NotReady when the session is not ready) and return its ledger entry."""
+        command = self._link.submit(method, params)
+        command.finished().addBoth(lambda _: self._metrics.command_finished(command, self._clock.seconds()))
+        return self.ledger.record(command, sender, idempotency_key)
