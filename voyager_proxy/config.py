@@ -154,6 +154,9 @@ class WebSocketSettings(_MaskedRepr):
     )
     allowed_origins: tuple[str, ...] = setting(("*",), "Browser origins allowed to open /ws (* for any).")
     max_clients: int = setting(1000, "Most dashboards connected at once.", check=at_least(1))
+    replay_size: int = setting(
+        2000, "Messages kept for clients that reconnect with ?since=&epoch=.", check=at_least(10)
+    )
 
 
 @attrs.frozen(repr=False)

@@ -167,3 +167,28 @@ async def test_commands_answered_with_their_own_id(proxy_url: str) -> None:
     assert (await response.json())["sender"] == "laravel"
     client.sendClose()
     await client.closed
+
+
+@pytest_twisted.ensureDeferred
+async def test_resume_replays_exactly_the_missed_messages(ws_url: str) -> None:
+    """Reconnecting with since/epoch replays every missed seq (or names it omitted); a new epoch gets initialState."""
+    client = await connect(ws_url, {"X-API-Key": KEY})
+    epoch = (await client.next_event("initialState"))["data"]["epoch"]
+    last_seen = (await client.next_event("controlData"))["seq"]
+    client.sendClose()
+    await client.closed
+    watcher = await connect(ws_url, {"X-API-Key": KEY})
+    await watcher.next_event("initialState")
+    later = (await watcher.next_event("controlData"))["seq"]
+    await watcher.next_event("controlData")
+    resumed = await connect(f"{ws_url}?since={last_seen}&epoch={epoch}", {"X-API-Key": KEY})
+    header = await resumed.next_event()
+    assert header["event"] == "resumed" and header["data"]["from"] == last_seen + 1
+    expected = [seq for seq in range(last_seen + 1, header["data"]["to"] + 1) if seq not in header["data"]["omitted"]]
+    replayed = [(await resumed.next_event())["seq"] for _ in expected]
+    assert replayed == expected and later in replayed
+    stale = await connect(f"{ws_url}?since={last_seen}&epoch=another-run", {"X-API-Key": KEY})
+    assert (await stale.next_event())["event"] == "initialState"
+    for socket in (watcher, resumed, stale):
+        socket.sendClose()
+        await socket.closed

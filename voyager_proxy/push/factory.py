@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections import deque
 from typing import Any
 
 from autobahn.twisted.websocket import WebSocketServerFactory
@@ -14,6 +15,9 @@ from ..ledger import CommandDesk
 from ..voyager import ConnectionStatus, VoyagerEvent, VoyagerLink
 from .messages import encode, topic_for
 from .protocol import PushProtocol
+
+NOT_REPLAYED = frozenset({"newJPG"})  # multi-MB previews: the state has the latest
+
 
 class PushFactory(WebSocketServerFactory):
     """
@@ -49,6 +53,8 @@ class PushFactory(WebSocketServerFactory):
         self.allowed_methods = allowed_methods
         self.epoch = secrets.token_hex(8)
         self.seq = 0
+        # Every seq, in order; None where the message is not replayed (previews, room messages).
+        self._replay: deque[tuple[int, bytes | None]] = deque(maxlen=settings.replay_size)
         self._link = link
         self._subscribers: set[PushProtocol] = set()
         link.events.subscribe(self._event)
@@ -76,9 +82,19 @@ class PushFactory(WebSocketServerFactory):
             "signals": snapshot["signals"],
         }
 
+    def replay_since(self, epoch: str, since: int) -> list[tuple[int, bytes | None]] | None:
+        """Messages after C{since}, or None when the epoch changed or the gap is too old."""
+        if epoch != self.epoch or since > self.seq:
+            return None
+        oldest = self._replay[0][0] if self._replay else self.seq + 1
+        if since + 1 < oldest and since < self.seq:
+            return None
+        return [(seq, payload) for seq, payload in self._replay if seq > since]
+
     def publish_to_room(self, room: str, event: str, data: dict[str, Any]) -> int:
         """Send an application message to the members of C{room}; return how many got it."""
         self.seq += 1
+        self._replay.append((self.seq, None))
         members = [client for client in self._subscribers if room in client.rooms]
         if members:
             prepared = self.prepareMessage(encode(event, {**data, "room": room}, self.seq))
@@ -94,9 +110,15 @@ class PushFactory(WebSocketServerFactory):
 
     def _publish(self, topic: str, data: dict[str, Any]) -> None:
         self.seq += 1
+        replayable = topic not in NOT_REPLAYED
+        if not self._subscribers and not replayable:
+            self._replay.append((self.seq, None))
+            return
+        payload = encode(topic, data, self.seq)
+        self._replay.append((self.seq, payload if replayable else None))
         if not self._subscribers:
             return
-        prepared = self.prepareMessage(encode(topic, data, self.seq))
+        prepared = self.prepareMessage(payload)
         for client in list(self._subscribers):
             if client.wants(topic):
                 client.sendPreparedMessage(prepared)

@@ -32,6 +32,7 @@ class PushProtocol(WebSocketServerProtocol):
 
     def onConnect(self, request: ConnectionRequest) -> None:
         self.rooms: set[str] = set()
+        self.resume_from = self._resume_point(request.params)
         token = (request.params.get("token") or [None])[0]
         if token is not None:
             self._accept_token(token)
@@ -66,9 +67,28 @@ class PushProtocol(WebSocketServerProtocol):
         self.key = ApiKey(f"token:{claims['sub']}", scope, b"")
         self.may_join = frozenset(str(room) for room in rooms)
 
+    @staticmethod
+    def _resume_point(params: dict[str, list[str]]) -> tuple[str, int] | None:
+        since, epoch = (params.get("since") or [None])[0], (params.get("epoch") or [None])[0]
+        if since is None or epoch is None or not since.isdigit():
+            return None
+        return epoch, int(since)
+
     def onOpen(self) -> None:
+        missed = self.factory.replay_since(*self.resume_from) if self.resume_from else None
+        if missed is None:
+            self.sendMessage(encode("initialState", self.factory.initial_state()))
+        else:
+            since = self.resume_from[1]  # type: ignore[index]
+            omitted = [seq for seq, payload in missed if payload is None]
+            self.sendMessage(
+                encode("resumed", {"epoch": self.factory.epoch, "from": since + 1, "to": self.factory.seq,
+                                   "omitted": omitted})
+            )
+            for _, payload in missed:
+                if payload is not None:
+                    self.sendMessage(payload)
         self.factory.subscribe(self)
-        self.sendMessage(encode("initialState", self.factory.initial_state()))
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
         self.factory.unsubscribe(self)
