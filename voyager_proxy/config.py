@@ -157,6 +157,19 @@ class WebSocketSettings(_MaskedRepr):
     replay_size: int = setting(
         2000, "Messages kept for clients that reconnect with ?since=&epoch=.", check=at_least(10)
     )
+    slow_client_timeout: float = setting(
+        30.0, "Seconds a client may leave its socket full before it is closed (1008).", check=positive
+    )
+    queue_limit: int = setting(
+        500, "Messages held for a paused client (telemetry kept latest-only) before it is closed.", check=at_least(10)
+    )
+    max_message_bytes: int = setting(
+        64 * 1024, "Largest message a client may send; a bigger one is answered with an error.", check=at_least(1024)
+    )
+    message_rate: float = setting(10.0, "Messages per second a client may send, sustained.", check=positive)
+    message_burst: int = setting(
+        20, "Messages a client may send at once; as many refused in a row close it (1008).", check=at_least(1)
+    )
 
 
 @attrs.frozen(repr=False)

@@ -37,6 +37,14 @@ class Metrics:
         self.websocket_clients = Gauge(
             "voyager_proxy_websocket_clients", "Connected WebSocket clients.", registry=self.registry
         )
+        self.websocket_coalesced = Counter(
+            "voyager_proxy_websocket_coalesced", "Telemetry messages superseded before a paused client read them.",
+            registry=self.registry,
+        )
+        self.websocket_closed = Counter(
+            "voyager_proxy_websocket_closed", "WebSocket clients closed by the proxy (1008).", ["reason"],
+            registry=self.registry,
+        )
         self._status(link.status)
         link.status_changes.subscribe(self._status)
         link.events.subscribe(self._event)

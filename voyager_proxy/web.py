@@ -71,7 +71,9 @@ def build_root(
     """The resource tree: /health, /metrics, /api and the WebSocket at /ws."""
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size))
-    push = PushFactory(link, keys, websocket or WebSocketSettings(), desk, frozenset(settings.allowed_methods))
+    push = PushFactory(
+        link, clock, keys, websocket or WebSocketSettings(), desk, frozenset(settings.allowed_methods), metrics
+    )
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     api = RestApi(link, clock, settings, keys, metrics, desk, push, WebSocketResource(push))
     return MeasuredResource(api.app, metrics)

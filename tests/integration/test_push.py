@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from typing import Any, AsyncIterator
 
@@ -12,6 +13,8 @@ import treq
 
 import pytest_twisted
 from twisted.internet import reactor
+from twisted.internet.defer import Deferred
+from twisted.internet.protocol import ClientCreator, Protocol
 from twisted.internet.threads import deferToThread
 from twisted.web.server import Site
 from websockets.exceptions import InvalidStatus
@@ -192,3 +195,118 @@ async def test_resume_replays_exactly_the_missed_messages(ws_url: str) -> None:
     for socket in (watcher, resumed, stale):
         socket.sendClose()
         await socket.closed
+
+
+@pytest_twisted.async_yield_fixture
+async def tight_proxy(simulator: RunningSimulator) -> AsyncIterator[tuple[str, RunningSimulator]]:
+    """A proxy allowing 3 clients, closing a client full for 1 s."""
+    link = make_link(simulator)
+    api = ApiSettings(keys=(f"dashboard:read:{KEY}",))
+    settings = WebSocketSettings(max_clients=3, slow_client_timeout=1.0, max_message_bytes=4096)
+    port = reactor.listenTCP(
+        0, Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)), settings)), interface="127.0.0.1"
+    )
+    link.startService()
+    await ready(link)
+    yield f"127.0.0.1:{port.getHost().port}", simulator
+    await link.stopService()
+    await port.stopListening()
+
+
+class NonReader(Protocol):
+    """Opens the WebSocket, then never reads again, like a frozen browser tab."""
+
+    def __init__(self) -> None:
+        self.upgraded: Deferred[None] = Deferred()
+        self.lost: Deferred[None] = Deferred()
+        self._response = b""
+
+    def connectionMade(self) -> None:
+        self.transport.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.transport.write(
+            b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            + f"X-API-Key: {KEY}\r\n\r\n".encode()
+        )
+
+    def dataReceived(self, data: bytes) -> None:
+        self._response += data
+        if not self.upgraded.called and b"\r\n\r\n" in self._response:
+            assert self._response.startswith(b"HTTP/1.1 101")
+            self.transport.pauseProducing()
+            self.upgraded.callback(None)
+
+    def connectionLost(self, reason: Any = None) -> None:
+        self.lost.callback(None)
+
+
+async def metric_value(address: str, line_start: str) -> float:
+    response = await treq.get(f"http://{address}/metrics", headers={"X-API-Key": KEY})
+    for line in (await response.text()).splitlines():
+        if line.startswith(line_start):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+@pytest_twisted.ensureDeferred
+async def test_slow_client_is_coalesced_then_closed_while_a_fast_one_gets_everything(
+    tight_proxy: tuple[str, RunningSimulator],
+) -> None:
+    """10 previews of 1 MB: the non-reader fills, is coalesced, closed after 1 s; the reader misses no seq."""
+    address, simulator = tight_proxy
+    fast = await connect(f"ws://{address}/ws", {"X-API-Key": KEY})
+    first_seq = (await fast.next_event("initialState"))["data"]["seq"]
+    slow = NonReader()
+    host, port = address.split(":")
+    await ClientCreator(reactor, lambda: slow).connectTCP(host, int(port))
+    await slow.upgraded
+    sim = simulator.simulator
+    for n in range(10):
+        sim.broadcast(sim.event("NewJPGReady", File=f"frame{n}.fit", Expo=1, Bin=1, Base64Data="A" * 1_000_000))
+    seqs, previews = [], 0
+    while previews < 10:
+        message = await fast.next_event()
+        seqs.append(message["seq"])
+        previews += message["event"] == "newJPG"
+    last_preview = seqs[-1]
+    # ControlData comes every 0.2 s: 15 more span the 1 s deadline and Autobahn's 1 s close handshake.
+    while sum(1 for seq in seqs if seq > last_preview) < 15:
+        seqs.append((await fast.next_event())["seq"])
+    slow.transport.resumeProducing()  # it reads again, and finds the connection closed
+    waiting = slow.lost
+    waiting.addTimeout(10, reactor)
+    await waiting
+    assert seqs == list(range(first_seq + 1, first_seq + 1 + len(seqs)))
+    assert await metric_value(address, 'voyager_proxy_websocket_closed_total{reason="slow"}') == 1
+    assert await metric_value(address, "voyager_proxy_websocket_coalesced_total") >= 1
+    fast.sendClose()
+    await fast.closed
+
+
+@pytest_twisted.ensureDeferred
+async def test_full_house_oversize_and_flood(tight_proxy: tuple[str, RunningSimulator]) -> None:
+    """A 4th client gets 503; an oversize message an error; a flood errors then 1008."""
+    address, _ = tight_proxy
+    clients = [await connect(f"ws://{address}/ws", {"X-API-Key": KEY}) for _ in range(3)]
+
+    def status_of_another() -> int:
+        try:
+            with sync_connect(f"ws://{address}/ws", additional_headers={"X-API-Key": KEY}, open_timeout=10):
+                return 101
+        except InvalidStatus as refused:
+            return refused.response.status_code
+
+    assert await deferToThread(status_of_another) == 503
+    client = clients[0]
+    client.send({"action": "ping", "pad": "x" * 5000})
+    assert (await client.next_event("error"))["data"]["code"] == "too_large"
+    client.send({"action": "ping"})
+    await client.next_event("pong")
+    for _ in range(100):
+        client.send({"action": "ping"})
+    assert (await client.next_event("error"))["data"]["code"] == "rate_limited"
+    _, code, reason = await client.closed
+    assert code == 1008 and "flooding" in (reason or "")
+    for other in clients[1:]:
+        other.sendClose()
+        await other.closed

@@ -9,7 +9,7 @@ from voyager_proxy.auth import KeyRing, parse_keys
 from voyager_proxy.rest import validation as check
 from voyager_proxy.rest.envelope import ApiError
 from voyager_proxy.ledger import CommandLedger
-from voyager_proxy.rest.ratelimit import RateLimiter
+from voyager_proxy.ratelimit import RateLimiter
 from voyager_proxy.voyager.commands import Completion
 from voyager_proxy.voyager.pending import Command
 

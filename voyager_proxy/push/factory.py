@@ -7,11 +7,13 @@ from collections import deque
 from typing import Any
 
 from autobahn.twisted.websocket import WebSocketServerFactory
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from ..auth import KeyRing
 from ..config import WebSocketSettings
 from ..ledger import CommandDesk
+from ..metrics import Metrics
 from ..voyager import ConnectionStatus, VoyagerEvent, VoyagerLink
 from .messages import encode, topic_for
 from .protocol import PushProtocol
@@ -24,7 +26,9 @@ class PushFactory(WebSocketServerFactory):
     Subscribes to the link and pushes every event to every dashboard.
 
     Each message carries a C{seq} increasing per daemon run; C{initialState}
-    gives the run's C{epoch} with the last C{seq} sent.
+    gives the run's C{epoch} with the last C{seq} sent. Clients whose socket
+    is full are held back one by one (see L{PushProtocol.deliver}); the
+    others never wait for them.
     """
 
     protocol = PushProtocol
@@ -33,20 +37,27 @@ class PushFactory(WebSocketServerFactory):
     def __init__(
         self,
         link: VoyagerLink,
+        clock: IReactorTime,
         keys: KeyRing,
         settings: WebSocketSettings,
         desk: CommandDesk,
         allowed_methods: frozenset[str],
+        metrics: Metrics,
     ) -> None:
         super().__init__()
         # Ping every 25 s; 35 s more without a pong closes (60 s in all).
+        # Messages over max_message_bytes get an error event; Autobahn cuts
+        # only those far beyond it, so a client's message never fills memory.
         self.setProtocolOptions(
             autoPingInterval=25,
             autoPingTimeout=35,
             maxConnections=settings.max_clients,
-            maxMessagePayloadSize=64 * 1024,
+            maxMessagePayloadSize=16 * settings.max_message_bytes,
             allowedOrigins=list(settings.allowed_origins),
         )
+        self.clock = clock
+        self.settings = settings
+        self.metrics = metrics
         self.keys = keys
         self.jwt_secret = settings.jwt_secret
         self.desk = desk
@@ -99,7 +110,7 @@ class PushFactory(WebSocketServerFactory):
         if members:
             prepared = self.prepareMessage(encode(event, {**data, "room": room}, self.seq))
             for client in members:
-                client.sendPreparedMessage(prepared)
+                client.deliver(event, prepared)
         return len(members)
 
     def _event(self, event: VoyagerEvent) -> None:
@@ -121,4 +132,4 @@ class PushFactory(WebSocketServerFactory):
         prepared = self.prepareMessage(payload)
         for client in list(self._subscribers):
             if client.wants(topic):
-                client.sendPreparedMessage(prepared)
+                client.deliver(topic, prepared)

@@ -1,4 +1,4 @@
-"""One dashboard connection: handshake checks, then actions from the client."""
+"""One dashboard connection: handshake checks, flow control, then actions from the client."""
 
 from __future__ import annotations
 
@@ -8,19 +8,33 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from autobahn.twisted.websocket import WebSocketServerProtocol
+from autobahn.websocket.protocol import PreparedMessage
 from autobahn.websocket.types import ConnectionDeny, ConnectionRequest
+from twisted.internet.interfaces import IDelayedCall, IPushProducer
 from twisted.logger import Logger
+from zope.interface import implementer
 
 from ..auth import LOCAL, ApiKey
+from ..ratelimit import RateLimiter
 from ..voyager import VoyagerError, VoyagerEvent
 from .messages import encode, error
+from .outbox import Hold, Outbox
 
 if TYPE_CHECKING:
     from .factory import PushFactory
 
 
+POLICY_VIOLATION = 1008
+
+
+@implementer(IPushProducer)
 class PushProtocol(WebSocketServerProtocol):
-    """A subscriber: authenticated at the handshake, filtered by topic."""
+    """
+    A subscriber: authenticated at the handshake, filtered by topic.
+
+    It is its transport's producer: while the socket is full, what it is owed
+    waits in an L{Outbox}, and a client full for too long is closed.
+    """
 
     _log = Logger()  # Autobahn owns `log`
     factory: PushFactory
@@ -29,6 +43,18 @@ class PushProtocol(WebSocketServerProtocol):
     may_join: frozenset[str] | None = None  # None: any room (API keys)
     excluded: frozenset[str] = frozenset()
     included: frozenset[str] | None = None
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        settings = self.factory.settings
+        self._outbox: Outbox[PreparedMessage | bytes] = Outbox(settings.queue_limit)
+        self._paused = False
+        self._stuck: IDelayedCall | None = None
+        self._inbound = RateLimiter(self.factory.clock, settings.message_rate, settings.message_burst)
+        self._refused_in_a_row = 0
+        if getattr(self.transport, "producer", None) is not None:
+            self.transport.unregisterProducer()  # Twisted Web's channel, until the upgrade
+        self.transport.registerProducer(self, True)
 
     def onConnect(self, request: ConnectionRequest) -> None:
         self.rooms: set[str] = set()
@@ -77,10 +103,11 @@ class PushProtocol(WebSocketServerProtocol):
     def onOpen(self) -> None:
         missed = self.factory.replay_since(*self.resume_from) if self.resume_from else None
         if missed is None:
-            self.sendMessage(encode("initialState", self.factory.initial_state()))
+            self._send(encode("initialState", self.factory.initial_state()))
         else:
             since = self.resume_from[1]  # type: ignore[index]
             omitted = [seq for seq, payload in missed if payload is None]
+            # At most replay_size messages: they go straight to the socket.
             self.sendMessage(
                 encode("resumed", {"epoch": self.factory.epoch, "from": since + 1, "to": self.factory.seq,
                                    "omitted": omitted})
@@ -92,6 +119,74 @@ class PushProtocol(WebSocketServerProtocol):
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
         self.factory.unsubscribe(self)
+        self.stopProducing()  # Autobahn unregisters us before the transport would say so
+
+    # Flow control.
+
+    def deliver(self, topic: str, frame: PreparedMessage) -> None:
+        """Send a published frame now, or hold it while the socket is full."""
+        if not self._paused:
+            self.sendPreparedMessage(frame)
+        else:
+            self._hold(topic, frame)
+
+    def _send(self, payload: bytes) -> None:
+        """A reply to this client, in order with what it is owed."""
+        if not self._paused:
+            self.sendMessage(payload)
+        else:
+            self._hold("reply", payload)
+
+    def _hold(self, topic: str, frame: PreparedMessage | bytes) -> None:
+        held = self._outbox.hold(topic, frame)
+        if held is Hold.REPLACED:
+            self.factory.metrics.websocket_coalesced.inc()
+        elif held is Hold.FULL:
+            self._close("slow", f"too slow: more than {self._outbox.limit} messages waiting")
+
+    def pauseProducing(self) -> None:
+        """The socket is full: hold messages, and give the client a deadline."""
+        self._paused = True
+        if self._stuck is None and self.state == self.STATE_OPEN:
+            timeout = self.factory.settings.slow_client_timeout
+            self._stuck = self.factory.clock.callLater(
+                timeout, self._close, "slow", f"too slow: socket full for {timeout:g} s"
+            )
+
+    def resumeProducing(self) -> None:
+        """The socket drained: send what is owed, oldest first, until it fills again."""
+        self._paused = False
+        self._cancel_deadline()
+        while self._outbox and not self._paused:
+            frame = self._outbox.pop()
+            if isinstance(frame, bytes):
+                self.sendMessage(frame)
+            else:
+                self.sendPreparedMessage(frame)
+
+    def stopProducing(self) -> None:
+        self._paused = True
+        self._cancel_deadline()
+        self._outbox.clear()
+
+    def _cancel_deadline(self) -> None:
+        if self._stuck is not None:
+            if self._stuck.active():
+                self._stuck.cancel()
+            self._stuck = None
+
+    def _close(self, reason: str, message: str) -> None:
+        """Stop sending to this client and close it with 1008 (policy violation)."""
+        self.factory.unsubscribe(self)
+        self.stopProducing()
+        self.factory.metrics.websocket_closed.labels(reason).inc()
+        self._log.warn("Closing WebSocket client {peer} ({key}): {message}", peer=self.peer, key=self.key.name,
+                       message=message)
+        if self.state == self.STATE_OPEN:
+            # sendClose() keeps 1008 for Autobahn itself; the frame is the same.
+            self.sendCloseFrame(POLICY_VIOLATION, message.encode("utf-8"), isReply=False)
+        else:
+            self.dropConnection(abort=True)
 
     def wants(self, topic: str) -> bool:
         """Whether this client asked for C{topic}."""
@@ -100,28 +195,51 @@ class PushProtocol(WebSocketServerProtocol):
         return topic not in self.excluded
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
-        if isBinary:
-            self.sendMessage(error("bad_message", "send JSON text frames"))
+        if self.state != self.STATE_OPEN or not self._within_rate():
             return
-        try:
-            message = json.loads(payload)
-        except ValueError:
-            self.sendMessage(error("bad_message", "not JSON"))
-            return
-        if not isinstance(message, dict) or not isinstance(message.get("action"), str):
-            self.sendMessage(error("bad_message", "expected an object with an action"))
+        message, problem = self._parse(payload, isBinary)
+        if problem is not None:
+            self._send(problem)
             return
         handler = getattr(self, "_action_" + message["action"], None)
         if handler is None:
-            self.sendMessage(error("unknown_action", f"unknown action {message['action']!r}"))
+            self._send(error("unknown_action", f"unknown action {message['action']!r}"))
             return
         handler(message)
 
+    def _parse(self, payload: bytes, is_binary: bool) -> tuple[dict[str, Any], bytes | None]:
+        """The client's message, or the error event that answers it."""
+        limit = self.factory.settings.max_message_bytes
+        if len(payload) > limit:
+            return {}, error("too_large", f"messages are limited to {limit} bytes")
+        if is_binary:
+            return {}, error("bad_message", "send JSON text frames")
+        try:
+            message = json.loads(payload)
+        except ValueError:
+            return {}, error("bad_message", "not JSON")
+        if not isinstance(message, dict) or not isinstance(message.get("action"), str):
+            return {}, error("bad_message", "expected an object with an action")
+        return message, None
+
+    def _within_rate(self) -> bool:
+        """Spend a token; over the rate answer an error, and close a client that keeps on."""
+        if self._inbound.take("client") == 0:
+            self._refused_in_a_row = 0
+            return True
+        self._refused_in_a_row += 1
+        settings = self.factory.settings
+        if self._refused_in_a_row >= settings.message_burst:
+            self._close("flood", f"flooding: over {settings.message_rate:g} messages per second")
+        else:
+            self._send(error("rate_limited", f"at most {settings.message_rate:g} messages per second"))
+        return False
+
     def _action_ping(self, message: dict[str, Any]) -> None:
-        self.sendMessage(encode("pong", {}))
+        self._send(encode("pong", {}))
 
     def _action_getState(self, message: dict[str, Any]) -> None:
-        self.sendMessage(encode("state", self.factory.initial_state()))
+        self._send(encode("state", self.factory.initial_state()))
 
     def _action_topics(self, message: dict[str, Any]) -> None:
         for field in ("include", "exclude"):
@@ -129,13 +247,13 @@ class PushProtocol(WebSocketServerProtocol):
             if value is None:
                 continue
             if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-                self.sendMessage(error("bad_message", f"{field} must be a list of topic names"))
+                self._send(error("bad_message", f"{field} must be a list of topic names"))
                 return
             if field == "include":
                 self.included = frozenset(value)
             else:
                 self.excluded = frozenset(value)
-        self.sendMessage(
+        self._send(
             encode("topics", {"include": sorted(self.included) if self.included is not None else None,
                               "exclude": sorted(self.excluded)})
         )
@@ -143,23 +261,23 @@ class PushProtocol(WebSocketServerProtocol):
     def _action_subscribe(self, message: dict[str, Any]) -> None:
         room = message.get("room")
         if not isinstance(room, str) or not room:
-            self.sendMessage(error("bad_message", "room must be a non-empty string"))
+            self._send(error("bad_message", "room must be a non-empty string"))
         elif self.may_join is not None and room not in self.may_join:
-            self.sendMessage(error("forbidden", f"this token may not join {room!r}"))
+            self._send(error("forbidden", f"this token may not join {room!r}"))
         else:
             self.rooms.add(room)
-            self.sendMessage(encode("subscribed", {"room": room}))
+            self._send(encode("subscribed", {"room": room}))
 
     def _action_unsubscribe(self, message: dict[str, Any]) -> None:
         room = message.get("room")
         self.rooms.discard(room)  # type: ignore[arg-type]
-        self.sendMessage(encode("unsubscribed", {"room": room}))
+        self._send(encode("unsubscribed", {"room": room}))
 
     def _action_command(self, message: dict[str, Any]) -> None:
         """Send a Voyager method; answer commandResult with the caller's id."""
         request_id, method, params = message.get("id"), message.get("method"), message.get("params", {})
         if not isinstance(method, str) or not isinstance(params, dict):
-            self.sendMessage(error("bad_message", "command needs a method and an object of params"))
+            self._send(error("bad_message", "command needs a method and an object of params"))
             return
         if method not in self.factory.allowed_methods or not self.key.may_call(method):
             self._reply(request_id, False, error={"code": "forbidden", "message": f"this client may not call {method}"})
@@ -182,4 +300,4 @@ class PushProtocol(WebSocketServerProtocol):
 
     def _reply(self, request_id: Any, success: bool, **body: Any) -> None:
         if self.state == self.STATE_OPEN:
-            self.sendMessage(encode("commandResult", {"id": request_id, "success": success, **body}))
+            self._send(encode("commandResult", {"id": request_id, "success": success, **body}))

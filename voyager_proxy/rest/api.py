@@ -24,7 +24,7 @@ from ..push import PushFactory
 from ..voyager import VoyagerError, VoyagerLink
 from . import validation as check
 from .envelope import ApiError, from_voyager_error, invalid, write_json
-from .ratelimit import RateLimiter
+from ..ratelimit import RateLimiter
 from .recent import RecentEvents
 
 JSON_MEDIA = "application/json"

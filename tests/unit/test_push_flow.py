@@ -1,0 +1,201 @@
+"""Flow control of one WebSocket client, over StringTransport on a MemoryReactorClock."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from twisted.internet.address import IPv4Address
+from twisted.internet.testing import MemoryReactorClock, StringTransport
+
+from voyager_proxy.auth import KeyRing
+from voyager_proxy.config import ApiSettings, VoyagerSettings, WebSocketSettings
+from voyager_proxy.ledger import CommandDesk, CommandLedger
+from voyager_proxy.metrics import Metrics
+from voyager_proxy.push import PushFactory
+from voyager_proxy.push.outbox import Hold, Outbox
+from voyager_proxy.push.protocol import PushProtocol
+from voyager_proxy.voyager import VoyagerEvent, VoyagerLink
+
+HANDSHAKE = (
+    b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+def test_outbox_keeps_latest_telemetry_and_bounds_the_rest() -> None:
+    outbox: Outbox[str] = Outbox(limit=2)
+    assert outbox.hold("controlData", "c1") is Hold.KEPT
+    assert outbox.hold("signal", "s1") is Hold.KEPT
+    assert outbox.hold("controlData", "c2") is Hold.REPLACED
+    assert outbox.hold("logEvent", "l1") is Hold.KEPT
+    assert outbox.hold("logEvent", "l2") is Hold.FULL
+    assert [outbox.pop() for _ in range(len(outbox))] == ["s1", "c2", "l1"]
+    assert outbox.hold("logEvent", "l3") is Hold.KEPT  # popping freed the queue
+
+
+def frames(data: bytes) -> list[tuple[int, bytes]]:
+    """(opcode, payload) of each unmasked server frame in C{data}."""
+    found, at = [], 0
+    while at < len(data):
+        opcode, length = data[at] & 0x0F, data[at + 1] & 0x7F
+        at += 2
+        if length >= 126:
+            size = 2 if length == 126 else 8
+            length, at = int.from_bytes(data[at:at + size], "big"), at + size
+        found.append((opcode, data[at:at + length]))
+        at += length
+    return found
+
+
+class Client:
+    """One connection to the push factory, seen from the socket."""
+
+    def __init__(self, factory: PushFactory) -> None:
+        self.protocol: PushProtocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+        self.transport = StringTransport()
+        self.protocol.makeConnection(self.transport)
+        self.protocol.dataReceived(HANDSHAKE)
+        response, _, self._after_response = self.transport.value().partition(b"\r\n\r\n")
+        assert response.startswith(b"HTTP/1.1 101")
+        self.transport.clear()
+
+    def received(self) -> list[tuple[int, bytes]]:
+        data, self._after_response = self._after_response + self.transport.value(), b""
+        self.transport.clear()
+        return frames(data)
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(payload) for opcode, payload in self.received() if opcode == 1]
+
+    def send(self, payload: bytes) -> None:
+        """A masked text frame (all-zero mask) as a client sends it."""
+        header = bytes([0x81, 0x80 | 126]) + len(payload).to_bytes(2, "big") if len(payload) > 125 else bytes(
+            [0x81, 0x80 | len(payload)]
+        )
+        self.protocol.dataReceived(header + b"\x00\x00\x00\x00" + payload)
+
+
+@pytest.fixture
+def clock() -> MemoryReactorClock:
+    return MemoryReactorClock()
+
+
+@pytest.fixture
+def link(clock: MemoryReactorClock) -> VoyagerLink:
+    return VoyagerLink(clock, VoyagerSettings(), lambda factory: None)
+
+
+def make_factory(clock: MemoryReactorClock, link: VoyagerLink, **settings: Any) -> PushFactory:
+    metrics = Metrics(link)
+    desk = CommandDesk(link, clock, metrics, CommandLedger(10))
+    factory = PushFactory(
+        link, clock, KeyRing(()), WebSocketSettings(**settings), desk, frozenset(ApiSettings().allowed_methods), metrics
+    )
+    factory.setProtocolOptions(autoPingInterval=0)  # Autobahn's own timers run on the global reactor
+    return factory
+
+
+def publish(link: VoyagerLink, name: str, **fields: Any) -> None:
+    link.events.publish(VoyagerEvent(name, {"Event": name, **fields}, None, 0.0))
+
+
+def metric(factory: PushFactory, name: str, **labels: str) -> float:
+    return factory.metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+def test_paused_client_gets_latest_telemetry_and_every_other_message(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    factory = make_factory(clock, link)
+    slow, fast = Client(factory), Client(factory)
+    assert [e["event"] for e in slow.events()] == ["initialState"]
+    fast.received()
+    slow.protocol.pauseProducing()  # as the transport does when its buffer is full
+    for n in range(5):
+        publish(link, "ControlData", N=n)
+        publish(link, "Signal", Code=500 + n)
+    assert slow.events() == []
+    assert [e["data"].get("N", e["data"].get("Code")) for e in fast.events()] == [0, 500, 1, 501, 2, 502, 3, 503, 4, 504]
+    slow.protocol.resumeProducing()
+    owed = slow.events()
+    assert [e["event"] for e in owed] == ["signal"] * 4 + ["controlData", "signal"]
+    assert owed[4]["data"]["N"] == 4 and [e["seq"] for e in owed] == sorted(e["seq"] for e in owed)
+    assert metric(factory, "voyager_proxy_websocket_coalesced_total") == 4
+
+
+def test_client_full_too_long_is_closed_with_1008(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    factory = make_factory(clock, link, slow_client_timeout=30.0)
+    client = Client(factory)
+    client.received()
+    client.protocol.pauseProducing()
+    clock.advance(29)
+    client.protocol.resumeProducing()
+    client.protocol.pauseProducing()  # the deadline restarts with each pause
+    clock.advance(29)
+    assert client.received() == [] and factory.subscribers == 1
+    clock.advance(1)
+    [(opcode, payload)] = client.received()
+    assert opcode == 8 and int.from_bytes(payload[:2], "big") == 1008 and b"too slow" in payload
+    assert factory.subscribers == 0
+    assert metric(factory, "voyager_proxy_websocket_closed_total", reason="slow") == 1
+    publish(link, "Signal", Code=1)
+    assert client.received() == []
+
+
+def test_queue_over_its_limit_closes_the_client(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    factory = make_factory(clock, link, queue_limit=10)
+    client = Client(factory)
+    client.received()
+    client.protocol.pauseProducing()
+    for n in range(10):
+        publish(link, "LogEvent", Text=str(n))
+    assert client.received() == [] and factory.subscribers == 1
+    publish(link, "LogEvent", Text="one too many")
+    [(opcode, payload)] = client.received()
+    assert opcode == 8 and int.from_bytes(payload[:2], "big") == 1008
+    assert not clock.getDelayedCalls()  # the slow-client deadline went with it
+
+
+def test_flooding_client_gets_errors_then_is_closed(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    factory = make_factory(clock, link, message_rate=10.0, message_burst=20)
+    client = Client(factory)
+    client.received()
+    for _ in range(20):
+        client.send(b'{"action":"ping"}')
+    assert [e["event"] for e in client.events()] == ["pong"] * 20
+    client.send(b'{"action":"ping"}')
+    refused = client.events()
+    assert refused[0]["event"] == "error" and refused[0]["data"]["code"] == "rate_limited"
+    clock.advance(1)  # ten tokens back
+    for _ in range(10):
+        client.send(b'{"action":"ping"}')
+    assert [e["event"] for e in client.events()] == ["pong"] * 10
+    for _ in range(20):
+        client.send(b'{"action":"ping"}')
+    sent = client.received()
+    assert [opcode for opcode, _ in sent] == [1] * 19 + [8]
+    assert int.from_bytes(sent[-1][1][:2], "big") == 1008
+    assert metric(factory, "voyager_proxy_websocket_closed_total", reason="flood") == 1
+
+
+def test_oversize_message_is_answered_and_the_connection_stays(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    factory = make_factory(clock, link, max_message_bytes=1024)
+    client = Client(factory)
+    client.received()
+    client.send(b'{"action":"ping","pad":"' + b"x" * 2000 + b'"}')
+    [answer] = client.events()
+    assert answer["data"]["code"] == "too_large" and "1024" in answer["data"]["message"]
+    client.send(b'{"action":"ping"}')
+    assert [e["event"] for e in client.events()] == ["pong"]
+
+
+def test_replies_wait_behind_what_a_paused_client_is_owed(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    factory = make_factory(clock, link)
+    client = Client(factory)
+    client.received()
+    client.protocol.pauseProducing()
+    publish(link, "Signal", Code=18)
+    client.send(b'{"action":"ping"}')
+    assert client.received() == []
+    client.protocol.resumeProducing()
+    assert [e["event"] for e in client.events()] == ["signal", "pong"]
