@@ -112,7 +112,7 @@ SECRET = "jwt-secret-shared-with-laravel-0123456789"
 
 @pytest_twisted.async_yield_fixture
 async def proxy_url(simulator: RunningSimulator) -> AsyncIterator[str]:
-    link = make_link(simulator)
+    link = make_link(simulator, log_events=True)
     api = ApiSettings(keys=(f"laravel:control:{CONTROL}", f"dashboard:read:{KEY}"))
     root = build_root(link, reactor, api, KeyRing(parse_keys(api.keys)), WebSocketSettings(jwt_secret=SECRET))
     port = reactor.listenTCP(0, Site(root), interface="127.0.0.1")
@@ -310,3 +310,26 @@ async def test_full_house_oversize_and_flood(tight_proxy: tuple[str, RunningSimu
     for other in clients[1:]:
         other.sendClose()
         await other.closed
+
+
+@pytest_twisted.ensureDeferred
+async def test_every_simulator_event_type_reaches_a_dashboard(simulator: RunningSimulator, proxy_url: str) -> None:
+    """A shot, then Voyager exiting and coming back: each kind of event arrives under its topic."""
+    client = await connect(f"ws://{proxy_url}/ws", {"X-API-Key": CONTROL})
+    await client.next_event("initialState")
+    shot = treq.post(f"http://{proxy_url}/api/camera/shot", json={"exposure": 1}, headers={"X-API-Key": CONTROL})
+    seen: dict[str, dict[str, Any]] = {}
+    while "remoteActionResult" not in seen or "newJPG" not in seen:
+        message = await client.next_event()
+        seen.setdefault(message["event"], message["data"])
+    assert (await shot).code == 200
+    simulator.simulator.shutdown()  # Voyager exits; the proxy reconnects to the same port
+    while "version" not in seen:
+        message = await client.next_event()
+        seen.setdefault(message["event"], message["data"])
+    assert {"controlData", "signal", "shotRunning", "newFITReady", "newJPG", "remoteActionResult", "logEvent",
+            "shutDown", "connectionState", "version"} <= set(seen)
+    assert seen["newJPG"]["Base64Data"] and seen["newJPG"]["parsed"] is not None
+    assert "Timestamp" in seen["shotRunning"] and seen["remoteActionResult"]["parsed"]["name"] == "OK"
+    client.sendClose()
+    await client.closed
