@@ -433,3 +433,6 @@ def sequence(call: Call) -> None:
         return 4, "", {}
 
     call.sim.start_action(call.uid, "RemoteSequence", 502, 60.0, ended)
+
+
+from . import robotarget  # noqa: E402,F401  registers the RoboTarget handlers

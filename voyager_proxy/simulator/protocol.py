@@ -31,6 +31,7 @@ class SimulatorProtocol(LineReceiver):
         self.authenticated = not simulator.settings.username
         self.dashboard = False
         self.log_level: int | None = None
+        self.robotarget_manager = False
         self.session_key = ""
         self._timers: dict[str, IDelayedCall] = {}
 

@@ -15,10 +15,13 @@ from twisted.logger import Logger
 from .faults import Faults
 from .model import ObservatoryModel
 from .protocol import SimulatorProtocol
+from .robotarget_db import RoboTargetDatabase
 
 DASHBOARD_EVENTS = frozenset(
     {"ControlData", "NewJPGReady", "ShotRunning", "AutoFocusResult", "WeatherAndSafetyMonitorData"}
 )
+MANAGER_EVENTS = frozenset({"RoboTargetRunningTargetEphemerisPNG"})
+ROBOTARGET_MAC_ENCODINGS = ("hex-base64", "raw-base64")
 
 
 @attrs.frozen
@@ -37,6 +40,12 @@ class SimulatorSettings:
     tick_interval: float = 1.0
     setup_connected: bool = True
     seed: int = 0
+    robotarget_secret: str | None = None
+    robotarget_mac_key: str = ""
+    robotarget_mac_words: tuple[str, str, str, str] = ("", "", "", "")
+    robotarget_mac_encoding: str = attrs.field(
+        default="hex-base64", validator=attrs.validators.in_(ROBOTARGET_MAC_ENCODINGS)
+    )
 
 
 Finish = Callable[[], "tuple[int, str, dict[str, Any]]"]
@@ -72,6 +81,7 @@ class VoyagerSimulator(ServerFactory):
         self.faults = Faults(self)
         self.clients: list[SimulatorProtocol] = []
         self.action: RunningAction | None = None
+        self.robotarget = RoboTargetDatabase(clock.seconds)
         self.preview_jpeg = importlib.resources.files(__package__).joinpath("data/preview.jpg").read_bytes()
         self._ticker = LoopingCall.withCount(self._tick)
         self._ticker.clock = clock
@@ -110,10 +120,12 @@ class VoyagerSimulator(ServerFactory):
         }
 
     def broadcast(self, message: dict[str, Any]) -> None:
-        """Events go to every client; dashboard events only to dashboard clients."""
+        """Events go to every client; dashboard events only to dashboard clients, RoboTarget ones to managers."""
         dashboard_only = message["Event"] in DASHBOARD_EVENTS
+        manager_only = message["Event"] in MANAGER_EVENTS
         for client in list(self.clients):
-            if client.authenticated and (client.dashboard or not dashboard_only):
+            allowed = (client.dashboard or not dashboard_only) and (client.robotarget_manager or not manager_only)
+            if client.authenticated and allowed:
                 client.send(message)
 
     def log(self, level: int, text: str) -> None:
@@ -210,6 +222,8 @@ class VoyagerSimulator(ServerFactory):
         action = self.action
         if action is not None and action.on_tick is not None and action.on_tick(dt):
             self.end_action(action)
+        for name, fields in self.robotarget.advance(dt):
+            self.broadcast(self.event(name, **fields))
 
     def _send_control_data(self) -> None:
         self.broadcast(self.event("ControlData", **self.model.control_data()))

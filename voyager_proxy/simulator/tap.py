@@ -7,11 +7,24 @@ from typing import Any
 from twisted.application.internet import TCPServer
 from twisted.python import usage
 
-from .server import SimulatorSettings, VoyagerSimulator
+from .server import ROBOTARGET_MAC_ENCODINGS, SimulatorSettings, VoyagerSimulator
+
+
+def _four_words(value: str) -> tuple[str, ...]:
+    words = tuple(value.split(","))
+    if len(words) != 4:
+        raise ValueError("give four words separated by commas")
+    return words
+
+
+def _mac_encoding(value: str) -> str:
+    if value not in ROBOTARGET_MAC_ENCODINGS:
+        raise ValueError(f"must be one of {', '.join(ROBOTARGET_MAC_ENCODINGS)}")
+    return value
 
 
 class Options(usage.Options):
-    """Where to listen and which login to require."""
+    """Where to listen, which login to require, and the RoboTarget licence."""
 
     optParameters = [
         ["port", "p", 5950, "TCP port to listen on.", int],
@@ -19,6 +32,10 @@ class Options(usage.Options):
         ["username", "u", None, "Require this user name (no authentication when absent)."],
         ["password", "w", None, "Password for --username."],
         ["host-name", None, "OBS1", "The simulated Voyager PC's name."],
+        ["robotarget-secret", None, None, "RoboTarget shared secret (RoboTarget not licensed when absent)."],
+        ["robotarget-mac-key", None, "", "RoboTarget licence MAC key."],
+        ["robotarget-mac-words", None, ("", "", "", ""), "The four MAC words, comma separated.", _four_words],
+        ["robotarget-mac-encoding", None, "hex-base64", "hex-base64 or raw-base64.", _mac_encoding],
     ]
 
 
@@ -39,6 +56,12 @@ def makeService(options: Options) -> SimulatorServer:
     from twisted.internet import reactor
 
     settings = SimulatorSettings(
-        host_name=options["host-name"], username=options["username"], password=options["password"]
+        host_name=options["host-name"],
+        username=options["username"],
+        password=options["password"],
+        robotarget_secret=options["robotarget-secret"],
+        robotarget_mac_key=options["robotarget-mac-key"],
+        robotarget_mac_words=options["robotarget-mac-words"],
+        robotarget_mac_encoding=options["robotarget-mac-encoding"],
     )
     return SimulatorServer(options["port"], VoyagerSimulator(reactor, settings), options["interface"])

@@ -5,61 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import re
-from typing import Any, Iterator
 
-import pytest
-from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.internet.testing import MemoryReactorClock
 
+from tests.unit.simulator.conftest import Client
 from voyager_proxy.simulator import SimulatorSettings, VoyagerSimulator
-from voyager_proxy.simulator.protocol import SimulatorProtocol
 
 SHOT = {"Expo": 2, "Bin": 1, "FilterIndex": 0, "ExpoType": 0, "IsSaveFile": True, "FitFileName": "%%fitdir%%\\t.fit"}
-
-
-class Client:
-    """One client of the simulator: writes requests, reads what the simulator sent."""
-
-    def __init__(self, simulator: VoyagerSimulator) -> None:
-        self.protocol: SimulatorProtocol = simulator.buildProtocol(None)
-        self.transport = StringTransport()
-        self.protocol.makeConnection(self.transport)
-        self._next_id = 0
-
-    def request(self, method: str, **params: Any) -> int:
-        self._next_id += 1
-        params.setdefault("UID", f"uid-{self._next_id}")
-        self.protocol.dataReceived(
-            json.dumps({"method": method, "params": params, "id": self._next_id}).encode() + b"\r\n"
-        )
-        return self._next_id
-
-    def received(self) -> list[dict[str, Any]]:
-        data = self.transport.value()
-        self.transport.clear()
-        return [json.loads(line) for line in data.split(b"\r\n") if line]
-
-    def keep_alive(self) -> None:
-        self.protocol.dataReceived(b'{"Event":"Polling","Timestamp":1,"Host":"c","Inst":1}\r\n')
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        return [m for m in self.received() if m.get("Event") == name]
-
-
-@pytest.fixture
-def clock() -> MemoryReactorClock:
-    return MemoryReactorClock()
-
-
-@pytest.fixture
-def simulator(clock: MemoryReactorClock) -> Iterator[VoyagerSimulator]:
-    clock.advance(1795484593.57388)
-    sim = VoyagerSimulator(clock, SimulatorSettings())
-    sim.doStart()
-    yield sim
-    for client in list(sim.clients):
-        client.connectionLost()
-    sim.doStop()
-    assert clock.getDelayedCalls() == []
 
 
 def test_version_first_with_five_decimal_timestamp(simulator: VoyagerSimulator) -> None:
