@@ -180,6 +180,41 @@ class SimulatorSettingsSection(_MaskedRepr):
     host_name: str = setting("OBS1", "The simulated Voyager PC's name.")
 
 
+def four_words(value: tuple[str, ...]) -> str | None:
+    return None if len(value) in (0, 4) else f"needs exactly 4 comma-separated words, got {len(value)}"
+
+
+def mac_encoding(value: str) -> str | None:
+    from .robotarget.signing import MAC_ENCODINGS
+
+    return None if value in MAC_ENCODINGS else f"must be one of {', '.join(MAC_ENCODINGS)}"
+
+
+@attrs.frozen(repr=False)
+class RoboTargetSettings(_MaskedRepr):
+    """[robotarget]: manager mode and signing; RoboTarget is off unless all three secrets are set."""
+
+    secret: str = setting("", "RoboTarget shared secret, as entered in Voyager.", secret=True)
+    mac_key: str = setting("", "The licence's MAC key.", secret=True)
+    mac_words: tuple[str, ...] = setting((), "The licence's four MAC words, comma separated.", secret=True,
+                                         check=four_words)
+    mac_encoding: str = setting(
+        "hex-base64", "How hashes are base64-encoded: hex-base64 or raw-base64.", check=mac_encoding
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.secret and self.mac_key and self.mac_words)
+
+    def inconsistency(self) -> tuple[str, str] | None:
+        """The key to fix when only some of the secrets are set."""
+        given = {"secret": bool(self.secret), "mac_key": bool(self.mac_key), "mac_words": bool(self.mac_words)}
+        if any(given.values()) and not all(given.values()):
+            missing = next(name for name, present in given.items() if not present)
+            return missing, "RoboTarget needs secret, mac_key and mac_words together"
+        return None
+
+
 @attrs.frozen(repr=False)
 class Config(_MaskedRepr):
     """The whole configuration."""
@@ -189,6 +224,7 @@ class Config(_MaskedRepr):
     api: ApiSettings = attrs.field(factory=ApiSettings)
     websocket: WebSocketSettings = attrs.field(factory=WebSocketSettings)
     simulator: SimulatorSettingsSection = attrs.field(factory=SimulatorSettingsSection)
+    robotarget: RoboTargetSettings = attrs.field(factory=RoboTargetSettings)
 
     def describe(self) -> dict[str, dict[str, object]]:
         """Every value by section, secrets masked: safe to log."""
@@ -341,6 +377,9 @@ def load_config(
                 continue
             values[field.name] = value
         built[section] = cls(**values)
+        inconsistency = getattr(built[section], "inconsistency", lambda: None)()
+        if inconsistency is not None:
+            errors.append(ConfigError(f"{section}.{inconsistency[0]}", inconsistency[1]))
     if errors:
         raise ConfigErrors(errors)
     return Config(**built)

@@ -14,7 +14,7 @@ from twisted.python import usage
 from twisted.web.server import Site
 
 from .auth import KeyRing, parse_keys
-from .config import Config, ConfigErrors, load_config
+from .config import Config, ConfigErrors, RoboTargetSettings, load_config
 from .simulator import SimulatorSettings, VoyagerSimulator
 from .voyager.link import VoyagerLink
 from .web import access_log_line, build_root
@@ -102,6 +102,18 @@ class SimulatorService(ListeningService):
         return super().stopService()
 
 
+def _simulated_licence(robotarget: RoboTargetSettings) -> dict[str, Any]:
+    """The embedded simulator accepts the RoboTarget secrets the proxy is configured with."""
+    if not robotarget.enabled:
+        return {}
+    return {
+        "robotarget_secret": robotarget.secret,
+        "robotarget_mac_key": robotarget.mac_key,
+        "robotarget_mac_words": tuple(robotarget.mac_words),
+        "robotarget_mac_encoding": robotarget.mac_encoding,
+    }
+
+
 def build_service(reactor: Any, config: Config) -> MultiService:
     """Assemble simulator (optional), Voyager link and HTTP server, started in that order."""
     top = MultiService()
@@ -114,6 +126,7 @@ def build_service(reactor: Any, config: Config) -> MultiService:
                 host_name=config.simulator.host_name,
                 username=settings.username or None,
                 password=settings.password or None,
+                **_simulated_licence(config.robotarget),
             ),
         )
         simulator_service = SimulatorService(reactor, simulator)
@@ -132,7 +145,9 @@ def build_service(reactor: Any, config: Config) -> MultiService:
     link.setName("voyager-link")
     link.setServiceParent(top)
     site = Site(
-        build_root(link, reactor, config.api, KeyRing(parse_keys(config.api.keys)), config.websocket),
+        build_root(
+            link, reactor, config.api, KeyRing(parse_keys(config.api.keys)), config.websocket, config.robotarget
+        ),
         logFormatter=access_log_line,
     )
     site.displayTracebacks = False

@@ -15,11 +15,12 @@ from werkzeug.exceptions import HTTPException
 from zope.interface import implementer
 
 from .auth import KeyRing
-from .config import ApiSettings, WebSocketSettings
+from .config import ApiSettings, RoboTargetSettings, WebSocketSettings
 from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
 from .push import PushFactory
 from .rest import RestApi
+from .robotarget import RoboTarget
 from .voyager import VoyagerLink
 
 
@@ -67,13 +68,15 @@ def build_root(
     settings: ApiSettings,
     keys: KeyRing,
     websocket: WebSocketSettings | None = None,
+    robotarget: RoboTargetSettings | None = None,
 ) -> IResource:
-    """The resource tree: /health, /metrics, /api and the WebSocket at /ws."""
+    """The resource tree: /health, /metrics, /api (with /api/robotarget) and the WebSocket at /ws."""
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size))
     push = PushFactory(
         link, clock, keys, websocket or WebSocketSettings(), desk, frozenset(settings.allowed_methods), metrics
     )
     metrics.websocket_clients.set_function(lambda: push.subscribers)
-    api = RestApi(link, clock, settings, keys, metrics, desk, push, WebSocketResource(push))
+    scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
+    api = RestApi(link, clock, settings, keys, metrics, desk, push, WebSocketResource(push), scheduler)
     return MeasuredResource(api.app, metrics)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Iterator
 
 import pytest
@@ -13,7 +14,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.system.conftest import ROOT, Daemon, start_daemon
+from tests.system.conftest import ROOT, Daemon, get_json, start_daemon
 
 KEY = "schema-test-key-0123456789"
 schema = schemathesis.openapi.from_path(ROOT / "voyager_proxy" / "rest" / "openapi.json")
@@ -26,8 +27,16 @@ def daemon() -> Iterator[Daemon]:
             "VOYAGER_PROXY_API_KEYS": f"schema:control:{KEY}",
             "VOYAGER_PROXY_API_READ_BURST": "100000",
             "VOYAGER_PROXY_API_COMMAND_BURST": "100000",
+            # The embedded simulator takes the same RoboTarget licence.
+            "VOYAGER_PROXY_ROBOTARGET_SECRET": "schema-test-secret",
+            "VOYAGER_PROXY_ROBOTARGET_MAC_KEY": "SCHEMA-MAC-KEY",
+            "VOYAGER_PROXY_ROBOTARGET_MAC_WORDS": "one,two,three,four",
         }
     )
+    deadline = time.monotonic() + 10
+    while get_json(f"http://127.0.0.1:{running.port}/health")[1]["robotarget"]["state"] != "ready":
+        assert time.monotonic() < deadline, "RoboTarget manager mode never became ready"
+        time.sleep(0.05)
     yield running
     running.kill()
 

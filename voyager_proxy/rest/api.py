@@ -21,11 +21,13 @@ from ..config import ApiSettings
 from ..ledger import CommandDesk, event_body
 from ..metrics import Metrics
 from ..push import PushFactory
+from ..robotarget import RoboTarget
 from ..voyager import VoyagerError, VoyagerLink
 from . import validation as check
 from .envelope import ApiError, from_voyager_error, invalid, write_json
 from ..ratelimit import RateLimiter
 from .recent import RecentEvents
+from .robotarget_routes import add_robotarget_routes
 
 JSON_MEDIA = "application/json"
 OPENAPI_DOCUMENT = importlib.resources.files(__package__).joinpath("openapi.json").read_bytes()
@@ -66,8 +68,10 @@ class RestApi:
         desk: CommandDesk,
         push: PushFactory,
         websocket: IResource,
+        robotarget: RoboTarget,
     ) -> None:
         self._push = push
+        self._robotarget = robotarget
         self._link = link
         self._desk = desk
         self._ledger = desk.ledger
@@ -228,6 +232,7 @@ class RestApi:
                 "timestamp": now,
                 "uptime": now - self._started_at,
                 "voyager": voyager,
+                "robotarget": self._robotarget.status.as_dict(),
             },
         )
 
@@ -460,3 +465,6 @@ class RestApi:
         if "UID" in params and method != "RemoteActionAbort":
             raise invalid("UID", "is chosen by the proxy")
         return await self._command(request, method, params, key=key)
+
+
+add_robotarget_routes(RestApi.app)

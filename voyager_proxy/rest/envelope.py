@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 from twisted.web.iweb import IRequest
 
+from ..robotarget import PlanFailed, RoboTargetRefused, RoboTargetUnavailable
 from ..voyager import (
     ActionFailed,
     CommandRejected,
@@ -50,6 +51,16 @@ def from_voyager_error(error: VoyagerError) -> ApiError:
     """503 not ready, 502 Voyager said no or went away, 504 timed out."""
     if isinstance(error, NotReady):
         return ApiError(503, "voyager_not_ready", str(error), {"state": error.state})
+    if isinstance(error, RoboTargetUnavailable):
+        return ApiError(503, error.kind, str(error), {"robotarget": error.status.as_dict()})
+    if isinstance(error, RoboTargetRefused):
+        return ApiError(502, error.kind, str(error), {"method": error.method, "reason": error.answer})
+    if isinstance(error, PlanFailed):
+        return ApiError(
+            502, error.kind, str(error),
+            {"step": error.step, "shotIndex": error.index, "reason": error.reason, "setGuid": error.set_guid,
+             "rolledBack": error.rolled_back},
+        )
     if isinstance(error, CommandTimeout):
         return ApiError(504, "timeout", str(error), {"uid": error.uid, "acknowledged": error.acknowledged})
     if isinstance(error, ActionFailed):

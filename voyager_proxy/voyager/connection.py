@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import uuid
-from typing import TYPE_CHECKING, Any, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
@@ -28,6 +28,8 @@ AUTH_FAILED_HINT = (
     "check voyager.username and voyager.password"
 )
 CLOSE_GRACE_SECONDS = 2.0
+
+Signer = Callable[[str, int, str], str]  # (session key, request id, UID) -> MAC
 
 
 class SessionListener(Protocol):
@@ -145,12 +147,22 @@ class VoyagerSession:
     # Commands.
 
     def send_command(
-        self, method: str, params: Mapping[str, Any], timeout: float | None = None
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        timeout: float | None = None,
+        sign: Signer | None = None,
     ) -> Command:
-        """Write a request now and return its tracked L{Command}."""
+        """
+        Write a request now and return its tracked L{Command}; C{sign}, given
+        this session's key, the request id and the UID, makes its C{MAC}.
+        """
         request_id = next(self._request_ids)
         body = {"UID": str(uuid.uuid4()), **params} if method != "disconnect" else dict(params)
         uid = str(body.get("UID", ""))
+        if sign is not None:
+            assert self.session_key is not None, "signing needs the Version event's session key"
+            body["MAC"] = sign(self.session_key, request_id, uid)
         command = Command(
             method=method,
             params=body,

@@ -12,7 +12,7 @@ from twisted.internet.protocol import ClientFactory
 from twisted.logger import Logger
 
 from .bus import EventBus
-from .connection import VoyagerSession
+from .connection import Signer, VoyagerSession
 from .errors import NotReady
 from .events import VoyagerEvent
 from .factory import VoyagerClientFactory
@@ -56,13 +56,17 @@ class VoyagerLink(Service):
         return session if session is not None and session.state is LinkState.READY else None
 
     def submit(
-        self, method: str, params: Mapping[str, Any] | None = None, timeout: float | None = None
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        sign: Signer | None = None,
     ) -> Command:
         """Send a command now and return it for tracking; raise L{NotReady} if we can't."""
         session = self.session
         if session is None:
             raise NotReady(self.status.state.value, self.status.last_error)
-        return session.send_command(method, params or {}, timeout)
+        return session.send_command(method, params or {}, timeout, sign)
 
     def send(
         self, method: str, params: Mapping[str, Any] | None = None, timeout: float | None = None

@@ -1,0 +1,15 @@
+"""RoboTarget: manager mode, signed calls, and plans created all or nothing."""
+
+from .manager import RoboTarget, RoboTargetRefused, RoboTargetState, RoboTargetStatus, RoboTargetUnavailable
+from .plans import Plan, PlanFailed, create_plan
+
+__all__ = [
+    "Plan",
+    "PlanFailed",
+    "RoboTarget",
+    "RoboTargetRefused",
+    "RoboTargetState",
+    "RoboTargetStatus",
+    "RoboTargetUnavailable",
+    "create_plan",
+]

@@ -1,0 +1,173 @@
+"""RoboTarget manager mode on every Voyager session, and signed RoboTarget calls."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Mapping
+
+import attrs
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from ..config import RoboTargetSettings
+from ..voyager import ActionFailed, ConnectionStatus, VoyagerError, VoyagerEvent, VoyagerLink
+from ..voyager.connection import VoyagerSession
+from .signing import command_mac, manager_hash
+
+DONE = "DONE"
+PREFIX = "RemoteRoboTarget"
+
+
+class RoboTargetState(enum.Enum):
+    """Whether RoboTarget calls can be made now."""
+
+    DISABLED = "disabled"  # not configured
+    WAITING = "waiting"  # no ready Voyager session
+    ACTIVATING = "activating"
+    READY = "ready"
+    ERROR = "error"  # Voyager refused manager mode on this session
+
+
+@attrs.frozen
+class RoboTargetStatus:
+    state: RoboTargetState
+    since: float
+    reason: str | None = None
+    version_db: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"state": self.state.value, "since": self.since, "reason": self.reason, "versionDB": self.version_db}
+
+
+class RoboTargetUnavailable(VoyagerError):
+    """RoboTarget is off, waiting for Voyager, or was refused on this session."""
+
+    kind = "robotarget_unavailable"
+
+    def __init__(self, status: RoboTargetStatus) -> None:
+        super().__init__(f"RoboTarget is {status.state.value}" + (f": {status.reason}" if status.reason else ""))
+        self.status = status
+
+
+class RoboTargetRefused(VoyagerError):
+    """Voyager answered a RoboTarget call with something other than DONE."""
+
+    kind = "robotarget_refused"
+
+    def __init__(self, method: str, answer: str) -> None:
+        super().__init__(f"{method}: Voyager answered {answer!r}")
+        self.method = method
+        self.answer = answer
+
+
+def _param_ret(outcome: Any) -> dict[str, Any]:
+    fields = outcome.fields if isinstance(outcome, VoyagerEvent) else {}
+    param_ret = fields.get("ParamRet")
+    return dict(param_ret) if isinstance(param_ret, Mapping) else {}
+
+
+def _refusal(failure: Failure) -> str:
+    """Voyager's own words for a refusal: ParamRet.ret, else Motivo, else the error."""
+    error = failure.value
+    if isinstance(error, ActionFailed):
+        ret = error.param_ret.get("ret") if isinstance(error.param_ret, Mapping) else None
+        return str(ret or error.reason or error)
+    return failure.getErrorMessage()
+
+
+class RoboTarget:
+    """
+    Enters manager mode on each new Voyager session when configured, and
+    signs every RoboTarget call with that session's key, its id and its UID.
+    Its L{status} tells whether calls can be made; the rest of the proxy
+    works whatever it says.
+    """
+
+    _log = Logger()
+
+    def __init__(self, link: VoyagerLink, clock: IReactorTime, settings: RoboTargetSettings) -> None:
+        self._link = link
+        self._clock = clock
+        self._settings = settings
+        self._session: VoyagerSession | None = None
+        initial = RoboTargetState.WAITING if settings.enabled else RoboTargetState.DISABLED
+        reason = None if settings.enabled else "set robotarget.secret, mac_key and mac_words to use RoboTarget"
+        self.status = RoboTargetStatus(initial, clock.seconds(), reason)
+        if settings.enabled:
+            link.status_changes.subscribe(self._link_changed)
+
+    def call(self, name: str, params: Mapping[str, Any]) -> Deferred[dict[str, Any]]:
+        """
+        Send C{RemoteRoboTarget<name>}, signed; fires with its ParamRet, or
+        fails with L{RoboTargetRefused} when C{ret} is not DONE.
+        """
+        self.ensure_ready()
+        method = PREFIX + name
+        command = self._link.submit(method, params, sign=self._sign)
+        return command.finished().addCallback(self._checked, method)
+
+    def ensure_ready(self) -> None:
+        """Raise L{RoboTargetUnavailable} unless calls can be made now."""
+        if self.status.state is not RoboTargetState.READY:
+            raise RoboTargetUnavailable(self.status)
+
+    @staticmethod
+    def _checked(outcome: Any, method: str) -> dict[str, Any]:
+        param_ret = _param_ret(outcome)
+        answer = param_ret.get("ret", DONE)
+        if answer != DONE:
+            raise RoboTargetRefused(method, str(answer))
+        return param_ret
+
+    def _sign(self, session_key: str, request_id: int, uid: str) -> str:
+        settings = self._settings
+        return command_mac(settings.secret, session_key, request_id, uid, settings.mac_encoding)  # type: ignore[arg-type]
+
+    def _link_changed(self, status: ConnectionStatus) -> None:
+        session = self._link.session
+        if session is None:
+            self._session = None
+            if self.status.state is not RoboTargetState.WAITING:
+                self._set(RoboTargetState.WAITING, f"Voyager is {status.state.value}")
+        elif session is not self._session:
+            self._session = session
+            self._activate(session)
+
+    def _activate(self, session: VoyagerSession) -> None:
+        settings = self._settings
+        assert session.session_key is not None
+        self._set(RoboTargetState.ACTIVATING)
+        signed = manager_hash(settings.secret, session.session_key, settings.mac_words, settings.mac_encoding)  # type: ignore[arg-type]
+        command = self._link.submit("RemoteSetRoboTargetManagerMode", {"MACKey": settings.mac_key, "Hash": signed})
+        command.finished().addCallbacks(
+            self._activated, self._refused, callbackArgs=(session,), errbackArgs=(session,)
+        )
+
+    def _activated(self, outcome: Any, session: VoyagerSession) -> None:
+        if session is not self._session:
+            return  # that session is gone; a newer one activates itself
+        param_ret = _param_ret(outcome)
+        if param_ret.get("ret") == DONE:
+            self._log.info(
+                "RoboTarget manager mode active (MAC encoding {encoding}, database version {version})",
+                encoding=self._settings.mac_encoding, version=param_ret.get("VersionDB"),
+            )
+            self._set(RoboTargetState.READY, version_db=param_ret.get("VersionDB"))
+        else:
+            self._fail(f"Voyager answered {param_ret.get('ret')!r}")
+
+    def _refused(self, failure: Failure, session: VoyagerSession) -> None:
+        if session is self._session:
+            self._fail(_refusal(failure))
+
+    def _fail(self, reason: str) -> None:
+        self._log.error(
+            "RoboTarget manager mode refused: {reason} (check robotarget.secret, mac_key, mac_words; "
+            "mac_encoding is {encoding})", reason=reason, encoding=self._settings.mac_encoding,
+        )
+        self._set(RoboTargetState.ERROR, reason)
+
+    def _set(self, state: RoboTargetState, reason: str | None = None, version_db: Any = None) -> None:
+        self.status = RoboTargetStatus(state, self._clock.seconds(), reason, version_db)
