@@ -359,6 +359,7 @@ def load_config(
     built: dict[str, Any] = {}
     for section, cls in sections.items():
         values: dict[str, Any] = {}
+        errors_before = len(errors)
         for field in attrs.fields(cls):
             if field.name not in raw[section]:
                 continue
@@ -378,7 +379,7 @@ def load_config(
             values[field.name] = value
         built[section] = cls(**values)
         inconsistency = getattr(built[section], "inconsistency", lambda: None)()
-        if inconsistency is not None:
+        if inconsistency is not None and len(errors) == errors_before:
             errors.append(ConfigError(f"{section}.{inconsistency[0]}", inconsistency[1]))
     if errors:
         raise ConfigErrors(errors)

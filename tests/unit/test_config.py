@@ -127,3 +127,26 @@ def test_example_file_matches_the_defaults() -> None:
     }
     assert {name: set(parser[name]) for name in parser.sections()} == expected
     assert load_config(str(EXAMPLE), {}, {}) == defaults
+
+
+def test_robotarget_needs_all_three_secrets_and_four_words() -> None:
+    """RoboTarget is on only with secret, MAC key and four words; a partial setup names what is missing."""
+    environ = {
+        "VOYAGER_PROXY_ROBOTARGET_SECRET": "obs-secret",
+        "VOYAGER_PROXY_ROBOTARGET_MAC_KEY": "MAC-KEY",
+        "VOYAGER_PROXY_ROBOTARGET_MAC_WORDS": "w1, w2,w3 ,w4",
+    }
+    config = load_config(None, environ, {})
+    assert config.robotarget.enabled and config.robotarget.mac_words == ("w1", "w2", "w3", "w4")
+    assert not load_config(None, {}, {}).robotarget.enabled
+    assert errors_of(None, {k: v for k, v in environ.items() if not k.endswith("MAC_KEY")}, {}) == [
+        "robotarget.mac_key: RoboTarget needs secret, mac_key and mac_words together"
+    ]
+    assert errors_of(None, {**environ, "VOYAGER_PROXY_ROBOTARGET_MAC_WORDS": "w1,w2,w3"}, {}) == [
+        "robotarget.mac_words: needs exactly 4 comma-separated words, got 3, got <SECRET>"
+    ]
+    assert errors_of(None, environ, {"robotarget.mac_encoding": "hex"}) == [
+        "robotarget.mac_encoding: must be one of hex-base64, raw-base64, got 'hex'"
+    ]
+    for text in (repr(config), str(config.describe())):
+        assert "obs-secret" not in text and "MAC-KEY" not in text and "w4" not in text

@@ -1,0 +1,132 @@
+"""Every RoboTarget body check: good values become Voyager's params, bad ones a 400 naming the field."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from voyager_proxy.rest import robotarget_bodies as bodies
+from voyager_proxy.rest.envelope import ApiError
+
+GUID = "0697F2F9-24E4-4850-84E9-18EA28B05FE9"
+SEQUENCE = "6c0f7a52-3d1e-4b8a-9f21-5a0c3e7d1b01"
+NOW = 1795484593.0
+
+
+def refused(build: Callable[[], Any]) -> str:
+    with pytest.raises(ApiError) as raised:
+        build()
+    assert raised.value.status == 400
+    return str(raised.value.details["field"])
+
+
+def target(**fields: Any) -> dict[str, Any]:
+    return {"RefGuidSet": GUID, "RefGuidBaseSequence": SEQUENCE, "TargetName": "M42",
+            "RAJ2000": 5.5, "DECJ2000": -5.4, **fields}
+
+
+def test_guid() -> None:
+    assert bodies.guid(GUID, "g") == GUID.lower()
+    for bad in ("", "0697f2f9-24e4-4850-84e9", GUID + "0", "zz97f2f9-24e4-4850-84e9-18ea28b05fe9", 7, None):
+        assert refused(lambda: bodies.guid(bad, "g")) == "g"
+    assert bodies.new_guid({}, "Guid") != bodies.new_guid({}, "Guid")
+    assert bodies.new_guid({"Guid": GUID}, "Guid") == GUID.lower()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [(1795484593, 1795484593), (1795484593.9, 1795484593), ("2026-11-24T01:43:13Z", 1795484593),
+     ("2026-11-24T02:43:13+01:00", 1795484593), ("2026-11-24T01:43:13", 1795484593)],
+)
+def test_epoch_from_numbers_and_iso_8601(given: Any, expected: int) -> None:
+    assert bodies.epoch({"d": given}, "d") == expected
+
+
+@pytest.mark.parametrize("bad", ["tomorrow", "2026-13-01", -1, True, None, [1]])
+def test_epoch_refuses(bad: Any) -> None:
+    assert refused(lambda: bodies.epoch({"d": bad}, "d")) == "d"
+
+
+def test_time_of_day() -> None:
+    assert bodies.time_of_day({"t": "21:30"}, "t") == 77400
+    assert bodies.time_of_day({"t": "05:04:03"}, "t") == 18243
+    assert bodies.time_of_day({"t": 3600}, "t") == 3600
+    for bad in ("24:00", "12:60", "noon", 86400, -1, 1.5):
+        assert refused(lambda: bodies.time_of_day({"t": bad}, "t")) == "t"
+
+
+def test_every_constraint_letter_needs_its_values() -> None:
+    good = {"PA": 10, "C_AltMin": 30, "C_SqmMin": 20, "C_HAStart": -3, "C_HAEnd": 3, "C_DateStart": "2026-12-01",
+            "C_DateEnd": 1800000000, "C_TimeStart": "21:00", "C_TimeEnd": "23:30", "C_MoonDown": True,
+            "C_MoonPhaseMin": 0, "C_MoonPhaseMax": 50, "C_MoonDistanceDegree": 40, "C_HFDMeanLimit": 3.5,
+            "C_MaxTimeForDay": 120, "C_AirMassMin": 1, "C_AirMassMax": 2.5, "C_MaxTime": 60,
+            "C_OSDateStart": 1800000000, "C_OSTimeStart": "22:00", "C_OSEarly": 10}
+    every = "".join(bodies.CONSTRAINT_FIELDS)
+    params = bodies.constraints({"C_Mask": every, **good})
+    assert params["C_Mask"] == every and params["C_TimeStart"] == 75600 and params["C_MoonDistanceLorentzian"] == 0
+    assert params["C_DateStart"] == 1796083200
+    for letter, fields in bodies.CONSTRAINT_FIELDS.items():
+        for field in fields:
+            assert refused(lambda: bodies.constraints({"C_Mask": letter, **{k: v for k, v in good.items() if k != field}})) == field
+    assert refused(lambda: bodies.constraints({"C_Mask": "B", "C_AltMin": 95})) == "C_AltMin"
+    assert refused(lambda: bodies.constraints({"C_Mask": "K", "C_MoonDown": "yes"})) == "C_MoonDown"
+
+
+def test_mask_letters_and_mask2_codes() -> None:
+    assert refused(lambda: bodies.constraints({"C_Mask": "I"})) == "C_Mask"  # no letter I
+    assert refused(lambda: bodies.constraints({"C_Mask": "BB", "C_AltMin": 10})) == "C_Mask"
+    assert refused(lambda: bodies.constraints({"C_Mask": "b", "C_AltMin": 10})) == "C_Mask"
+    params = bodies.constraints({"C_Mask2": "L01N01", "C_L01": True, "C_N01": False})
+    assert params["C_L01"] is True and params["C_N01"] is False and params["C_Mask2"] == "L01N01"
+    assert refused(lambda: bodies.constraints({"C_Mask2": "L01"})) == "C_L01"
+    assert refused(lambda: bodies.constraints({"C_Mask2": "X01", "C_X01": True})) == "C_Mask2"
+    assert refused(lambda: bodies.constraints({"C_Mask2": "L01L01", "C_L01": True})) == "C_Mask2"
+
+
+def test_set_params() -> None:
+    created = bodies.set_params({"Name": "Booking", "ProfileName": "Default.v2y"})
+    assert created["Status"] == 0 and created["IsDefault"] is False and len(created["Guid"]) == 36
+    assert bodies.set_params({"Name": "B", "Status": 1}, guid_from_path=GUID) == {
+        "RefGuidSet": GUID.lower(), "Name": "B", "Tag": "", "Status": 1, "Note": ""}
+    assert refused(lambda: bodies.set_params({"ProfileName": "Default.v2y"})) == "Name"
+    assert refused(lambda: bodies.set_params({"Name": " ", "ProfileName": "x"})) == "Name"
+    assert refused(lambda: bodies.set_params({"Name": "B", "ProfileName": "x", "Status": 2})) == "Status"
+    assert refused(lambda: bodies.set_params({"Name": "B"}, guid_from_path="x")) == "guid"
+
+
+def test_target_params() -> None:
+    params = bodies.target_params(target(RAJ2000="05:35:17.3", DECJ2000="-05° 23' 28\""), NOW)
+    assert abs(params["RAJ2000"] - 5.588139) < 1e-6 and abs(params["DECJ2000"] + 5.391111) < 1e-6
+    assert params["Priority"] == 2 and params["DateCreation"] == int(NOW) and params["RefGuidSet"] == GUID.lower()
+    assert "RefGuidTarget" in bodies.target_params(target(), NOW, guid_from_path=GUID)
+    assert bodies.target_params(target(), NOW, set_guid=SEQUENCE)["RefGuidSet"] == SEQUENCE
+    for field, bad in [("RAJ2000", 24), ("RAJ2000", "25:00:00"), ("DECJ2000", -91), ("Priority", 5),
+                       ("Status", -1), ("StatusOp", 5), ("RefGuidBaseSequence", "x"), ("TargetName", ""),
+                       ("IsRepeat", 1), ("DateCreation", "yesterday"), ("CoolSetPoint", -61)]:
+        assert refused(lambda: bodies.target_params(target(**{field: bad}), NOW)) == field
+
+
+def test_shot_params() -> None:
+    params = bodies.shot_params({"RefGuidTarget": GUID, "Num": 10, "Exposure": 300, "Gain": -900000})
+    assert params["Gain"] == -900000 and params["Offset"] == -800000 and params["Order"] == -1 and params["Enabled"]
+    for field, bad in [("Num", 0), ("Exposure", 0), ("Exposure", "60"), ("FilterIndex", 32), ("Bin", 5),
+                       ("Type", 4), ("Gain", -1), ("Offset", 1.5), ("RefGuidTarget", None)]:
+        body = {"RefGuidTarget": GUID, "Num": 1, "Exposure": 1, field: bad}
+        assert refused(lambda: bodies.shot_params(body)) == field
+
+
+def test_plan_names_nested_fields_and_links_its_parts() -> None:
+    good = {"set": {"Name": "B", "ProfileName": "Default.v2y"},
+            "target": {k: v for k, v in target().items() if k != "RefGuidSet"},
+            "shots": [{"Num": 1, "Exposure": 1}, {"Num": 2, "Exposure": 2}]}
+    plan = bodies.plan(good, NOW)
+    assert plan.target["RefGuidSet"] == plan.set["Guid"]
+    assert [shot["RefGuidTarget"] for shot in plan.shots] == [plan.target["GuidTarget"]] * 2
+    assert refused(lambda: bodies.plan({**good, "shots": [{"Num": 1, "Exposure": 1}, {"Num": 0, "Exposure": 1}]}, NOW)) == "shots[1].Num"
+    assert refused(lambda: bodies.plan({**good, "target": {**good["target"], "DECJ2000": 99}}, NOW)) == "target.DECJ2000"
+    assert refused(lambda: bodies.plan({**good, "set": {"Name": "B"}}, NOW)) == "set.ProfileName"
+    assert refused(lambda: bodies.plan({**good, "shots": []}, NOW)) == "shots"
+    assert refused(lambda: bodies.plan({**good, "shots": [{}] * 51}, NOW)) == "shots"
+    assert refused(lambda: bodies.plan({**good, "shots": ["x"]}, NOW)) == "shots[0]"
+    assert refused(lambda: bodies.plan({**good, "target": None}, NOW)) == "target"

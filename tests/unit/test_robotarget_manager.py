@@ -1,0 +1,96 @@
+"""Manager mode and signed calls, with Voyager's side played by hand on a MemoryReactorClock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support.fake_voyager import SESSION_KEY, FakeVoyager
+from voyager_proxy.config import RoboTargetSettings
+from voyager_proxy.robotarget import RoboTarget, RoboTargetRefused, RoboTargetState, RoboTargetUnavailable
+from voyager_proxy.robotarget.signing import command_mac, manager_hash
+
+SETTINGS = RoboTargetSettings(secret="s3cr3t", mac_key="KEY-1", mac_words=("a", "b", "c", "d"), mac_encoding="raw-base64")
+
+
+def result(voyager: FakeVoyager, request: dict[str, Any], code: int = 4, **param_ret: Any) -> None:
+    """Ack a request, then finish it with a RemoteActionResult."""
+    voyager.say({"jsonrpc": "2.0", "result": 0, "id": request["id"]})
+    voyager.say({"Event": "RemoteActionResult", "Timestamp": 1, "Host": "OBS1", "Inst": 1,
+                 "UID": request["params"]["UID"], "ActionResultInt": code, "Motivo": "", "ParamRet": param_ret})
+
+
+@pytest.fixture
+def voyager() -> FakeVoyager:
+    return FakeVoyager()
+
+
+def test_manager_mode_then_signed_calls(voyager: FakeVoyager) -> None:
+    robotarget = RoboTarget(voyager.link, voyager.clock, SETTINGS)
+    assert robotarget.status.state is RoboTargetState.WAITING
+    voyager.ready()
+    (manager,) = voyager.said_by_link()
+    assert manager["method"] == "RemoteSetRoboTargetManagerMode"
+    assert manager["params"]["MACKey"] == "KEY-1"
+    assert manager["params"]["Hash"] == manager_hash("s3cr3t", SESSION_KEY, ("a", "b", "c", "d"), "raw-base64")
+    assert robotarget.status.state is RoboTargetState.ACTIVATING
+    result(voyager, manager, ret="DONE", VersionDB=12)
+    assert robotarget.status.state is RoboTargetState.READY and robotarget.status.version_db == 12
+
+    answers: list[Any] = []
+    robotarget.call("GetSet", {"ProfileName": ""}).addCallback(answers.append)
+    (request,) = voyager.said_by_link()
+    assert request["method"] == "RemoteRoboTargetGetSet"
+    expected = command_mac("s3cr3t", SESSION_KEY, request["id"], request["params"]["UID"], "raw-base64")
+    assert request["params"]["MAC"] == expected
+    result(voyager, request, list=[{"guid": "g"}])
+    assert answers == [{"list": [{"guid": "g"}]}]
+
+    failures: list[Any] = []
+    robotarget.call("RemoveSet", {"RefGuidSet": "g"}).addErrback(failures.append)
+    (request,) = voyager.said_by_link()
+    result(voyager, request, ret="ERROR : Set not found")
+    assert failures[0].check(RoboTargetRefused) and failures[0].value.answer == "ERROR : Set not found"
+    voyager.stop()
+
+
+def test_refused_manager_mode_is_an_error_state_with_voyagers_reason(voyager: FakeVoyager) -> None:
+    robotarget = RoboTarget(voyager.link, voyager.clock, SETTINGS)
+    voyager.ready()
+    (manager,) = voyager.said_by_link()
+    result(voyager, manager, code=5, ret="ERROR : Hash not valid")
+    assert robotarget.status.state is RoboTargetState.ERROR and robotarget.status.reason == "ERROR : Hash not valid"
+    with pytest.raises(RoboTargetUnavailable, match="Hash not valid"):
+        robotarget.call("GetSet", {"ProfileName": ""})
+    assert voyager.said_by_link() == []
+    assert voyager.link.status.ready  # the rest of the proxy carries on
+    voyager.stop()
+
+
+def test_each_new_session_enters_manager_mode_with_its_own_key(voyager: FakeVoyager) -> None:
+    robotarget = RoboTarget(voyager.link, voyager.clock, SETTINGS)
+    voyager.ready()
+    (first,) = voyager.said_by_link()
+    result(voyager, first, ret="DONE")
+    voyager.drop()
+    assert robotarget.status.state is RoboTargetState.WAITING
+    voyager.clock.advance(voyager.settings.reconnect_initial_delay)
+    voyager.accept()
+    voyager.say(b'{"Event":"Version","Timestamp":1795490000.12345,"Host":"OBS1","Inst":1,"VOYVersion":"R","MsgVersion":1}')
+    (dashboard,) = voyager.said_by_link()
+    voyager.say({"jsonrpc": "2.0", "result": 0, "id": dashboard["id"]})
+    (second,) = voyager.said_by_link()
+    assert second["params"]["Hash"] == manager_hash("s3cr3t", "1795490000.12345", ("a", "b", "c", "d"), "raw-base64")
+    assert second["params"]["Hash"] != first["params"]["Hash"]
+    voyager.stop()
+
+
+def test_not_configured_means_disabled_and_nothing_sent(voyager: FakeVoyager) -> None:
+    robotarget = RoboTarget(voyager.link, voyager.clock, RoboTargetSettings())
+    voyager.ready()
+    assert voyager.said_by_link() == []
+    assert robotarget.status.state is RoboTargetState.DISABLED
+    with pytest.raises(RoboTargetUnavailable, match="disabled"):
+        robotarget.call("GetSet", {})
+    voyager.stop()
