@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 from typing import Any
 
+import attrs
 from twisted.application.service import IServiceCollection, MultiService, Service
 from twisted.internet.interfaces import IConnector, IListeningPort
 from twisted.internet.protocol import ClientFactory
@@ -114,8 +116,19 @@ def _simulated_licence(robotarget: RoboTargetSettings) -> dict[str, Any]:
     }
 
 
+def demo_licence() -> RoboTargetSettings:
+    """A throwaway RoboTarget licence for the embedded simulator and the proxy to share."""
+    return RoboTargetSettings(
+        secret=secrets.token_hex(16),
+        mac_key=secrets.token_hex(8),
+        mac_words=tuple(secrets.token_hex(4) for _ in range(4)),
+    )
+
+
 def build_service(reactor: Any, config: Config) -> MultiService:
     """Assemble simulator (optional), Voyager link and HTTP server, started in that order."""
+    if config.simulator.enabled and not config.robotarget.enabled:
+        config = attrs.evolve(config, robotarget=demo_licence())
     top = MultiService()
     settings = config.voyager
     address = [settings.host, settings.port]

@@ -28,6 +28,7 @@ def test_every_curl_line_succeeds(proxy_with_simulator: Daemon, tmp_path: Path) 
     """Each README curl line, pointed at the daemon, gets a 2xx answer."""
     for line in readme_curl_lines():
         command = line.replace("127.0.0.1:3000", f"127.0.0.1:{proxy_with_simulator.port}")
+        command = command.replace("@examples/", f"@{ROOT}/examples/")
         result = subprocess.run(
             f"{command} -w '\\n%{{http_code}}'", shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=60
         )
