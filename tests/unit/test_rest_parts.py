@@ -118,3 +118,24 @@ def test_ledger_is_bounded_and_forgets_idempotency_keys_with_entries() -> None:
     assert ledger.get("u1") is None and ledger.replay("laravel", "k1") is None
     assert [e.command.uid for e in ledger.latest(10)] == ["u3", "u2"]
     assert ledger.get("u2").as_dict()["params"] == {} and ledger.get("u2").as_dict()["state"] == "sent"
+
+
+def test_recent_events_keep_no_images() -> None:
+    """500 previews of 1 MB leave well under 5 MB behind in the recent-events ring."""
+    import tracemalloc
+
+    from voyager_proxy.rest.recent import RecentEvents
+    from voyager_proxy.voyager import EventBus, VoyagerEvent
+
+    bus: EventBus[VoyagerEvent] = EventBus()
+    recent = RecentEvents(bus, 500)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for n in range(500):
+        bus.publish(VoyagerEvent("NewJPGReady", {"Event": "NewJPGReady", "File": f"{n}.fit",
+                                                 "Base64Data": str(n) * 1_000_000}, None, float(n)))
+    kept = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert kept < 5_000_000, kept
+    [latest] = recent.latest(1, "NewJPGReady")
+    assert latest["data"]["File"] == "499.fit" and "Base64Data" not in latest["data"]

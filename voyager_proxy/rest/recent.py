@@ -14,15 +14,16 @@ class RecentEvents:
     """A ring buffer of the latest events, without their inline images."""
 
     def __init__(self, events: EventBus[VoyagerEvent], size: int) -> None:
-        self._events: deque[VoyagerEvent] = deque(maxlen=size)
-        events.subscribe(self._events.append)
+        # Described on arrival: a ring of multi-MB previews would hold gigabytes.
+        self._events: deque[dict[str, Any]] = deque(maxlen=size)
+        events.subscribe(lambda event: self._events.append(self._describe(event)))
 
     def latest(self, limit: int, name: str | None = None) -> list[dict[str, Any]]:
         """Newest first, optionally of one event name."""
         chosen = []
         for event in reversed(self._events):
-            if name is None or event.name == name:
-                chosen.append(self._describe(event))
+            if name is None or event["event"] == name:
+                chosen.append(event)
                 if len(chosen) == limit:
                     break
         return chosen
