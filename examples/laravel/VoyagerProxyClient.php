@@ -90,4 +90,52 @@ class VoyagerProxyClient
     {
         return $this->api()->post('/api/control/abort')->throw()->json();
     }
+
+    // RoboTarget: a booking is one plan (set + target + shots), created all or nothing.
+
+    /** RoboTarget's state: disabled, waiting, activating, ready or error (with the reason). */
+    public function roboTargetStatus(): array
+    {
+        return $this->api()->get('/api/robotarget/status')->throw()->json('robotarget');
+    }
+
+    /** Voyager's base sequences (templates a target runs with) for a profile. */
+    public function baseSequences(string $profile = ''): array
+    {
+        return $this->api()->get('/api/robotarget/base-sequences', ['profile' => $profile])->throw()->json('baseSequences');
+    }
+
+    /**
+     * Prepare a booking the day before: ['set' => [...], 'target' => [...], 'shots' => [[...], ...]]
+     * with Voyager's parameter names. Returns setGuid, targetGuid and shotGuids. On a 502 nothing was
+     * left behind unless error.rolledBack is false (then call deletePlan with error.setGuid).
+     */
+    public function planBooking(array $plan): array
+    {
+        return $this->api()->post('/api/robotarget/plans', $plan)->throw()->json();
+    }
+
+    /** The slot starts: the scheduler may run the target. */
+    public function activateTarget(string $targetGuid): array
+    {
+        return $this->api()->post("/api/robotarget/targets/{$targetGuid}/activate")->throw()->json();
+    }
+
+    /** The slot ends. */
+    public function deactivateTarget(string $targetGuid): array
+    {
+        return $this->api()->post("/api/robotarget/targets/{$targetGuid}/deactivate")->throw()->json();
+    }
+
+    /** The frames shot for a booking so far. */
+    public function shotsDone(string $setGuid): array
+    {
+        return $this->api()->get("/api/robotarget/sets/{$setGuid}/shots-done")->throw()->json('shotsDone');
+    }
+
+    /** Remove a booking: its set, target and shots. */
+    public function deletePlan(string $setGuid): array
+    {
+        return $this->api()->delete("/api/robotarget/plans/{$setGuid}")->throw()->json();
+    }
 }

@@ -31,3 +31,19 @@ $entry = $proxy->command($park['uid']);
 echo "park in the ledger: {$entry['method']}\n";
 $abort = $proxy->abort();
 echo "abort: {$abort['state']}\n";
+
+$robotarget = $proxy->roboTargetStatus();
+echo "robotarget: {$robotarget['state']}\n";
+$sequence = $proxy->baseSequences('Default.v2y')[0]['guid'];
+$booking = $proxy->planBooking([
+    'set' => ['Name' => 'Booking 456', 'ProfileName' => 'Default.v2y', 'Tag' => 'booking_456'],
+    'target' => ['RefGuidBaseSequence' => $sequence, 'TargetName' => 'M42', 'RAJ2000' => '05:35:17.3',
+                 'DECJ2000' => '-05:23:28', 'Status' => 1, 'C_Mask' => 'B', 'C_AltMin' => 30],
+    'shots' => [['Label' => 'L', 'FilterIndex' => 0, 'Num' => 1, 'Exposure' => 1]],
+]);
+echo 'plan: ' . count($booking['shotGuids']) . " shot\n";
+$proxy->activateTarget($booking['targetGuid']);
+$proxy->deactivateTarget($booking['targetGuid']);
+echo 'shots done so far: ' . count($proxy->shotsDone($booking['setGuid'])) . "\n";
+$proxy->deletePlan($booking['setGuid']);
+echo "plan deleted\n";

@@ -199,6 +199,10 @@ async def test_crud_of_sets_targets_and_shots(proxy: Proxy) -> None:
     assert (await proxy.call("DELETE", f"/api/robotarget/sets/{set_guid}"))[0] == 200
     code, runs = await proxy.call("GET", "/api/robotarget/runs?days=1")
     assert code == 200 and runs["runs"] == []
+    code, since = await proxy.call("GET", "/api/robotarget/shots-done?since=1700000000.5")
+    assert code == 200 and since["shotsDone"] == []
+    code, refused = await proxy.call("GET", "/api/robotarget/shots-done?since=last-week")
+    assert code == 400 and refused["error"]["field"] == "since"
 
 
 @pytest_twisted.ensureDeferred

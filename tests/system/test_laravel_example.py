@@ -38,4 +38,6 @@ def test_every_client_method_works(daemon: Daemon) -> None:
     assert lines[0] == "connection: ready"
     assert lines[2].startswith("shot: ok ") and lines[3] == "shot retried: same command"
     assert lines[4].endswith(" bytes") and int(lines[4].split()[1]) > 1000
-    assert lines[5:] == ["goto: ok", "park: acknowledged", "park in the ledger: RemoteMountFastCommand", "abort: ok"]
+    assert lines[5:9] == ["goto: ok", "park: acknowledged", "park in the ledger: RemoteMountFastCommand", "abort: ok"]
+    assert lines[9:11] == ["robotarget: ready", "plan: 1 shot"]
+    assert lines[11].startswith("shots done so far: ") and lines[12] == "plan deleted"

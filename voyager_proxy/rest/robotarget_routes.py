@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import TYPE_CHECKING, Any
 
 from klein import Klein
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from .api import RestApi
 
 BASE = "/api/robotarget"
+_NUMBER = re.compile(r"^\d+(\.\d+)?$")
 SET, TARGET, SHOT = 2, 1, 0  # EnableDisableObject ObjectType
 ENABLE, DISABLE = 0, 1  # EnableDisableObject OperationType
 
@@ -30,6 +32,12 @@ ENABLE, DISABLE = 0, 1  # EnableDisableObject OperationType
 def _query(request: IRequest, name: str, default: str | None = None) -> str | None:
     values = request.args.get(name.encode())
     return values[0].decode("utf-8", "replace") if values else default
+
+
+def _optional_guid(request: IRequest, name: str) -> str:
+    """A GUID query parameter, or "" (Voyager's "any") when absent."""
+    value = _query(request, name)
+    return bodies.guid(value, name) if value else ""
 
 
 def _required_guid(request: IRequest, name: str) -> str:
@@ -204,9 +212,9 @@ def add_robotarget_routes(app: Klein) -> None:
         self._caller(request)
         since = _query(request, "since")
         params = {
-            "Since": bodies.epoch({"since": since if since is None or not since.isdigit() else int(since)}, "since"),
-            "RefGuidSet": bodies.guid(_query(request, "setGuid"), "setGuid") if _query(request, "setGuid") else "",
-            "RefGuidTarget": bodies.guid(_query(request, "targetGuid"), "targetGuid") if _query(request, "targetGuid") else "",
+            "Since": bodies.epoch({"since": float(since) if since and _NUMBER.match(since) else since}, "since"),
+            "RefGuidSet": _optional_guid(request, "setGuid"),
+            "RefGuidTarget": _optional_guid(request, "targetGuid"),
         }
         return await _list(self, request, "GetShotDoneSinceList", params, "shotsDone")
 
