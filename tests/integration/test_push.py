@@ -31,6 +31,19 @@ KEY = "push-key-0123456789abcd"
 CONTROL = "push-control-key-0123456789"
 
 
+def handshake_status(url: str, headers: dict[str, str]) -> Deferred[int]:
+    """The HTTP status of a handshake by the websockets library (101 when it opens)."""
+
+    def attempt() -> int:
+        try:
+            with sync_connect(url, additional_headers=headers, open_timeout=10):
+                return 101
+        except InvalidStatus as refused:
+            return refused.response.status_code
+
+    return deferToThread(attempt)
+
+
 @pytest_twisted.async_yield_fixture
 async def ws_url(simulator: RunningSimulator) -> AsyncIterator[str]:
     link = make_link(simulator)
@@ -84,15 +97,8 @@ async def test_actions_ping_state_topics_and_bad_input(ws_url: str) -> None:
 async def test_handshake_refused_without_a_valid_key(ws_url: str) -> None:
     """No key is refused with 401, a wrong key with 403, before the upgrade (websockets library)."""
 
-    def status_of(headers: dict[str, str]) -> int:
-        try:
-            with sync_connect(ws_url, additional_headers=headers, open_timeout=10):
-                return 101
-        except InvalidStatus as refused:
-            return refused.response.status_code
-
-    assert await deferToThread(status_of, {}) == 401
-    assert await deferToThread(status_of, {"X-API-Key": "wrong-key-0123456789"}) == 403
+    assert await handshake_status(ws_url, {}) == 401
+    assert await handshake_status(ws_url, {"X-API-Key": "wrong-key-0123456789"}) == 403
 
 
 @pytest_twisted.ensureDeferred
@@ -202,7 +208,9 @@ async def tight_proxy(simulator: RunningSimulator) -> AsyncIterator[tuple[str, R
     """A proxy allowing 3 clients, closing a client full for 1 s."""
     link = make_link(simulator)
     api = ApiSettings(keys=(f"dashboard:read:{KEY}",))
-    settings = WebSocketSettings(max_clients=3, slow_client_timeout=1.0, max_message_bytes=4096)
+    settings = WebSocketSettings(
+        max_clients=3, slow_client_timeout=1.0, max_message_bytes=4096, allowed_origins=("https://app.example",)
+    )
     port = reactor.listenTCP(
         0, Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)), settings)), interface="127.0.0.1"
     )
@@ -284,19 +292,15 @@ async def test_slow_client_is_coalesced_then_closed_while_a_fast_one_gets_everyt
 
 
 @pytest_twisted.ensureDeferred
-async def test_full_house_oversize_and_flood(tight_proxy: tuple[str, RunningSimulator]) -> None:
-    """A 4th client gets 503; an oversize message an error; a flood errors then 1008."""
+async def test_full_house_origins_oversize_and_flood(tight_proxy: tuple[str, RunningSimulator]) -> None:
+    """A 4th client gets 503, a foreign Origin 403; an oversize message an error; a flood errors then 1008."""
     address, _ = tight_proxy
     clients = [await connect(f"ws://{address}/ws", {"X-API-Key": KEY}) for _ in range(3)]
-
-    def status_of_another() -> int:
-        try:
-            with sync_connect(f"ws://{address}/ws", additional_headers={"X-API-Key": KEY}, open_timeout=10):
-                return 101
-        except InvalidStatus as refused:
-            return refused.response.status_code
-
-    assert await deferToThread(status_of_another) == 503
+    assert await handshake_status(f"ws://{address}/ws", {"X-API-Key": KEY}) == 503
+    clients[2].sendClose()
+    await clients[2].closed
+    assert await handshake_status(f"ws://{address}/ws", {"X-API-Key": KEY, "Origin": "https://evil.example"}) == 403
+    clients[2] = await connect(f"ws://{address}/ws", {"X-API-Key": KEY, "Origin": "https://app.example"})
     client = clients[0]
     client.send({"action": "ping", "pad": "x" * 5000})
     assert (await client.next_event("error"))["data"]["code"] == "too_large"

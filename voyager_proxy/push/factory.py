@@ -53,7 +53,6 @@ class PushFactory(WebSocketServerFactory):
             autoPingTimeout=35,
             maxConnections=settings.max_clients,
             maxMessagePayloadSize=16 * settings.max_message_bytes,
-            allowedOrigins=list(settings.allowed_origins),
         )
         self.clock = clock
         self.settings = settings

@@ -58,6 +58,10 @@ class PushProtocol(WebSocketServerProtocol):
 
     def onConnect(self, request: ConnectionRequest) -> None:
         self.rooms: set[str] = set()
+        allowed = self.factory.settings.allowed_origins
+        if request.origin and "*" not in allowed and request.origin not in allowed:
+            # Browsers always send Origin; programs may leave it out and authenticate by key.
+            raise ConnectionDeny(ConnectionDeny.FORBIDDEN, f"the origin {request.origin} is not allowed")
         self.resume_from = self._resume_point(request.params)
         token = (request.params.get("token") or [None])[0]
         if token is not None:
