@@ -199,3 +199,13 @@ def test_replies_wait_behind_what_a_paused_client_is_owed(clock: MemoryReactorCl
     assert client.received() == []
     client.protocol.resumeProducing()
     assert [e["event"] for e in client.events()] == ["signal", "pong"]
+
+
+def test_keepalive_and_size_limits_are_set_on_autobahn(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """Ping every 25 s, drop 35 s later (60 s in all); Autobahn cuts only far past the size limit."""
+    metrics = Metrics(link)
+    desk = CommandDesk(link, clock, metrics, CommandLedger(10))
+    factory = PushFactory(link, clock, KeyRing(()), WebSocketSettings(max_message_bytes=4096, max_clients=7), desk,
+                          frozenset(), metrics)
+    assert (factory.autoPingInterval, factory.autoPingTimeout) == (25, 35)
+    assert factory.maxConnections == 7 and factory.maxMessagePayloadSize == 16 * 4096
