@@ -49,12 +49,23 @@ def frames(data: bytes) -> list[tuple[int, bytes]]:
     return found
 
 
+class SocketTransport(StringTransport):
+    """Like a TCP transport whose buffer is over its limit while C{full}: each write pauses the producer."""
+
+    full = False
+
+    def write(self, data: bytes) -> None:
+        super().write(data)
+        if self.full and self.producer is not None:
+            self.producer.pauseProducing()
+
+
 class Client:
     """One connection to the push factory, seen from the socket."""
 
     def __init__(self, factory: PushFactory) -> None:
         self.protocol: PushProtocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
-        self.transport = StringTransport()
+        self.transport = SocketTransport()
         self.protocol.makeConnection(self.transport)
         self.protocol.dataReceived(HANDSHAKE)
         response, _, self._after_response = self.transport.value().partition(b"\r\n\r\n")
@@ -133,13 +144,17 @@ def test_client_full_too_long_is_closed_with_1008(clock: MemoryReactorClock, lin
     client.protocol.pauseProducing()  # the deadline restarts with each pause
     clock.advance(29)
     assert client.received() == [] and factory.subscribers == 1
+    client.transport.full = True  # writing the close frame pauses us again
     clock.advance(1)
     [(opcode, payload)] = client.received()
     assert opcode == 8 and int.from_bytes(payload[:2], "big") == 1008 and b"too slow" in payload
-    assert factory.subscribers == 0
+    assert factory.subscribers == 0 and not clock.getDelayedCalls()  # no second deadline
     assert metric(factory, "voyager_proxy_websocket_closed_total", reason="slow") == 1
     publish(link, "Signal", Code=1)
     assert client.received() == []
+    clock.advance(60)
+    assert metric(factory, "voyager_proxy_websocket_closed_total", reason="slow") == 1
+    assert not clock.getDelayedCalls()
 
 
 def test_queue_over_its_limit_closes_the_client(clock: MemoryReactorClock, link: VoyagerLink) -> None:
@@ -209,3 +224,17 @@ def test_keepalive_and_size_limits_are_set_on_autobahn(clock: MemoryReactorClock
                           frozenset(), metrics)
     assert (factory.autoPingInterval, factory.autoPingTimeout) == (25, 35)
     assert factory.maxConnections == 7 and factory.maxMessagePayloadSize == 16 * 4096
+
+
+def test_room_messages_are_never_coalesced(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """Laravel may name a room message like telemetry: a paused member still gets every one."""
+    factory = make_factory(clock, link)
+    client = Client(factory)
+    client.received()
+    client.protocol.rooms.add("booking_456")
+    client.protocol.pauseProducing()
+    for minutes in (10, 5):
+        factory.publish_to_room("booking_456", "controlData", {"minutesLeft": minutes})
+    publish(link, "ControlData", N=1)
+    client.protocol.resumeProducing()
+    assert [e["data"].get("minutesLeft", e["data"].get("N")) for e in client.events()] == [10, 5, 1]

@@ -19,6 +19,7 @@ from .messages import encode, topic_for
 from .protocol import PushProtocol
 
 NOT_REPLAYED = frozenset({"newJPG"})  # multi-MB previews: the state has the latest
+ROOM_TOPIC = "room"  # how room messages are held for a paused client
 
 
 class PushFactory(WebSocketServerFactory):
@@ -109,7 +110,7 @@ class PushFactory(WebSocketServerFactory):
         if members:
             prepared = self.prepareMessage(encode(event, {**data, "room": room}, self.seq))
             for client in members:
-                client.deliver(event, prepared)
+                client.deliver(ROOM_TOPIC, prepared)  # never coalesced, whatever Laravel names it
         return len(members)
 
     def _event(self, event: VoyagerEvent) -> None:

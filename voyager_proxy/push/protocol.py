@@ -49,6 +49,7 @@ class PushProtocol(WebSocketServerProtocol):
         settings = self.factory.settings
         self._outbox: Outbox[PreparedMessage | bytes] = Outbox(settings.queue_limit)
         self._paused = False
+        self._closing = False
         self._stuck: IDelayedCall | None = None
         self._inbound = RateLimiter(self.factory.clock, settings.message_rate, settings.message_burst)
         self._refused_in_a_row = 0
@@ -142,6 +143,8 @@ class PushProtocol(WebSocketServerProtocol):
             self._hold("reply", payload)
 
     def _hold(self, topic: str, frame: PreparedMessage | bytes) -> None:
+        if self._closing:
+            return
         held = self._outbox.hold(topic, frame)
         if held is Hold.REPLACED:
             self.factory.metrics.websocket_coalesced.inc()
@@ -151,7 +154,7 @@ class PushProtocol(WebSocketServerProtocol):
     def pauseProducing(self) -> None:
         """The socket is full: hold messages, and give the client a deadline."""
         self._paused = True
-        if self._stuck is None and self.state == self.STATE_OPEN:
+        if self._stuck is None and not self._closing and self.state == self.STATE_OPEN:
             timeout = self.factory.settings.slow_client_timeout
             self._stuck = self.factory.clock.callLater(
                 timeout, self._close, "slow", f"too slow: socket full for {timeout:g} s"
@@ -180,7 +183,10 @@ class PushProtocol(WebSocketServerProtocol):
             self._stuck = None
 
     def _close(self, reason: str, message: str) -> None:
-        """Stop sending to this client and close it with 1008 (policy violation)."""
+        """Stop sending to this client and close it with 1008 (policy violation), once."""
+        if self._closing:
+            return
+        self._closing = True
         self.factory.unsubscribe(self)
         self.stopProducing()
         self.factory.metrics.websocket_closed.labels(reason).inc()
