@@ -152,10 +152,13 @@ class VoyagerSession:
         params: Mapping[str, Any],
         timeout: float | None = None,
         sign: Signer | None = None,
+        private: bool = False,
     ) -> Command:
         """
         Write a request now and return its tracked L{Command}; C{sign}, given
-        this session's key, the request id and the UID, makes its C{MAC}.
+        this session's key, the request id and the UID, makes its C{MAC}. The
+        RemoteActionResult of a C{private} command goes to its caller only,
+        not to the link's subscribers (dashboards, recent events).
         """
         request_id = next(self._request_ids)
         body = {"UID": str(uuid.uuid4()), **params} if method != "disconnect" else dict(params)
@@ -173,6 +176,7 @@ class VoyagerSession:
             if timeout is not None
             else default_timeout(method, body, self._settings.command_timeout),
             sent_at=self._clock.seconds(),
+            private=private,
         )
         self._pending.track(command)
         if not self._lost:
@@ -249,7 +253,8 @@ class VoyagerSession:
             self._log.info("Voyager announced ShutDown; will reconnect with backoff")
             if self._protocol is not None:
                 self._protocol.transport.loseConnection()
-        self._listener.session_event(event)
+        if not self._pending.is_private_result(event):
+            self._listener.session_event(event)
         self._pending.event_received(event)
 
     # Heartbeat and watchdog.

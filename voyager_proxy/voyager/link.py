@@ -61,12 +61,16 @@ class VoyagerLink(Service):
         params: Mapping[str, Any] | None = None,
         timeout: float | None = None,
         sign: Signer | None = None,
+        private: bool = False,
     ) -> Command:
-        """Send a command now and return it for tracking; raise L{NotReady} if we can't."""
+        """
+        Send a command now and return it for tracking; raise L{NotReady} if we
+        can't. See L{VoyagerSession.send_command} for C{sign} and C{private}.
+        """
         session = self.session
         if session is None:
             raise NotReady(self.status.state.value, self.status.last_error)
-        return session.send_command(method, params or {}, timeout, sign)
+        return session.send_command(method, params or {}, timeout, sign, private)
 
     def send(
         self, method: str, params: Mapping[str, Any] | None = None, timeout: float | None = None

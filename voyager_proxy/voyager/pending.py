@@ -53,12 +53,13 @@ class Command:
     """
 
     method: str
-    params: dict[str, Any]
+    params: dict[str, Any] = attrs.field(repr=False)  # may hold a MAC key or hash
     request_id: int
     uid: str
     completion: Completion
     timeout: float
     sent_at: float
+    private: bool = False  # its RemoteActionResult stays off the link's event bus
     state: CommandState = CommandState.SENT
     answer: dict[str, Any] | None = None
     outcome: VoyagerEvent | dict[str, Any] | Failure | None = None
@@ -183,6 +184,13 @@ class PendingCommands:
             self._finish(waiting[0], event)
             return True
         return False
+
+    def is_private_result(self, event: VoyagerEvent) -> bool:
+        """Whether C{event} is the RemoteActionResult of a private command of ours."""
+        if event.name != "RemoteActionResult":
+            return False
+        command = self._by_uid.get(event.fields.get("UID"))  # type: ignore[arg-type]
+        return command is not None and command.private
 
     def fail_all(self, reason: str) -> None:
         """Fail every command in flight; commands tracked later fail at once."""
