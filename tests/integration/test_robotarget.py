@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import attrs
 import pytest
@@ -12,6 +12,8 @@ import treq
 
 import pytest_twisted
 from twisted.internet import reactor
+from twisted.internet.defer import Deferred
+from twisted.internet.task import deferLater
 from twisted.logger import globalLogPublisher, formatEvent
 from twisted.web.server import Site
 
@@ -23,6 +25,7 @@ from voyager_proxy.web import build_root
 
 KEY = "robotarget-control-key-0123456789"
 READ = "robotarget-read-key-0123456789ab"
+NARROW = "robotarget-narrow-key-0123456789"
 SECRET, MAC_KEY, WORDS = "observatory-secret", "MACKEY-1234-ABCD", ("w1-AAAA", "w2-BBBB", "w3-CCCC", "w4-DDDD")
 
 
@@ -32,8 +35,10 @@ class Proxy:
     link: Any
     simulator: RunningSimulator
 
-    async def call(self, method: str, path: str, body: Any = None, key: str | None = KEY) -> tuple[int, Any]:
-        headers = {"X-API-Key": key} if key else {}
+    async def call(
+        self, method: str, path: str, body: Any = None, key: str | None = KEY, **headers: str
+    ) -> tuple[int, Any]:
+        headers = {**headers, "X-API-Key": key} if key else headers
         kwargs: dict[str, Any] = {}
         if body is not None:
             kwargs["data"] = json.dumps(body).encode()
@@ -49,7 +54,9 @@ class Proxy:
 
 async def start(simulator: RunningSimulator, words: tuple[str, ...] = WORDS) -> tuple[Proxy, Any]:
     link = make_link(simulator)
-    api = ApiSettings(keys=(f"laravel:control:{KEY}", f"dashboard:read:{READ}"))
+    api = ApiSettings(
+        keys=(f"laravel:control:{KEY}", f"dashboard:read:{READ}", f"camera:control:{NARROW}:RemoteCameraShot")
+    )
     robotarget = RoboTargetSettings(secret=SECRET, mac_key=MAC_KEY, mac_words=words)
     root = build_root(link, reactor, api, KeyRing(parse_keys(api.keys)), WebSocketSettings(), robotarget)
     port = reactor.listenTCP(0, Site(root), interface="127.0.0.1")
@@ -75,15 +82,22 @@ async def proxy(licensed: RunningSimulator) -> AsyncIterator[Proxy]:
     await port.stopListening()
 
 
-async def until_state(proxy: Proxy, state: str, attempts: int = 100) -> None:
-    """RoboTarget's state as REST shows it; manager mode takes one round trip after the session is ready."""
-    from twisted.internet.task import deferLater
-
+async def until(condition: Callable[[], Awaitable[bool]], what: str, attempts: int = 200) -> None:
+    """Wait for what happens over real sockets, checking every 50 ms, with a deadline."""
     for _ in range(attempts):
-        if await proxy.robotarget_state() == state:
+        if await condition():
             return
         await deferLater(reactor, 0.05, lambda: None)
-    raise AssertionError(f"RoboTarget never became {state}: {await proxy.robotarget_state()}")
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+async def until_state(proxy: Proxy, state: str) -> None:
+    """RoboTarget's state as REST shows it; manager mode takes one round trip after the session is ready."""
+
+    async def reached() -> bool:
+        return await proxy.robotarget_state() == state
+
+    await until(reached, f"RoboTarget {state}")
 
 
 async def base_sequence(proxy: Proxy) -> str:
@@ -287,3 +301,87 @@ async def test_writes_need_the_control_role(proxy: Proxy) -> None:
             writes += 1
     assert (writes, reads) == (15, 12)
     assert proxy.simulator.simulator.robotarget.sets == {}
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_repeated_plan_is_answered_once_and_a_taken_set_guid_is_a_conflict(proxy: Proxy) -> None:
+    """Idempotency-Key replays the first answer; a plan whose set GUID exists gets 409 and changes nothing."""
+    body = booking(await base_sequence(proxy))
+    code, first = await proxy.call("POST", "/api/robotarget/plans", body, **{"Idempotency-Key": "booking-456"})
+    code_again, again = await proxy.call("POST", "/api/robotarget/plans", body, **{"Idempotency-Key": "booking-456"})
+    assert (code, code_again) == (201, 201) and again == first
+    assert len(proxy.simulator.simulator.robotarget.sets) == 1
+    taken = {**body, "set": {**body["set"], "Guid": first["setGuid"]}}
+    code, conflict = await proxy.call("POST", "/api/robotarget/plans", taken)
+    assert code == 409 and conflict["error"]["code"] == "plan_conflict"
+    assert proxy.simulator.simulator.robotarget.targets.keys() == {first["targetGuid"]}
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_key_narrowed_to_other_methods_may_read_but_not_write(proxy: Proxy) -> None:
+    code, _ = await proxy.call("GET", "/api/robotarget/sets", key=NARROW)
+    assert code == 200
+    code, refused = await proxy.call("POST", "/api/robotarget/sets", {"Name": "x", "ProfileName": "Default.v2y"}, key=NARROW)
+    assert code == 403 and "RemoteRoboTargetAddSet" in refused["error"]["message"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_plan_goes_on_when_the_http_client_leaves(proxy: Proxy) -> None:
+    """Laravel's timeout fires mid-plan: the plan still ends whole, with every shot."""
+    proxy.simulator.simulator.faults.result_delay = 0.1
+    shots = [{"Num": 1, "Exposure": 60} for _ in range(5)]
+    request = treq.post(f"{proxy.base}/api/robotarget/plans", json=booking(await base_sequence(proxy), shots),
+                        headers={"X-API-Key": KEY})
+    database = proxy.simulator.simulator.robotarget
+
+    async def set_created() -> bool:
+        return bool(database.sets)
+
+    await until(set_created, "AddSet")
+    request.cancel()
+    with pytest.raises(Exception):
+        await request
+
+    async def all_shots() -> bool:
+        return len(database.shots) == 5
+
+    await until(all_shots, "the five shots")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_set_voyager_could_not_remove_is_removed_once_it_is_back(proxy: Proxy) -> None:
+    """Voyager vanishes mid-plan: the answer says rolledBack false, and the set goes when RoboTarget is ready again."""
+    database = proxy.simulator.simulator.robotarget
+    proxy.simulator.simulator.faults.result_delay = 0.1
+    shots = [{"Num": 1, "Exposure": 60} for _ in range(5)]
+    request = Deferred.fromCoroutine(proxy.call("POST", "/api/robotarget/plans", booking(await base_sequence(proxy), shots)))
+
+    async def target_created() -> bool:
+        return bool(database.targets)
+
+    await until(target_created, "AddTarget")
+    await proxy.simulator.kill()
+    code, failed = await request
+    assert code == 502 and failed["error"]["rolledBack"] is False
+    set_guid = failed["error"]["setGuid"]
+    assert set_guid in database.sets
+    code, status = await proxy.call("GET", "/api/robotarget/status")
+    assert status["robotarget"]["pendingRemovals"] == [set_guid]
+    proxy.simulator.simulator.faults.result_delay = 0
+    proxy.simulator.start()
+
+    async def removed() -> bool:
+        return set_guid not in database.sets
+
+    await until(removed, "the set's removal")
+    code, status = await proxy.call("GET", "/api/robotarget/status")
+    assert status["robotarget"]["pendingRemovals"] == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_dashboards_and_recent_events_never_see_robotarget_answers(proxy: Proxy) -> None:
+    """Customers' bookings and JPEGs stay between Laravel and Voyager."""
+    code, _ = await proxy.call("POST", "/api/robotarget/plans", booking(await base_sequence(proxy)))
+    assert code == 201
+    code, recent = await proxy.call("GET", "/api/events/recent?type=RemoteActionResult")
+    assert code == 200 and recent["events"] == []

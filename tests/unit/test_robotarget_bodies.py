@@ -130,3 +130,33 @@ def test_plan_names_nested_fields_and_links_its_parts() -> None:
     assert refused(lambda: bodies.plan({**good, "shots": [{}] * 51}, NOW)) == "shots"
     assert refused(lambda: bodies.plan({**good, "shots": ["x"]}, NOW)) == "shots[0]"
     assert refused(lambda: bodies.plan({**good, "target": None}, NOW)) == "target"
+
+
+def test_updates_keep_what_the_body_leaves_out() -> None:
+    """UpdateTarget sends no new C_ID or DateCreation unless asked; AddTarget always has both."""
+    update = bodies.target_params(target(), NOW, guid_from_path=GUID)
+    assert "C_ID" not in update and "DateCreation" not in update
+    update = bodies.target_params(target(C_ID=SEQUENCE, DateCreation=1800000000), NOW, guid_from_path=GUID)
+    assert update["C_ID"] == SEQUENCE and update["DateCreation"] == 1800000000
+    created = bodies.target_params(target(), NOW)
+    assert len(created["C_ID"]) == 36 and created["DateCreation"] == int(NOW) and created["Status"] == 0
+
+
+def test_a_plan_prepares_its_target_disabled_and_refuses_repeated_guids() -> None:
+    good = {"set": {"Name": "B", "ProfileName": "Default.v2y"},
+            "target": {k: v for k, v in target().items() if k != "RefGuidSet"},
+            "shots": [{"Num": 1, "Exposure": 1}]}
+    assert bodies.plan(good, NOW).target["Status"] == 1
+    assert bodies.plan({**good, "target": {**good["target"], "Status": 0}}, NOW).target["Status"] == 0
+    twice = {**good, "shots": [{"Num": 1, "Exposure": 1, "GuidShot": GUID}, {"Num": 1, "Exposure": 1, "GuidShot": GUID}]}
+    assert refused(lambda: bodies.plan(twice, NOW)) == "shots[1].GuidShot"
+    clash = {**good, "set": {**good["set"], "Guid": GUID}, "target": {**good["target"], "GuidTarget": GUID}}
+    assert refused(lambda: bodies.plan(clash, NOW)) == "target.GuidTarget"
+
+
+def test_numbers_too_big_for_a_float_and_dates_out_of_range_are_400() -> None:
+    huge = 10 ** 400
+    assert refused(lambda: bodies.shot_params({"RefGuidTarget": GUID, "Num": 1, "Exposure": huge})) == "Exposure"
+    assert refused(lambda: bodies.target_params(target(RAJ2000=huge), NOW)) == "RAJ2000"
+    assert refused(lambda: bodies.epoch({"d": "0001-01-01"}, "d")) == "d"
+    assert refused(lambda: bodies.epoch({"d": "2200-01-01T00:00:00Z"}, "d")) == "d"

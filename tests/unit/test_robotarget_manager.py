@@ -94,3 +94,52 @@ def test_not_configured_means_disabled_and_nothing_sent(voyager: FakeVoyager) ->
     with pytest.raises(RoboTargetUnavailable, match="disabled"):
         robotarget.call("GetSet", {})
     voyager.stop()
+
+
+def test_results_stay_private_and_writes_need_done(voyager: FakeVoyager) -> None:
+    """RoboTarget results never reach the link's subscribers; a write answered without ret is refused."""
+    robotarget = RoboTarget(voyager.link, voyager.clock, SETTINGS)
+    published: list[str] = []
+    voyager.link.events.subscribe(lambda event: published.append(event.name))
+    voyager.ready()
+    (manager,) = voyager.said_by_link()
+    result(voyager, manager, ret="DONE")
+    answers: list[Any] = []
+    robotarget.call("GetShotJpg", {"RefGuidShotDone": "g", "FITFileName": ""}).addCallback(answers.append)
+    (request,) = voyager.said_by_link()
+    result(voyager, request, ret="DONE", BaseData="/9j/AAAA")
+    assert answers[0]["BaseData"] == "/9j/AAAA"
+    failures: list[Any] = []
+    robotarget.call("AddSet", {"Guid": "g"}).addErrback(failures.append)
+    (request,) = voyager.said_by_link()
+    result(voyager, request)  # no ret at all
+    assert failures[0].check(RoboTargetRefused)
+    assert "RemoteActionResult" not in published and "Version" in published
+    voyager.stop()
+
+
+def requests_within(voyager: FakeVoyager, seconds: float) -> list[dict[str, Any]]:
+    """Let C{seconds} pass with Voyager polling every second; the requests the link wrote meanwhile."""
+    requests = []
+    for _ in range(int(seconds)):
+        voyager.say({"Event": "Polling", "Timestamp": 1, "Host": "OBS1", "Inst": 1})
+        voyager.clock.advance(1)
+        requests += [line for line in voyager.said_by_link() if "method" in line]
+    return requests
+
+
+def test_refused_manager_mode_is_tried_again_with_backoff(voyager: FakeVoyager) -> None:
+    robotarget = RoboTarget(voyager.link, voyager.clock, SETTINGS)
+    voyager.ready()
+    (manager,) = voyager.said_by_link()
+    result(voyager, manager, code=5, ret="ERROR : busy")
+    assert robotarget.status.retry_at == voyager.clock.seconds() + RoboTarget.RETRY_FIRST
+    assert requests_within(voyager, RoboTarget.RETRY_FIRST - 1) == []
+    (again,) = requests_within(voyager, 1)
+    assert again["method"] == "RemoteSetRoboTargetManagerMode"
+    result(voyager, again, code=5, ret="ERROR : busy")
+    assert robotarget.status.retry_at == voyager.clock.seconds() + 2 * RoboTarget.RETRY_FIRST
+    (third,) = requests_within(voyager, 2 * RoboTarget.RETRY_FIRST)
+    result(voyager, third, ret="DONE")
+    assert robotarget.status.state is RoboTargetState.READY
+    voyager.stop()  # no retry timer is left behind

@@ -21,11 +21,11 @@ from ..config import ApiSettings
 from ..ledger import CommandDesk, event_body
 from ..metrics import Metrics
 from ..push import PushFactory
-from ..robotarget import RoboTarget
+from ..ratelimit import RateLimiter
+from ..robotarget import PlanDesk, RoboTarget
 from ..voyager import VoyagerError, VoyagerLink
 from . import validation as check
 from .envelope import ApiError, from_voyager_error, invalid, write_json
-from ..ratelimit import RateLimiter
 from .recent import RecentEvents
 from .robotarget_routes import add_robotarget_routes
 
@@ -72,6 +72,7 @@ class RestApi:
     ) -> None:
         self._push = push
         self._robotarget = robotarget
+        self._plans = PlanDesk(robotarget)
         self._link = link
         self._desk = desk
         self._ledger = desk.ledger
@@ -232,7 +233,7 @@ class RestApi:
                 "timestamp": now,
                 "uptime": now - self._started_at,
                 "voyager": voyager,
-                "robotarget": self._robotarget.status.as_dict(),
+                "robotarget": self._robotarget.describe(),
             },
         )
 

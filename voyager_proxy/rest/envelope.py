@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from twisted.web.iweb import IRequest
 
-from ..robotarget import PlanFailed, RoboTargetRefused, RoboTargetUnavailable
+from ..robotarget import PlanConflict, PlanFailed, RoboTargetRefused, RoboTargetUnavailable
 from ..voyager import (
     ActionFailed,
     CommandRejected,
@@ -55,6 +55,8 @@ def from_voyager_error(error: VoyagerError) -> ApiError:
         return ApiError(503, error.kind, str(error), {"robotarget": error.status.as_dict()})
     if isinstance(error, RoboTargetRefused):
         return ApiError(502, error.kind, str(error), {"method": error.method, "reason": error.answer})
+    if isinstance(error, PlanConflict):
+        return ApiError(409, error.kind, str(error), {"setGuid": error.set_guid})
     if isinstance(error, PlanFailed):
         return ApiError(
             502, error.kind, str(error),

@@ -94,8 +94,11 @@ def flag(body: Mapping[str, Any], field: str, default: bool | None = None) -> bo
     return value
 
 
+LAST_EPOCH = 4102444800  # 2100-01-01
+
+
 def epoch(body: Mapping[str, Any], field: str, default: float | None = None) -> int:
-    """Epoch seconds, given as a number or as ISO 8601 text (without an offset: UTC)."""
+    """Epoch seconds from 1970 to 2100, given as a number or as ISO 8601 text (without an offset: UTC)."""
     value = body.get(field, default)
     if isinstance(value, str):
         try:
@@ -104,8 +107,8 @@ def epoch(body: Mapping[str, Any], field: str, default: float | None = None) -> 
             raise invalid(field, "must be epoch seconds or an ISO 8601 date such as 2026-11-28T21:30:00Z") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=datetime.timezone.utc)
-        return int(moment.timestamp())
-    return int(check.number({field: value}, field, 0, 4102444800))
+        value = moment.timestamp()
+    return int(check.number({field: value}, field, 0, LAST_EPOCH))
 
 
 def time_of_day(body: Mapping[str, Any], field: str) -> int:
@@ -149,10 +152,12 @@ _CONSTRAINT_CHECKS: dict[str, Callable[[Mapping[str, Any], str], Any]] = {
 }
 
 
-def constraints(body: Mapping[str, Any]) -> dict[str, Any]:
-    """C_Mask and C_Mask2 with every companion value they switch on."""
+def constraints(body: Mapping[str, Any], updating: bool = False) -> dict[str, Any]:
+    """C_Mask and C_Mask2 with every companion value they switch on (an update keeps its C_ID unless given)."""
     mask = text(body, "C_Mask", "")
-    params: dict[str, Any] = {"C_ID": new_guid(body, "C_ID"), "C_Mask": mask}
+    params: dict[str, Any] = {"C_Mask": mask}
+    if not updating or body.get("C_ID") is not None:
+        params["C_ID"] = new_guid(body, "C_ID")
     for letter in mask:
         if letter not in CONSTRAINT_FIELDS:
             raise invalid("C_Mask", f"unknown letter {letter!r}; use {''.join(CONSTRAINT_FIELDS)}")
@@ -196,14 +201,23 @@ def set_params(body: Mapping[str, Any], guid_from_path: str | None = None) -> di
 
 
 def target_params(
-    body: Mapping[str, Any], now: float, guid_from_path: str | None = None, set_guid: str | None = None
+    body: Mapping[str, Any],
+    now: float,
+    guid_from_path: str | None = None,
+    set_guid: str | None = None,
+    status: int = 0,
 ) -> dict[str, Any]:
-    """AddTarget params (C{set_guid} overrides the body's RefGuidSet), or UpdateTarget's."""
-    identity = (
-        {"RefGuidTarget": guid(guid_from_path, "guid")}
-        if guid_from_path is not None
-        else {"GuidTarget": new_guid(body, "GuidTarget")}
+    """
+    AddTarget params (C{set_guid} overrides the body's RefGuidSet; C{status}
+    is the default Status), or UpdateTarget's, which keep DateCreation and
+    C_ID unless the body gives them.
+    """
+    updating = guid_from_path is not None
+    identity: dict[str, Any] = (
+        {"RefGuidTarget": guid(guid_from_path, "guid")} if updating else {"GuidTarget": new_guid(body, "GuidTarget")}
     )
+    if not updating or body.get("DateCreation") is not None:
+        identity["DateCreation"] = epoch(body, "DateCreation", now)
     return {
         **identity,
         "RefGuidSet": set_guid or guid(body.get("RefGuidSet"), "RefGuidSet"),
@@ -213,8 +227,7 @@ def target_params(
         "RAJ2000": check.angle(body, "RAJ2000", 0, 24, wraps=True),
         "DECJ2000": check.angle(body, "DECJ2000", -90, 90, wraps=False),
         "PA": check.number(body, "PA", 0, 360, 0),
-        "DateCreation": epoch(body, "DateCreation", now),
-        "Status": check.integer(body, "Status", 0, 1, 0),
+        "Status": check.integer(body, "Status", 0, 1, status),
         "StatusOp": check.integer(body, "StatusOp", -1, 4, 0),
         "Priority": check.integer(body, "Priority", 0, 4, 2),
         "Note": text(body, "Note", ""),
@@ -227,7 +240,7 @@ def target_params(
         "WaitShot": check.integer(body, "WaitShot", 0, 86400, 0),
         "IsGuideTime": flag(body, "IsGuideTime", False),
         "GuideTime": check.number(body, "GuideTime", 0, 3600, 0),
-        **constraints(body),
+        **constraints(body, updating),
     }
 
 
@@ -260,7 +273,11 @@ def shot_params(
 
 
 def plan(body: Mapping[str, Any], now: float) -> Plan:
-    """C{{"set": {...}, "target": {...}, "shots": [{...}, ...]}}, every field checked."""
+    """
+    C{{"set": {...}, "target": {...}, "shots": [{...}, ...]}}, every field
+    checked, every GUID distinct. The target is created disabled unless its
+    Status says otherwise: a booking prepared ahead waits for its slot.
+    """
     parts = {name: body.get(name) for name in ("set", "target", "shots")}
     for name in ("set", "target"):
         check.json_object(parts[name], name)
@@ -268,10 +285,20 @@ def plan(body: Mapping[str, Any], now: float) -> Plan:
     if not isinstance(shots, list) or not 1 <= len(shots) <= MAX_SHOTS_PER_PLAN:
         raise invalid("shots", f"must be a list of 1 to {MAX_SHOTS_PER_PLAN} shots")
     set_part = _within("set", lambda: set_params(parts["set"]))  # type: ignore[arg-type]
-    target = _within("target", lambda: target_params(parts["target"], now, set_guid=set_part["Guid"]))  # type: ignore[arg-type]
+    target = _within(
+        "target", lambda: target_params(parts["target"], now, set_guid=set_part["Guid"], status=1)  # type: ignore[arg-type]
+    )
     checked = []
     for index, shot in enumerate(shots):
         prefix = f"shots[{index}]"
         check.json_object(shot, prefix)
         checked.append(_within(prefix, lambda: shot_params(shot, target_guid=target["GuidTarget"])))
+    guids = [("set.Guid", set_part["Guid"]), ("target.GuidTarget", target["GuidTarget"]),
+             ("target.C_ID", target["C_ID"])]
+    guids += [(f"shots[{index}].GuidShot", shot["GuidShot"]) for index, shot in enumerate(checked)]
+    seen: set[str] = set()
+    for field, value in guids:
+        if value in seen:
+            raise invalid(field, f"{value} is used twice in this plan")
+        seen.add(value)
     return Plan(set_part, target, checked)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from klein import Klein
 from twisted.web.iweb import IRequest
 
-from ..robotarget import create_plan
+from ..auth import ApiKey
+from ..robotarget.manager import PREFIX
 from . import robotarget_bodies as bodies
 from . import validation as check
 from .envelope import ApiError, invalid, write_json
@@ -32,6 +33,18 @@ ENABLE, DISABLE = 0, 1  # EnableDisableObject OperationType
 def _query(request: IRequest, name: str, default: str | None = None) -> str | None:
     values = request.args.get(name.encode())
     return values[0].decode("utf-8", "replace") if values else default
+
+
+def _authorise(api: RestApi, request: IRequest, *names: str, write: bool = False) -> ApiKey:
+    """
+    The caller's key. Any key may read; a write needs the control role and,
+    on a key narrowed to some methods, each RoboTarget method it sends.
+    """
+    key = api._caller(request, control=write, command=write)
+    for name in names if write else ():
+        if not key.may_call(PREFIX + name):
+            raise ApiError(403, "forbidden", f"the key {key.name!r} may not call {PREFIX}{name}")
+    return key
 
 
 def _optional_guid(request: IRequest, name: str) -> str:
@@ -71,30 +84,30 @@ def add_robotarget_routes(app: Klein) -> None:
     @route("/status", "GET")
     def status(self: RestApi, request: IRequest) -> bytes:
         self._caller(request)
-        return write_json(request, {"success": True, "robotarget": self._robotarget.status.as_dict()})
+        return write_json(request, {"success": True, "robotarget": self._robotarget.describe()})
 
     # Sets.
 
     @route("/sets", "GET")
     async def list_sets(self: RestApi, request: IRequest) -> bytes:
-        self._caller(request)
+        _authorise(self, request, "GetSet")
         return await _list(self, request, "GetSet", {"ProfileName": _query(request, "profile", "")}, "sets")
 
     @route("/sets", "POST")
     async def add_set(self: RestApi, request: IRequest) -> bytes:
-        self._caller(request, control=True, command=True)
+        _authorise(self, request, "AddSet", write=True)
         params = bodies.set_params(self._body(request))
         return await _write(self, request, "AddSet", params, 201, guid=params["Guid"])
 
     @route("/sets/<guid>", "PUT")
     async def update_set(self: RestApi, request: IRequest, guid: str) -> bytes:
-        self._caller(request, control=True, command=True)
+        _authorise(self, request, "UpdateSet", write=True)
         params = bodies.set_params(self._body(request), guid_from_path=guid)
         return await _write(self, request, "UpdateSet", params, guid=params["RefGuidSet"])
 
     @route("/sets/<guid>", "DELETE")
     async def remove_set(self: RestApi, request: IRequest, guid: str) -> bytes:
-        self._caller(request, control=True, command=True)
+        _authorise(self, request, "RemoveSet", write=True)
         return await _write(self, request, "RemoveSet", {"RefGuidSet": bodies.guid(guid, "guid")})
 
     @route("/sets/<guid>/enable", "POST")
@@ -107,7 +120,7 @@ def add_robotarget_routes(app: Klein) -> None:
 
     @route("/base-sequences", "GET")
     async def list_base_sequences(self: RestApi, request: IRequest) -> bytes:
-        self._caller(request)
+        _authorise(self, request, "GetBaseSequence")
         params = {"ProfileName": _query(request, "profile", "")}
         return await _list(self, request, "GetBaseSequence", params, "baseSequences")
 
@@ -115,14 +128,14 @@ def add_robotarget_routes(app: Klein) -> None:
 
     @route("/targets", "GET")
     async def list_targets(self: RestApi, request: IRequest) -> bytes:
-        self._caller(request)
+        _authorise(self, request, "GetTarget")
         params = {"RefGuidSet": _required_guid(request, "setGuid")}
         return await _list(self, request, "GetTarget", params, "targets")
 
     @route("/targets/<guid>", "GET")
     async def get_target(self: RestApi, request: IRequest, guid: str) -> bytes:
         """Voyager lists targets by set only: look through every set."""
-        self._caller(request)
+        _authorise(self, request, "GetSet", "GetTarget")
         wanted = bodies.guid(guid, "guid")
         sets = (await self._robotarget.call("GetSet", {"ProfileName": ""})).get("list", [])
         for found_set in sets:
@@ -134,19 +147,19 @@ def add_robotarget_routes(app: Klein) -> None:
 
     @route("/targets", "POST")
     async def add_target(self: RestApi, request: IRequest) -> bytes:
-        self._caller(request, control=True, command=True)
+        _authorise(self, request, "AddTarget", write=True)
         params = bodies.target_params(self._body(request), self._clock.seconds())
         return await _write(self, request, "AddTarget", params, 201, guid=params["GuidTarget"])
 
     @route("/targets/<guid>", "PUT")
     async def update_target(self: RestApi, request: IRequest, guid: str) -> bytes:
-        self._caller(request, control=True, command=True)
+        _authorise(self, request, "UpdateTarget", write=True)
         params = bodies.target_params(self._body(request), self._clock.seconds(), guid_from_path=guid)
         return await _write(self, request, "UpdateTarget", params, guid=params["RefGuidTarget"])
 
     @route("/targets/<guid>", "DELETE")
     async def remove_target(self: RestApi, request: IRequest, guid: str) -> bytes:
-        self._caller(request, control=True, command=True)
+        _authorise(self, request, "RemoveTarget", write=True)
         return await _write(self, request, "RemoveTarget", {"RefGuidTarget": bodies.guid(guid, "guid")})
 
     @route("/targets/<guid>/activate", "POST")
@@ -159,12 +172,12 @@ def add_robotarget_routes(app: Klein) -> None:
 
     @route("/targets/<guid>/shots", "GET")
     async def list_shots(self: RestApi, request: IRequest, guid: str) -> bytes:
-        self._caller(request)
+        _authorise(self, request, "GetShot")
         return await _list(self, request, "GetShot", {"RefGuidTarget": bodies.guid(guid, "guid")}, "shots")
 
     @route("/targets/<guid>/sessions", "GET")
     async def list_sessions(self: RestApi, request: IRequest, guid: str) -> bytes:
-        self._caller(request)
+        _authorise(self, request, "GetSessionListByTarget")
         params = {"RefGuidTarget": bodies.guid(guid, "guid")}
         return await _list(self, request, "GetSessionListByTarget", params, "sessions")
 
@@ -172,44 +185,44 @@ def add_robotarget_routes(app: Klein) -> None:
 
     @route("/shots", "POST")
     async def add_shot(self: RestApi, request: IRequest) -> bytes:
-        self._caller(request, control=True, command=True)
+        _authorise(self, request, "AddShot", write=True)
         params = bodies.shot_params(self._body(request))
         return await _write(self, request, "AddShot", params, 201, guid=params["GuidShot"])
 
     @route("/shots/<guid>", "PUT")
     async def update_shot(self: RestApi, request: IRequest, guid: str) -> bytes:
-        self._caller(request, control=True, command=True)
+        _authorise(self, request, "UpdateShot", write=True)
         params = bodies.shot_params(self._body(request), guid_from_path=guid)
         return await _write(self, request, "UpdateShot", params, guid=params["RefGuidShot"])
 
     @route("/shots/<guid>", "DELETE")
     async def remove_shot(self: RestApi, request: IRequest, guid: str) -> bytes:
-        self._caller(request, control=True, command=True)
+        _authorise(self, request, "RemoveShot", write=True)
         return await _write(self, request, "RemoveShot", {"RefGuidShot": bodies.guid(guid, "guid")})
 
     # Progress and results.
 
     @route("/runs", "GET")
     async def list_runs(self: RestApi, request: IRequest) -> bytes:
-        self._caller(request)
+        _authorise(self, request, "GetRunList")
         params = {"ProfileName": _query(request, "profile", ""), "Days": check.query_int(request.args, "days", 0, 3650, 0)}
         return await _list(self, request, "GetRunList", params, "runs")
 
     @route("/sessions/<guid>/shots-done", "GET")
     async def shots_done_by_session(self: RestApi, request: IRequest, guid: str) -> bytes:
-        self._caller(request)
+        _authorise(self, request, "GetShotDoneBySessionList")
         params = {"RefGuidSession": bodies.guid(guid, "guid")}
         return await _list(self, request, "GetShotDoneBySessionList", params, "shotsDone")
 
     @route("/sets/<guid>/shots-done", "GET")
     async def shots_done_by_set(self: RestApi, request: IRequest, guid: str) -> bytes:
-        self._caller(request)
+        _authorise(self, request, "GetShotDoneBySetList")
         params = {"RefGuidSet": bodies.guid(guid, "guid")}
         return await _list(self, request, "GetShotDoneBySetList", params, "shotsDone")
 
     @route("/shots-done", "GET")
     async def shots_done_since(self: RestApi, request: IRequest) -> bytes:
-        self._caller(request)
+        _authorise(self, request, "GetShotDoneSinceList")
         since = _query(request, "since")
         params = {
             "Since": bodies.epoch({"since": float(since) if since and _NUMBER.match(since) else since}, "since"),
@@ -220,7 +233,7 @@ def add_robotarget_routes(app: Klein) -> None:
 
     @route("/shots-done/<guid>/jpeg", "GET")
     async def shot_done_jpeg(self: RestApi, request: IRequest, guid: str) -> bytes:
-        self._caller(request)
+        _authorise(self, request, "GetShotJpg")
         answer = await self._robotarget.call("GetShotJpg", {"RefGuidShotDone": bodies.guid(guid, "guid"), "FITFileName": ""})
         try:
             jpeg = base64.b64decode(str(answer.get("BaseData", "")), validate=True)
@@ -238,18 +251,22 @@ def add_robotarget_routes(app: Klein) -> None:
 
     @route("/plans", "POST")
     async def add_plan(self: RestApi, request: IRequest) -> bytes:
-        self._caller(request, control=True, command=True)
+        key = _authorise(self, request, "AddSet", "AddTarget", "AddShot", "RemoveSet", write=True)
         plan = bodies.plan(self._body(request), self._clock.seconds())
-        return write_json(request, {"success": True, **await create_plan(self._robotarget, plan)}, 201)
+        outcome, replayed = self._plans.submit(plan, key.name, request.getHeader("Idempotency-Key"))
+        created = await outcome
+        if replayed:
+            request.setHeader("Idempotent-Replay", "true")
+        return write_json(request, {"success": True, **created}, 201)
 
     @route("/plans/<guid>", "DELETE")
     async def remove_plan(self: RestApi, request: IRequest, guid: str) -> bytes:
-        self._caller(request, control=True, command=True)
+        _authorise(self, request, "RemoveSet", write=True)
         return await _write(self, request, "RemoveSet", {"RefGuidSet": bodies.guid(guid, "guid")})
 
 
 async def _switch(api: RestApi, request: IRequest, guid: str, object_type: int, operation: int) -> bytes:
     """EnableDisableObject on a set, target or shot."""
-    api._caller(request, control=True, command=True)
+    _authorise(api, request, "EnableDisableObject", write=True)
     params = {"RefGuidObject": bodies.guid(guid, "guid"), "ObjectType": object_type, "OperationType": operation}
     return await _write(api, request, "EnableDisableObject", params)

@@ -23,10 +23,18 @@ def _present(body: Mapping[str, Any], field: str, default: Any) -> Any:
     return value
 
 
+def _finite(value: int | float) -> bool:
+    """A float that is not infinite or NaN (JSON integers may be too big for a float)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def number(body: Mapping[str, Any], field: str, low: float, high: float, default: Any = None, *, above: bool = False) -> float:
     """A JSON number within [low, high] (or (low, high] with C{above})."""
     value = _present(body, field, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
         raise invalid(field, "must be a number")
     if (value <= low if above else value < low) or value > high:
         bound = "greater than" if above else "at least"
@@ -61,6 +69,8 @@ def angle(body: Mapping[str, Any], field: str, low: float, high: float, *, wraps
     if isinstance(value, bool):
         raise invalid(field, "must be a number or a sexagesimal string")
     if isinstance(value, (int, float)):
+        if not _finite(value):
+            raise invalid(field, "must be a number or a sexagesimal string")
         result = float(value)
     elif isinstance(value, str):
         match = _SEXAGESIMAL.match(value)

@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 import attrs
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -36,9 +36,11 @@ class RoboTargetStatus:
     since: float
     reason: str | None = None
     version_db: Any = None
+    retry_at: float | None = None  # when manager mode is tried again after an error
 
     def as_dict(self) -> dict[str, Any]:
-        return {"state": self.state.value, "since": self.since, "reason": self.reason, "versionDB": self.version_db}
+        return {"state": self.state.value, "since": self.since, "reason": self.reason, "versionDB": self.version_db,
+                "retryAt": self.retry_at}
 
 
 class RoboTargetUnavailable(VoyagerError):
@@ -82,9 +84,15 @@ class RoboTarget:
     Enters manager mode on each new Voyager session when configured, and
     signs every RoboTarget call with that session's key, its id and its UID.
     Its L{status} tells whether calls can be made; the rest of the proxy
-    works whatever it says.
+    works whatever it says. A refused manager mode is tried again on the same
+    session after C{RETRY_FIRST} seconds, doubling up to C{RETRY_MAX}.
+
+    Calls are private: their results (customers' bookings, JPEGs) go to the
+    caller only, never to dashboards or the recent-events list.
     """
 
+    RETRY_FIRST = 30.0
+    RETRY_MAX = 600.0
     _log = Logger()
 
     def __init__(self, link: VoyagerLink, clock: IReactorTime, settings: RoboTargetSettings) -> None:
@@ -92,6 +100,9 @@ class RoboTarget:
         self._clock = clock
         self._settings = settings
         self._session: VoyagerSession | None = None
+        self._retry: IDelayedCall | None = None
+        self._retry_delay = self.RETRY_FIRST
+        self.pending_removals: set[str] = set()  # sets a failed plan could not remove yet
         initial = RoboTargetState.WAITING if settings.enabled else RoboTargetState.DISABLED
         reason = None if settings.enabled else "set robotarget.secret, mac_key and mac_words to use RoboTarget"
         self.status = RoboTargetStatus(initial, clock.seconds(), reason)
@@ -105,8 +116,16 @@ class RoboTarget:
         """
         self.ensure_ready()
         method = PREFIX + name
-        command = self._link.submit(method, params, sign=self._sign)
+        command = self._link.submit(method, params, sign=self._sign, private=True)
         return command.finished().addCallback(self._checked, method)
+
+    def describe(self) -> dict[str, Any]:
+        """The status, with the sets of failed plans still to remove."""
+        return {**self.status.as_dict(), "pendingRemovals": sorted(self.pending_removals)}
+
+    def remove_later(self, set_guid: str) -> None:
+        """Remove a failed plan's set once RoboTarget is ready again."""
+        self.pending_removals.add(set_guid)
 
     def ensure_ready(self) -> None:
         """Raise L{RoboTargetUnavailable} unless calls can be made now."""
@@ -115,8 +134,10 @@ class RoboTarget:
 
     @staticmethod
     def _checked(outcome: Any, method: str) -> dict[str, Any]:
+        """ParamRet, when C{ret} says DONE (lists may leave C{ret} out; writes may not)."""
         param_ret = _param_ret(outcome)
-        answer = param_ret.get("ret", DONE)
+        is_list = method.startswith(PREFIX + "Get")
+        answer = param_ret.get("ret", DONE if is_list else None)
         if answer != DONE:
             raise RoboTargetRefused(method, str(answer))
         return param_ret
@@ -129,6 +150,8 @@ class RoboTarget:
         session = self._link.session
         if session is None:
             self._session = None
+            self._cancel_retry()
+            self._retry_delay = self.RETRY_FIRST
             if self.status.state is not RoboTargetState.WAITING:
                 self._set(RoboTargetState.WAITING, f"Voyager is {status.state.value}")
         elif session is not self._session:
@@ -136,11 +159,16 @@ class RoboTarget:
             self._activate(session)
 
     def _activate(self, session: VoyagerSession) -> None:
+        self._retry = None
+        if session is not self._link.session:
+            return  # that session ended while the retry waited
         settings = self._settings
         assert session.session_key is not None
         self._set(RoboTargetState.ACTIVATING)
         signed = manager_hash(settings.secret, session.session_key, settings.mac_words, settings.mac_encoding)  # type: ignore[arg-type]
-        command = self._link.submit("RemoteSetRoboTargetManagerMode", {"MACKey": settings.mac_key, "Hash": signed})
+        command = self._link.submit(
+            "RemoteSetRoboTargetManagerMode", {"MACKey": settings.mac_key, "Hash": signed}, private=True
+        )
         command.finished().addCallbacks(
             self._activated, self._refused, callbackArgs=(session,), errbackArgs=(session,)
         )
@@ -154,20 +182,39 @@ class RoboTarget:
                 "RoboTarget manager mode active (MAC encoding {encoding}, database version {version})",
                 encoding=self._settings.mac_encoding, version=param_ret.get("VersionDB"),
             )
+            self._retry_delay = self.RETRY_FIRST
             self._set(RoboTargetState.READY, version_db=param_ret.get("VersionDB"))
+            for set_guid in sorted(self.pending_removals):
+                self.call("RemoveSet", {"RefGuidSet": set_guid}).addCallbacks(
+                    lambda _, guid=set_guid: self.pending_removals.discard(guid),
+                    lambda failure, guid=set_guid: self._log.error(
+                        "Set {guid} of a failed plan is still not removed: {error}", guid=guid,
+                        error=failure.getErrorMessage(),
+                    ),
+                )
         else:
-            self._fail(f"Voyager answered {param_ret.get('ret')!r}")
+            self._fail(session, f"Voyager answered {param_ret.get('ret')!r}")
 
     def _refused(self, failure: Failure, session: VoyagerSession) -> None:
         if session is self._session:
-            self._fail(_refusal(failure))
+            self._fail(session, _refusal(failure))
 
-    def _fail(self, reason: str) -> None:
+    def _fail(self, session: VoyagerSession, reason: str) -> None:
+        delay, self._retry_delay = self._retry_delay, min(self._retry_delay * 2, self.RETRY_MAX)
         self._log.error(
             "RoboTarget manager mode refused: {reason} (check robotarget.secret, mac_key, mac_words; "
-            "mac_encoding is {encoding})", reason=reason, encoding=self._settings.mac_encoding,
+            "mac_encoding is {encoding}); trying again in {delay:g} s",
+            reason=reason, encoding=self._settings.mac_encoding, delay=delay,
         )
-        self._set(RoboTargetState.ERROR, reason)
+        self._retry = self._clock.callLater(delay, self._activate, session)
+        self._set(RoboTargetState.ERROR, reason, retry_at=self._clock.seconds() + delay)
 
-    def _set(self, state: RoboTargetState, reason: str | None = None, version_db: Any = None) -> None:
-        self.status = RoboTargetStatus(state, self._clock.seconds(), reason, version_db)
+    def _cancel_retry(self) -> None:
+        if self._retry is not None and self._retry.active():
+            self._retry.cancel()
+        self._retry = None
+
+    def _set(
+        self, state: RoboTargetState, reason: str | None = None, version_db: Any = None, retry_at: float | None = None
+    ) -> None:
+        self.status = RoboTargetStatus(state, self._clock.seconds(), reason, version_db, retry_at)

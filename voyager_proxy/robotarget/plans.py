@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import attrs
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from ..voyager import ActionFailed, VoyagerError
 from .manager import RoboTarget, RoboTargetRefused
@@ -22,14 +25,27 @@ class Plan:
     shots: list[dict[str, Any]]
 
 
+class PlanConflict(VoyagerError):
+    """The plan's set GUID is already a set in Voyager: nothing was created."""
+
+    kind = "plan_conflict"
+
+    def __init__(self, set_guid: str) -> None:
+        super().__init__(f"a set {set_guid} already exists; nothing was created")
+        self.set_guid = set_guid
+
+
 class PlanFailed(VoyagerError):
-    """One step of a plan failed; what it had created was removed (or could not be)."""
+    """One step of a plan failed; what it had created was removed (or will be)."""
 
     kind = "plan_failed"
 
     def __init__(self, step: str, index: int | None, reason: str, set_guid: str, rolled_back: bool) -> None:
         where = step if index is None else f"{step} (shot {index})"
-        outcome = "nothing was left behind" if rolled_back else f"set {set_guid} may remain: DELETE /api/robotarget/plans/{set_guid}"
+        outcome = (
+            "nothing was left behind" if rolled_back
+            else f"set {set_guid} could not be removed yet; the proxy removes it once RoboTarget is ready again"
+        )
         super().__init__(f"{where} failed: {reason}; {outcome}")
         self.step = step
         self.index = index
@@ -39,20 +55,28 @@ class PlanFailed(VoyagerError):
 
 
 async def create_plan(robotarget: RoboTarget, plan: Plan) -> dict[str, Any]:
-    """AddSet, AddTarget, then each AddShot; on a failure, RemoveSet takes everything created."""
+    """
+    AddSet, AddTarget, then each AddShot. On any failure after the check that
+    the set is new, RemoveSet takes everything created (Voyager removes a
+    set's targets and shots with it); if even that fails, it is retried later.
+    """
     robotarget.ensure_ready()  # unavailable before the first step: nothing to undo
     set_guid = plan.set["Guid"]
+    existing = (await robotarget.call("GetSet", {"ProfileName": ""})).get("list", [])
+    if any(str(found.get("guid", "")).lower() == set_guid for found in existing):
+        raise PlanConflict(set_guid)
     steps = [("AddSet", None, plan.set), ("AddTarget", None, plan.target)]
     steps += [("AddShot", index, shot) for index, shot in enumerate(plan.shots)]
     for step, index, params in steps:
         try:
             await robotarget.call(step, params)
-        except VoyagerError as error:
-            # A refusal of AddSet created nothing; anything else may have.
+        except Exception as error:
+            # Only a refused AddSet surely created nothing; a timeout, a lost
+            # connection or a cancellation may have (the set was new: safe to remove).
             refused = isinstance(error, (RoboTargetRefused, ActionFailed))
             created = step != "AddSet" or not refused
             rolled_back = await _remove_set(robotarget, set_guid) if created else True
-            reason = error.answer if isinstance(error, RoboTargetRefused) else str(error)
+            reason = error.answer if isinstance(error, RoboTargetRefused) else str(error) or type(error).__name__
             raise PlanFailed(step, index, reason, set_guid, rolled_back) from error
     return {
         "setGuid": set_guid,
@@ -62,10 +86,66 @@ async def create_plan(robotarget: RoboTarget, plan: Plan) -> dict[str, Any]:
 
 
 async def _remove_set(robotarget: RoboTarget, set_guid: str) -> bool:
-    """RemoveSet also removes the set's targets and shots (protocol sheet §7)."""
     try:
         await robotarget.call("RemoveSet", {"RefGuidSet": set_guid})
-    except VoyagerError as error:
-        _log.error("Could not remove set {guid} of a failed plan: {error}", guid=set_guid, error=error)
+    except Exception as error:
+        _log.error("Could not remove set {guid} of a failed plan ({error}); will retry", guid=set_guid, error=error)
+        robotarget.remove_later(set_guid)
         return False
     return True
+
+
+@attrs.define(eq=False)
+class _Outcome:
+    """A plan's result, for every request waiting on it."""
+
+    result: Any = None
+    settled: bool = False
+    waiters: list[Deferred[Any]] = attrs.field(factory=list)
+
+    def settle(self, result: Any) -> None:
+        self.result, self.settled = result, True
+        waiters, self.waiters = self.waiters, []
+        for waiter in waiters:
+            waiter.errback(result) if isinstance(result, Failure) else waiter.callback(result)
+
+    def wait(self) -> Deferred[Any]:
+        if self.settled:
+            return fail(self.result) if isinstance(self.result, Failure) else succeed(self.result)
+        waiter: Deferred[Any] = Deferred()
+        self.waiters.append(waiter)
+        return waiter
+
+
+class PlanDesk:
+    """
+    Runs each plan to its end, even when the HTTP client leaves (a cancelled
+    request waits on its own Deferred, never on the plan), and answers a repeat
+    of an C{Idempotency-Key} with the first request's outcome. A failed plan
+    is forgotten, so it may be sent again.
+    """
+
+    def __init__(self, robotarget: RoboTarget, remembered: int = 200) -> None:
+        self._robotarget = robotarget
+        self._remembered = remembered
+        self._outcomes: OrderedDict[tuple[str, str], _Outcome] = OrderedDict()
+
+    def submit(self, plan: Plan, caller: str, idempotency_key: str | None) -> tuple[Deferred[dict[str, Any]], bool]:
+        """The plan's result to wait on, and whether it replays an earlier request."""
+        key = (caller, idempotency_key) if idempotency_key else None
+        earlier = self._outcomes.get(key) if key else None
+        if earlier is not None:
+            return earlier.wait(), True
+        outcome = _Outcome()
+        if key is not None:
+            self._outcomes[key] = outcome
+            while len(self._outcomes) > self._remembered:
+                self._outcomes.popitem(last=False)
+        work = Deferred.fromCoroutine(create_plan(self._robotarget, plan))
+        work.addErrback(lambda failure: (self._forget(key, outcome), failure)[1])
+        work.addBoth(outcome.settle)
+        return outcome.wait(), False
+
+    def _forget(self, key: tuple[str, str] | None, outcome: _Outcome) -> None:
+        if key is not None and self._outcomes.get(key) is outcome:
+            del self._outcomes[key]
