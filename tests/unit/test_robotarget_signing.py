@@ -19,7 +19,7 @@ UID = "0697f2f9-24e4-4850-84e9-18ea28b05fe9"
     ],
 )
 def test_manager_hash_vectors(encoding: str, expected: str) -> None:
-    assert manager_hash("s3cr3t", KEY, WORDS, encoding) == expected  # type: ignore[arg-type]
+    assert manager_hash("s3cr3t", KEY, WORDS, encoding) == expected
 
 
 @pytest.mark.parametrize(
@@ -30,7 +30,7 @@ def test_manager_hash_vectors(encoding: str, expected: str) -> None:
     ],
 )
 def test_command_mac_vectors(encoding: str, expected: str) -> None:
-    assert command_mac("s3cr3t", KEY, 7, UID, encoding) == expected  # type: ignore[arg-type]
+    assert command_mac("s3cr3t", KEY, 7, UID, encoding) == expected
 
 
 def test_the_document_example_string_hashes_as_the_sheet_says() -> None:
@@ -45,3 +45,8 @@ def test_every_input_changes_the_mac() -> None:
     base = command_mac("s3cr3t", KEY, 7, UID)
     assert len({base, command_mac("s3cr3u", KEY, 7, UID), command_mac("s3cr3t", KEY + "1", 7, UID),
                 command_mac("s3cr3t", KEY, 8, UID), command_mac("s3cr3t", KEY, 7, UID[:-1] + "a")}) == 5
+
+
+def test_an_unknown_encoding_is_refused() -> None:
+    with pytest.raises(ValueError, match="hex"):
+        command_mac("s3cr3t", KEY, 7, UID, "hex")

@@ -108,7 +108,7 @@ class PushProtocol(WebSocketServerProtocol):
     def onOpen(self) -> None:
         missed = self.factory.replay_since(*self.resume_from) if self.resume_from else None
         if missed is None:
-            self._send(encode("initialState", self.factory.initial_state()))
+            self._answer(encode("initialState", self.factory.initial_state()))
         else:
             since = self.resume_from[1]  # type: ignore[index]
             omitted = [seq for seq, payload in missed if payload is None]
@@ -135,7 +135,7 @@ class PushProtocol(WebSocketServerProtocol):
         else:
             self._hold(topic, frame)
 
-    def _send(self, payload: bytes) -> None:
+    def _answer(self, payload: bytes) -> None:
         """A reply to this client, in order with what it is owed."""
         if not self._paused:
             self.sendMessage(payload)
@@ -209,11 +209,11 @@ class PushProtocol(WebSocketServerProtocol):
             return
         message, problem = self._parse(payload, isBinary)
         if problem is not None:
-            self._send(problem)
+            self._answer(problem)
             return
         handler = getattr(self, "_action_" + message["action"], None)
         if handler is None:
-            self._send(error("unknown_action", f"unknown action {message['action']!r}"))
+            self._answer(error("unknown_action", f"unknown action {message['action']!r}"))
             return
         handler(message)
 
@@ -242,14 +242,14 @@ class PushProtocol(WebSocketServerProtocol):
         if self._refused_in_a_row >= settings.message_burst:
             self._close("flood", f"flooding: over {settings.message_rate:g} messages per second")
         else:
-            self._send(error("rate_limited", f"at most {settings.message_rate:g} messages per second"))
+            self._answer(error("rate_limited", f"at most {settings.message_rate:g} messages per second"))
         return False
 
     def _action_ping(self, message: dict[str, Any]) -> None:
-        self._send(encode("pong", {}))
+        self._answer(encode("pong", {}))
 
     def _action_getState(self, message: dict[str, Any]) -> None:
-        self._send(encode("state", self.factory.initial_state()))
+        self._answer(encode("state", self.factory.initial_state()))
 
     def _action_topics(self, message: dict[str, Any]) -> None:
         for field in ("include", "exclude"):
@@ -257,13 +257,13 @@ class PushProtocol(WebSocketServerProtocol):
             if value is None:
                 continue
             if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-                self._send(error("bad_message", f"{field} must be a list of topic names"))
+                self._answer(error("bad_message", f"{field} must be a list of topic names"))
                 return
             if field == "include":
                 self.included = frozenset(value)
             else:
                 self.excluded = frozenset(value)
-        self._send(
+        self._answer(
             encode("topics", {"include": sorted(self.included) if self.included is not None else None,
                               "exclude": sorted(self.excluded)})
         )
@@ -271,23 +271,23 @@ class PushProtocol(WebSocketServerProtocol):
     def _action_subscribe(self, message: dict[str, Any]) -> None:
         room = message.get("room")
         if not isinstance(room, str) or not room:
-            self._send(error("bad_message", "room must be a non-empty string"))
+            self._answer(error("bad_message", "room must be a non-empty string"))
         elif self.may_join is not None and room not in self.may_join:
-            self._send(error("forbidden", f"this token may not join {room!r}"))
+            self._answer(error("forbidden", f"this token may not join {room!r}"))
         else:
             self.rooms.add(room)
-            self._send(encode("subscribed", {"room": room}))
+            self._answer(encode("subscribed", {"room": room}))
 
     def _action_unsubscribe(self, message: dict[str, Any]) -> None:
         room = message.get("room")
         self.rooms.discard(room)  # type: ignore[arg-type]
-        self._send(encode("unsubscribed", {"room": room}))
+        self._answer(encode("unsubscribed", {"room": room}))
 
     def _action_command(self, message: dict[str, Any]) -> None:
         """Send a Voyager method; answer commandResult with the caller's id."""
         request_id, method, params = message.get("id"), message.get("method"), message.get("params", {})
         if not isinstance(method, str) or not isinstance(params, dict):
-            self._send(error("bad_message", "command needs a method and an object of params"))
+            self._answer(error("bad_message", "command needs a method and an object of params"))
             return
         if method not in self.factory.allowed_methods or not self.key.may_call(method):
             self._reply(request_id, False, error={"code": "forbidden", "message": f"this client may not call {method}"})
@@ -310,4 +310,4 @@ class PushProtocol(WebSocketServerProtocol):
 
     def _reply(self, request_id: Any, success: bool, **body: Any) -> None:
         if self.state == self.STATE_OPEN:
-            self._send(encode("commandResult", {"id": request_id, "success": success, **body}))
+            self._answer(encode("commandResult", {"id": request_id, "success": success, **body}))

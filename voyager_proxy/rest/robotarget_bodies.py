@@ -285,9 +285,8 @@ def plan(body: Mapping[str, Any], now: float) -> Plan:
     if not isinstance(shots, list) or not 1 <= len(shots) <= MAX_SHOTS_PER_PLAN:
         raise invalid("shots", f"must be a list of 1 to {MAX_SHOTS_PER_PLAN} shots")
     set_part = _within("set", lambda: set_params(parts["set"]))  # type: ignore[arg-type]
-    target = _within(
-        "target", lambda: target_params(parts["target"], now, set_guid=set_part["Guid"], status=1)  # type: ignore[arg-type]
-    )
+    target_body: Mapping[str, Any] = parts["target"]  # type: ignore[assignment]
+    target = _within("target", lambda: target_params(target_body, now, set_guid=set_part["Guid"], status=1))
     checked = []
     for index, shot in enumerate(shots):
         prefix = f"shots[{index}]"

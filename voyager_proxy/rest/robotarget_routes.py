@@ -28,6 +28,7 @@ BASE = "/api/robotarget"
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
 SET, TARGET, SHOT = 2, 1, 0  # EnableDisableObject ObjectType
 ENABLE, DISABLE = 0, 1  # EnableDisableObject OperationType
+SHOT_HEADERS = (("HFD", "HFD"), ("Star-Index", "StarIndex"), ("Width", "PixelDimX"), ("Height", "PixelDimY"))
 
 
 def _query(request: IRequest, name: str, default: str | None = None) -> str | None:
@@ -205,7 +206,10 @@ def add_robotarget_routes(app: Klein) -> None:
     @route("/runs", "GET")
     async def list_runs(self: RestApi, request: IRequest) -> bytes:
         _authorise(self, request, "GetRunList")
-        params = {"ProfileName": _query(request, "profile", ""), "Days": check.query_int(request.args, "days", 0, 3650, 0)}
+        params = {
+            "ProfileName": _query(request, "profile", ""),
+            "Days": check.query_int(request.args, "days", 0, 3650, 0),
+        }
         return await _list(self, request, "GetRunList", params, "runs")
 
     @route("/sessions/<guid>/shots-done", "GET")
@@ -234,14 +238,15 @@ def add_robotarget_routes(app: Klein) -> None:
     @route("/shots-done/<guid>/jpeg", "GET")
     async def shot_done_jpeg(self: RestApi, request: IRequest, guid: str) -> bytes:
         _authorise(self, request, "GetShotJpg")
-        answer = await self._robotarget.call("GetShotJpg", {"RefGuidShotDone": bodies.guid(guid, "guid"), "FITFileName": ""})
+        params = {"RefGuidShotDone": bodies.guid(guid, "guid"), "FITFileName": ""}
+        answer = await self._robotarget.call("GetShotJpg", params)
         try:
             jpeg = base64.b64decode(str(answer.get("BaseData", "")), validate=True)
         except binascii.Error:
             raise ApiError(502, "bad_image", "Voyager's BaseData is not base64") from None
         if not jpeg:
             raise ApiError(404, "no_image", f"Voyager has no JPEG for shot {guid}")
-        for header, field in (("HFD", "HFD"), ("Star-Index", "StarIndex"), ("Width", "PixelDimX"), ("Height", "PixelDimY")):
+        for header, field in SHOT_HEADERS:
             if answer.get(field) is not None:
                 request.setHeader(f"X-Shot-{header}", str(answer[field]))
         request.setHeader("Content-Type", "image/jpeg")

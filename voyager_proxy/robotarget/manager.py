@@ -144,7 +144,7 @@ class RoboTarget:
 
     def _sign(self, session_key: str, request_id: int, uid: str) -> str:
         settings = self._settings
-        return command_mac(settings.secret, session_key, request_id, uid, settings.mac_encoding)  # type: ignore[arg-type]
+        return command_mac(settings.secret, session_key, request_id, uid, settings.mac_encoding)
 
     def _link_changed(self, status: ConnectionStatus) -> None:
         session = self._link.session
@@ -165,7 +165,7 @@ class RoboTarget:
         settings = self._settings
         assert session.session_key is not None
         self._set(RoboTargetState.ACTIVATING)
-        signed = manager_hash(settings.secret, session.session_key, settings.mac_words, settings.mac_encoding)  # type: ignore[arg-type]
+        signed = manager_hash(settings.secret, session.session_key, settings.mac_words, settings.mac_encoding)
         command = self._link.submit(
             "RemoteSetRoboTargetManagerMode", {"MACKey": settings.mac_key, "Hash": signed}, private=True
         )

@@ -14,6 +14,7 @@ from ..voyager import ActionFailed, VoyagerError
 from .manager import RoboTarget, RoboTargetRefused
 
 _log = Logger()
+_Step = tuple[str, "int | None", dict[str, Any]]  # method, shot index, params
 
 
 @attrs.frozen
@@ -65,7 +66,7 @@ async def create_plan(robotarget: RoboTarget, plan: Plan) -> dict[str, Any]:
     existing = (await robotarget.call("GetSet", {"ProfileName": ""})).get("list", [])
     if any(str(found.get("guid", "")).lower() == set_guid for found in existing):
         raise PlanConflict(set_guid)
-    steps = [("AddSet", None, plan.set), ("AddTarget", None, plan.target)]
+    steps: list[_Step] = [("AddSet", None, plan.set), ("AddTarget", None, plan.target)]
     steps += [("AddShot", index, shot) for index, shot in enumerate(plan.shots)]
     for step, index, params in steps:
         try:
@@ -142,10 +143,12 @@ class PlanDesk:
             while len(self._outcomes) > self._remembered:
                 self._outcomes.popitem(last=False)
         work = Deferred.fromCoroutine(create_plan(self._robotarget, plan))
-        work.addErrback(lambda failure: (self._forget(key, outcome), failure)[1])
+        work.addErrback(self._forget, key, outcome)
         work.addBoth(outcome.settle)
         return outcome.wait(), False
 
-    def _forget(self, key: tuple[str, str] | None, outcome: _Outcome) -> None:
+    def _forget(self, failure: Failure, key: tuple[str, str] | None, outcome: _Outcome) -> Failure:
+        """A failed plan may be sent again under the same key."""
         if key is not None and self._outcomes.get(key) is outcome:
             del self._outcomes[key]
+        return failure
