@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 
 POLICY_VIOLATION = 1008
+REPLY_TOPIC = "reply"  # how answers to the client's own actions are held while it is paused
 
 
 @implementer(IPushProducer)
@@ -47,7 +48,7 @@ class PushProtocol(WebSocketServerProtocol):
     def connectionMade(self) -> None:
         super().connectionMade()
         settings = self.factory.settings
-        self._outbox: Outbox[PreparedMessage | bytes] = Outbox(settings.queue_limit)
+        self._outbox: Outbox[PreparedMessage] = Outbox(settings.queue_limit)
         self._paused = False
         self._closing = False
         self._stuck: IDelayedCall | None = None
@@ -137,12 +138,9 @@ class PushProtocol(WebSocketServerProtocol):
 
     def _answer(self, payload: bytes) -> None:
         """A reply to this client, in order with what it is owed."""
-        if not self._paused:
-            self.sendMessage(payload)
-        else:
-            self._hold("reply", payload)
+        self.deliver(REPLY_TOPIC, self.factory.prepareMessage(payload))
 
-    def _hold(self, topic: str, frame: PreparedMessage | bytes) -> None:
+    def _hold(self, topic: str, frame: PreparedMessage) -> None:
         if self._closing:
             return
         held = self._outbox.hold(topic, frame)
@@ -165,11 +163,7 @@ class PushProtocol(WebSocketServerProtocol):
         self._paused = False
         self._cancel_deadline()
         while self._outbox and not self._paused:
-            frame = self._outbox.pop()
-            if isinstance(frame, bytes):
-                self.sendMessage(frame)
-            else:
-                self.sendPreparedMessage(frame)
+            self.sendPreparedMessage(self._outbox.pop())
 
     def stopProducing(self) -> None:
         self._paused = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from klein import Klein
 from twisted.web.iweb import IRequest
@@ -61,15 +61,32 @@ def _required_guid(request: IRequest, name: str) -> str:
     return bodies.guid(value, name)
 
 
-async def _list(api: RestApi, request: IRequest, name: str, params: dict[str, Any], field: str) -> bytes:
-    answer = await api._robotarget.call(name, params)
-    return write_json(request, {"success": True, field: answer.get("list", [])})
+Params = Callable[["RestApi", IRequest, "str | None"], dict[str, Any]]  # (api, request, path GUID)
 
 
-async def _write(api: RestApi, request: IRequest, name: str, params: dict[str, Any], status: int = 200,
-                 **extra: Any) -> bytes:
-    await api._robotarget.call(name, params)
-    return write_json(request, {"success": True, **extra}, status)
+def _path_guid(field: str) -> Params:
+    """Params naming the object of the path: C{{field: guid}}."""
+    return lambda api, request, guid: {field: bodies.guid(guid, "guid")}
+
+
+def _profile(api: RestApi, request: IRequest, guid: str | None) -> dict[str, Any]:
+    return {"ProfileName": _query(request, "profile", "")}
+
+
+def _switch(object_type: int, operation: int) -> Params:
+    """EnableDisableObject on the set, target or shot of the path."""
+    return lambda api, request, guid: {
+        "RefGuidObject": bodies.guid(guid, "guid"), "ObjectType": object_type, "OperationType": operation,
+    }
+
+
+def _shots_done_since(api: RestApi, request: IRequest, guid: str | None) -> dict[str, Any]:
+    since = _query(request, "since")
+    return {
+        "Since": bodies.epoch({"since": float(since) if since and _NUMBER.match(since) else since}, "since"),
+        "RefGuidSet": _optional_guid(request, "setGuid"),
+        "RefGuidTarget": _optional_guid(request, "targetGuid"),
+    }
 
 
 def add_robotarget_routes(app: Klein) -> None:
@@ -77,66 +94,65 @@ def add_robotarget_routes(app: Klein) -> None:
 
     def route(path: str, method: str) -> Any:
         def register(function: Any) -> Any:
-            function.__name__ = function.__qualname__ = "robotarget_" + function.__name__
+            # Klein names endpoints after their function: each needs its own name.
+            name = re.sub(r"[^a-z]+", "_", f"{method.lower()}{BASE}{path}".lower()).strip("_")
+            function.__name__ = function.__qualname__ = name
             return app.route(BASE + path, methods=[method])(function)
 
         return register
+
+    def read(path: str, name: str, field: str, params: Params) -> None:
+        """A GET answering C{{field: ParamRet.list}} of one RoboTarget method."""
+
+        @route(path, "GET")
+        async def listed(self: RestApi, request: IRequest, guid: str | None = None) -> bytes:
+            _authorise(self, request, name)
+            answer = await self._robotarget.call(name, params(self, request, guid))
+            return write_json(request, {"success": True, field: answer.get("list", [])})
+
+    def write(path: str, method: str, name: str, params: Params, status: int = 200, returns: str | None = None) -> None:
+        """A write sending one RoboTarget method; C{returns} names the param answered as C{guid}."""
+
+        @route(path, method)
+        async def written(self: RestApi, request: IRequest, guid: str | None = None) -> bytes:
+            _authorise(self, request, name, write=True)
+            sent = params(self, request, guid)
+            await self._robotarget.call(name, sent)
+            return write_json(request, {"success": True, **({"guid": sent[returns]} if returns else {})}, status)
 
     @route("/status", "GET")
     def status(self: RestApi, request: IRequest) -> bytes:
         self._caller(request)
         return write_json(request, {"success": True, "robotarget": self._robotarget.describe()})
 
-    # Sets.
-
-    @route("/sets", "GET")
-    async def list_sets(self: RestApi, request: IRequest) -> bytes:
-        _authorise(self, request, "GetSet")
-        return await _list(self, request, "GetSet", {"ProfileName": _query(request, "profile", "")}, "sets")
-
-    @route("/sets", "POST")
-    async def add_set(self: RestApi, request: IRequest) -> bytes:
-        _authorise(self, request, "AddSet", write=True)
-        params = bodies.set_params(self._body(request))
-        return await _write(self, request, "AddSet", params, 201, guid=params["Guid"])
-
-    @route("/sets/<guid>", "PUT")
-    async def update_set(self: RestApi, request: IRequest, guid: str) -> bytes:
-        _authorise(self, request, "UpdateSet", write=True)
-        params = bodies.set_params(self._body(request), guid_from_path=guid)
-        return await _write(self, request, "UpdateSet", params, guid=params["RefGuidSet"])
-
-    @route("/sets/<guid>", "DELETE")
-    async def remove_set(self: RestApi, request: IRequest, guid: str) -> bytes:
-        _authorise(self, request, "RemoveSet", write=True)
-        return await _write(self, request, "RemoveSet", {"RefGuidSet": bodies.guid(guid, "guid")})
-
-    @route("/sets/<guid>/enable", "POST")
-    async def enable_set(self: RestApi, request: IRequest, guid: str) -> bytes:
-        return await _switch(self, request, guid, SET, ENABLE)
-
-    @route("/sets/<guid>/disable", "POST")
-    async def disable_set(self: RestApi, request: IRequest, guid: str) -> bytes:
-        return await _switch(self, request, guid, SET, DISABLE)
-
-    @route("/base-sequences", "GET")
-    async def list_base_sequences(self: RestApi, request: IRequest) -> bytes:
-        _authorise(self, request, "GetBaseSequence")
-        params = {"ProfileName": _query(request, "profile", "")}
-        return await _list(self, request, "GetBaseSequence", params, "baseSequences")
+    # Sets and base sequences.
+    read("/sets", "GetSet", "sets", _profile)
+    write("/sets", "POST", "AddSet", lambda api, request, guid: bodies.set_params(api._body(request)), 201, "Guid")
+    write("/sets/<guid>", "PUT", "UpdateSet",
+          lambda api, request, guid: bodies.set_params(api._body(request), guid_from_path=guid), returns="RefGuidSet")
+    write("/sets/<guid>", "DELETE", "RemoveSet", _path_guid("RefGuidSet"))
+    write("/sets/<guid>/enable", "POST", "EnableDisableObject", _switch(SET, ENABLE))
+    write("/sets/<guid>/disable", "POST", "EnableDisableObject", _switch(SET, DISABLE))
+    read("/base-sequences", "GetBaseSequence", "baseSequences", _profile)
 
     # Targets.
-
-    @route("/targets", "GET")
-    async def list_targets(self: RestApi, request: IRequest) -> bytes:
-        _authorise(self, request, "GetTarget")
-        params = {"RefGuidSet": _required_guid(request, "setGuid")}
-        return await _list(self, request, "GetTarget", params, "targets")
+    read("/targets", "GetTarget", "targets",
+         lambda api, request, guid: {"RefGuidSet": _required_guid(request, "setGuid")})
+    write("/targets", "POST", "AddTarget",
+          lambda api, request, guid: bodies.target_params(api._body(request), api._clock.seconds()), 201, "GuidTarget")
+    write("/targets/<guid>", "PUT", "UpdateTarget",
+          lambda api, request, guid: bodies.target_params(api._body(request), api._clock.seconds(), guid_from_path=guid),
+          returns="RefGuidTarget")
+    write("/targets/<guid>", "DELETE", "RemoveTarget", _path_guid("RefGuidTarget"))
+    write("/targets/<guid>/activate", "POST", "EnableDisableObject", _switch(TARGET, ENABLE))
+    write("/targets/<guid>/deactivate", "POST", "EnableDisableObject", _switch(TARGET, DISABLE))
+    read("/targets/<guid>/shots", "GetShot", "shots", _path_guid("RefGuidTarget"))
+    read("/targets/<guid>/sessions", "GetSessionListByTarget", "sessions", _path_guid("RefGuidTarget"))
 
     @route("/targets/<guid>", "GET")
     async def get_target(self: RestApi, request: IRequest, guid: str) -> bytes:
         """Voyager lists targets by set only: look through every set."""
-        _authorise(self, request, "GetSet", "GetTarget")
+        _authorise(self, request)
         wanted = bodies.guid(guid, "guid")
         sets = (await self._robotarget.call("GetSet", {"ProfileName": ""})).get("list", [])
         for found_set in sets:
@@ -146,98 +162,23 @@ def add_robotarget_routes(app: Klein) -> None:
                     return write_json(request, {"success": True, "target": target})
         raise ApiError(404, "unknown_target", f"no target {wanted} in any set")
 
-    @route("/targets", "POST")
-    async def add_target(self: RestApi, request: IRequest) -> bytes:
-        _authorise(self, request, "AddTarget", write=True)
-        params = bodies.target_params(self._body(request), self._clock.seconds())
-        return await _write(self, request, "AddTarget", params, 201, guid=params["GuidTarget"])
-
-    @route("/targets/<guid>", "PUT")
-    async def update_target(self: RestApi, request: IRequest, guid: str) -> bytes:
-        _authorise(self, request, "UpdateTarget", write=True)
-        params = bodies.target_params(self._body(request), self._clock.seconds(), guid_from_path=guid)
-        return await _write(self, request, "UpdateTarget", params, guid=params["RefGuidTarget"])
-
-    @route("/targets/<guid>", "DELETE")
-    async def remove_target(self: RestApi, request: IRequest, guid: str) -> bytes:
-        _authorise(self, request, "RemoveTarget", write=True)
-        return await _write(self, request, "RemoveTarget", {"RefGuidTarget": bodies.guid(guid, "guid")})
-
-    @route("/targets/<guid>/activate", "POST")
-    async def activate_target(self: RestApi, request: IRequest, guid: str) -> bytes:
-        return await _switch(self, request, guid, TARGET, ENABLE)
-
-    @route("/targets/<guid>/deactivate", "POST")
-    async def deactivate_target(self: RestApi, request: IRequest, guid: str) -> bytes:
-        return await _switch(self, request, guid, TARGET, DISABLE)
-
-    @route("/targets/<guid>/shots", "GET")
-    async def list_shots(self: RestApi, request: IRequest, guid: str) -> bytes:
-        _authorise(self, request, "GetShot")
-        return await _list(self, request, "GetShot", {"RefGuidTarget": bodies.guid(guid, "guid")}, "shots")
-
-    @route("/targets/<guid>/sessions", "GET")
-    async def list_sessions(self: RestApi, request: IRequest, guid: str) -> bytes:
-        _authorise(self, request, "GetSessionListByTarget")
-        params = {"RefGuidTarget": bodies.guid(guid, "guid")}
-        return await _list(self, request, "GetSessionListByTarget", params, "sessions")
-
     # Shots.
-
-    @route("/shots", "POST")
-    async def add_shot(self: RestApi, request: IRequest) -> bytes:
-        _authorise(self, request, "AddShot", write=True)
-        params = bodies.shot_params(self._body(request))
-        return await _write(self, request, "AddShot", params, 201, guid=params["GuidShot"])
-
-    @route("/shots/<guid>", "PUT")
-    async def update_shot(self: RestApi, request: IRequest, guid: str) -> bytes:
-        _authorise(self, request, "UpdateShot", write=True)
-        params = bodies.shot_params(self._body(request), guid_from_path=guid)
-        return await _write(self, request, "UpdateShot", params, guid=params["RefGuidShot"])
-
-    @route("/shots/<guid>", "DELETE")
-    async def remove_shot(self: RestApi, request: IRequest, guid: str) -> bytes:
-        _authorise(self, request, "RemoveShot", write=True)
-        return await _write(self, request, "RemoveShot", {"RefGuidShot": bodies.guid(guid, "guid")})
+    write("/shots", "POST", "AddShot", lambda api, request, guid: bodies.shot_params(api._body(request)), 201, "GuidShot")
+    write("/shots/<guid>", "PUT", "UpdateShot",
+          lambda api, request, guid: bodies.shot_params(api._body(request), guid_from_path=guid), returns="RefGuidShot")
+    write("/shots/<guid>", "DELETE", "RemoveShot", _path_guid("RefGuidShot"))
 
     # Progress and results.
-
-    @route("/runs", "GET")
-    async def list_runs(self: RestApi, request: IRequest) -> bytes:
-        _authorise(self, request, "GetRunList")
-        params = {
-            "ProfileName": _query(request, "profile", ""),
-            "Days": check.query_int(request.args, "days", 0, 3650, 0),
-        }
-        return await _list(self, request, "GetRunList", params, "runs")
-
-    @route("/sessions/<guid>/shots-done", "GET")
-    async def shots_done_by_session(self: RestApi, request: IRequest, guid: str) -> bytes:
-        _authorise(self, request, "GetShotDoneBySessionList")
-        params = {"RefGuidSession": bodies.guid(guid, "guid")}
-        return await _list(self, request, "GetShotDoneBySessionList", params, "shotsDone")
-
-    @route("/sets/<guid>/shots-done", "GET")
-    async def shots_done_by_set(self: RestApi, request: IRequest, guid: str) -> bytes:
-        _authorise(self, request, "GetShotDoneBySetList")
-        params = {"RefGuidSet": bodies.guid(guid, "guid")}
-        return await _list(self, request, "GetShotDoneBySetList", params, "shotsDone")
-
-    @route("/shots-done", "GET")
-    async def shots_done_since(self: RestApi, request: IRequest) -> bytes:
-        _authorise(self, request, "GetShotDoneSinceList")
-        since = _query(request, "since")
-        params = {
-            "Since": bodies.epoch({"since": float(since) if since and _NUMBER.match(since) else since}, "since"),
-            "RefGuidSet": _optional_guid(request, "setGuid"),
-            "RefGuidTarget": _optional_guid(request, "targetGuid"),
-        }
-        return await _list(self, request, "GetShotDoneSinceList", params, "shotsDone")
+    read("/runs", "GetRunList", "runs", lambda api, request, guid: {
+        **_profile(api, request, guid), "Days": check.query_int(request.args, "days", 0, 3650, 0),
+    })
+    read("/sessions/<guid>/shots-done", "GetShotDoneBySessionList", "shotsDone", _path_guid("RefGuidSession"))
+    read("/sets/<guid>/shots-done", "GetShotDoneBySetList", "shotsDone", _path_guid("RefGuidSet"))
+    read("/shots-done", "GetShotDoneSinceList", "shotsDone", _shots_done_since)
 
     @route("/shots-done/<guid>/jpeg", "GET")
     async def shot_done_jpeg(self: RestApi, request: IRequest, guid: str) -> bytes:
-        _authorise(self, request, "GetShotJpg")
+        _authorise(self, request)
         params = {"RefGuidShotDone": bodies.guid(guid, "guid"), "FITFileName": ""}
         answer = await self._robotarget.call("GetShotJpg", params)
         try:
@@ -253,7 +194,6 @@ def add_robotarget_routes(app: Klein) -> None:
         return jpeg
 
     # Plans: one booking, all or nothing.
-
     @route("/plans", "POST")
     async def add_plan(self: RestApi, request: IRequest) -> bytes:
         key = _authorise(self, request, "AddSet", "AddTarget", "AddShot", "RemoveSet", write=True)
@@ -264,14 +204,4 @@ def add_robotarget_routes(app: Klein) -> None:
             request.setHeader("Idempotent-Replay", "true")
         return write_json(request, {"success": True, **created}, 201)
 
-    @route("/plans/<guid>", "DELETE")
-    async def remove_plan(self: RestApi, request: IRequest, guid: str) -> bytes:
-        _authorise(self, request, "RemoveSet", write=True)
-        return await _write(self, request, "RemoveSet", {"RefGuidSet": bodies.guid(guid, "guid")})
-
-
-async def _switch(api: RestApi, request: IRequest, guid: str, object_type: int, operation: int) -> bytes:
-    """EnableDisableObject on a set, target or shot."""
-    _authorise(api, request, "EnableDisableObject", write=True)
-    params = {"RefGuidObject": bodies.guid(guid, "guid"), "ObjectType": object_type, "OperationType": operation}
-    return await _write(api, request, "EnableDisableObject", params)
+    write("/plans/<guid>", "DELETE", "RemoveSet", _path_guid("RefGuidSet"))
