@@ -1,0 +1,128 @@
+"""
+Voyager's own protocol documents, as the shared catalogue records them.
+
+Conformance tests read C{../shared/voyager-catalogue.json} (beside the
+project checkout; C{VOYAGER_CATALOGUE} names another path) so that a wrong
+parameter name, type or completion rule cannot come back unnoticed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+_DEFAULT = Path(__file__).resolve().parents[2].parent / "shared" / "voyager-catalogue.json"
+
+# Methods the documents list without a UID param (catalogue.md, "How to use it").
+NO_UID = frozenset({"Abort", "disconnect", "GetArrayElementData"})
+
+# Listed values that are not the whole set: Gain/Offset list only their special
+# values, and StartFlag is a sum of the bits listed.
+_SPECIALS_ONLY = frozenset({"Gain", "Offset"})
+_BIT_SUMS = frozenset({"StartFlag"})
+# String params made of several listed codes: C_Mask of letters, C_Mask2 of 3-character codes.
+_CODE_WIDTH = {"C_Mask": 1, "C_Mask2": 3}
+
+_JSON_TYPES: Mapping[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def path() -> Path:
+    """Where the catalogue is read from."""
+    return Path(os.environ.get("VOYAGER_CATALOGUE", _DEFAULT))
+
+
+@functools.lru_cache(maxsize=1)
+def catalogue() -> dict[str, Any]:
+    """The whole catalogue, parsed once per test run."""
+    return json.loads(path().read_text(encoding="utf-8"))
+
+
+def method(name: str) -> dict[str, Any]:
+    """One method's entry; KeyError for a method the documents do not have."""
+    return catalogue()["methods"][name]
+
+
+def event(name: str) -> dict[str, Any]:
+    """One event's entry; KeyError for an event the documents do not have."""
+    return catalogue()["events"][name]
+
+
+def has_type(value: Any, json_type: str) -> bool:
+    """Whether C{value} is of the catalogue's JSON type (a bool is never a number)."""
+    if json_type != "boolean" and isinstance(value, bool):
+        return False
+    return isinstance(value, _JSON_TYPES[json_type])
+
+
+def _param_names(entry: Mapping[str, Any]) -> dict[str, str]:
+    """Every accepted spelling of every param, mapped to its table name."""
+    names = {}
+    for name, spec in entry["params"].items():
+        names[name] = name
+        for alt in spec.get("alt_names", ()):
+            names[alt] = name
+    return names
+
+
+def value_allowed(name: str, spec: Mapping[str, Any], value: Any) -> bool:
+    """Whether C{value} is within the documented C{values} of param C{name} (true where none are listed)."""
+    allowed = spec.get("values")
+    if not allowed or name in _SPECIALS_ONLY:
+        return True
+    if name in _BIT_SUMS:
+        bits = sum(int(code) for code in allowed)
+        return isinstance(value, int) and value & ~bits == 0
+    if name in _CODE_WIDTH:
+        width = _CODE_WIDTH[name]
+        codes = [value[i : i + width] for i in range(0, len(value), width)]
+        return len(value) % width == 0 and all(code in allowed for code in codes)
+    return str(value) in allowed
+
+
+def request_problems(name: str, params: Mapping[str, Any]) -> list[str]:
+    """
+    What is wrong with a request for C{name} with C{params}, as the catalogue sees it.
+
+    An empty list means the request is as documented: the method exists, every
+    param is documented and of its type (and within its C{values} where the
+    catalogue lists them), and no param marked required is missing.
+    """
+    try:
+        entry = method(name)
+    except KeyError:
+        return [f"{name} is not a documented Voyager method"]
+    problems = []
+    names = _param_names(entry)
+    for key, value in params.items():
+        if key == "UID" and name in NO_UID:
+            problems.append(f"{name} takes no UID")
+            continue
+        if key not in names:
+            problems.append(f"{name}: {key} is not a documented param")
+            continue
+        spec = entry["params"][names[key]]
+        if not has_type(value, spec["type"]):
+            problems.append(f"{name}: {key} must be a JSON {spec['type']}, not {value!r}")
+            continue
+        if not value_allowed(names[key], spec, value):
+            problems.append(f"{name}: {key}={value!r} is not within {sorted(spec['values'])}")
+    for key, spec in entry["params"].items():
+        if spec["required"] is True and key not in params and not (key == "UID" and name in NO_UID):
+            if not any(alt in params for alt in spec.get("alt_names", ())):
+                problems.append(f"{name}: required param {key} is missing")
+    return problems
+
+
+def final(name: str) -> str:
+    """What ends a method: C{RemoteActionResult}, C{none}, or the name of another event."""
+    return str(method(name)["final"])
