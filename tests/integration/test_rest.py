@@ -317,6 +317,7 @@ def post_routes() -> list[tuple[str, dict[str, Any]]]:
     valid = {
         "/api/camera/shot": {"exposure": 0.2}, "/api/camera/cool": {"temperature": -10},
         "/api/telescope/goto": {"ra": 5.5, "dec": -5.4}, "/api/focuser/move": {"position": 100},
+        "/api/focuser/offset": {"offset": -100},
         "/api/filter/change": {"filterIndex": 1},
     }
     document = json.loads((Path(__file__).parents[2] / "voyager_proxy/rest/openapi.json").read_text())
@@ -333,7 +334,7 @@ async def test_every_command_route_checks_keys_bodies_and_readiness(simulator: R
     proxy, port = await start_proxy(simulator, command_burst=1000, read_burst=1000)
     try:
         routes = post_routes()
-        assert len(routes) == 18
+        assert len(routes) == 19
         for path, body in routes:
             assert (await proxy.call("POST", path, body, key=None))[0] == 401, path
             assert (await proxy.call("POST", path, body, key="wrong-key-0123456789"))[0] == 403, path

@@ -24,6 +24,7 @@ from ..push import PushFactory
 from ..ratelimit import RateLimiter
 from ..robotarget import PlanDesk, RoboTarget
 from ..voyager import VoyagerError, VoyagerLink
+from . import command_bodies as bodies
 from . import validation as check
 from .envelope import ApiError, from_voyager_error, invalid, write_json
 from .recent import RecentEvents
@@ -409,27 +410,13 @@ class RestApi:
             "Temperature": 0,
         },
     )
-    autofocus = _post(
-        app,
-        "/api/utils/autofocus",
-        "RemoteFocusEx",
-        lambda body: {
-            "FocusMode": check.integer(body, "mode", 0, 4, 0),
-            "filtroFuocoIndex": check.integer(body, "filterIndex", 0, 31, 0),
-            "StarRAJ2000Str": "",
-            "StarDECJ2000Str": "",
-        },
-    )
+    autofocus = _post(app, "/api/utils/autofocus", "RemoteFocusEx", bodies.autofocus)
     platesolve = _post(
         app,
         "/api/utils/platesolve", "RemoteSolveActualPosition", lambda body: {"IsBlind": False, "IsSync": False}
     )
-    focuser_move = _post(
-        app,
-        "/api/focuser/move",
-        "RemoteFocuserMoveTo",
-        lambda body: {"Position": check.integer(body, "position", 0, 10_000_000)},
-    )
+    focuser_move = _post(app, "/api/focuser/move", "RemoteFocuserMoveTo", bodies.focuser_move)
+    focuser_offset = _post(app, "/api/focuser/offset", "RemoteFocuserOffset", bodies.focuser_offset)
     filter_change = _post(
         app,
         "/api/filter/change",

@@ -346,7 +346,10 @@ def filter_change(call: Call) -> None:
 
 @command("RemoteFocuserMoveTo", main_action=True)
 def focuser_move(call: Call) -> None:
-    position = integer(call.params, "Position")
+    params = call.params
+    position = integer(params, "NewPosition")
+    if not flag(params, "IsAbsoluteMove", True):  # relative: MoveDirection 0 OUT (+), 1 IN (-)
+        position = call.sim.model.focuser_position + (-position if integer(params, "MoveDirection", 0) else position)
     call.ack()
 
     def moved() -> tuple[int, str, dict[str, Any]]:
