@@ -145,12 +145,12 @@ async def test_cas_1_a_booking_from_plan_to_deletion(proxy: Proxy) -> None:
     code, sessions = await proxy.call("GET", f"/api/robotarget/targets/{target_guid}/sessions")
     [session] = sessions["sessions"]
     code, by_session = await proxy.call("GET", f"/api/robotarget/sessions/{session['guid']}/shots-done")
-    assert len(by_session["shotsDone"]) == 3
+    assert len(by_session["shotsDone"]["done"]) == 3 and by_session["shotsDone"]["deleted"] == []
     code, by_set = await proxy.call("GET", f"/api/robotarget/sets/{set_guid}/shots-done")
-    assert len(by_set["shotsDone"]) == 3
+    assert len(by_set["shotsDone"]["done"]) == 3
     code, since = await proxy.call("GET", f"/api/robotarget/shots-done?since=2026-01-01T00:00:00Z&setGuid={set_guid}")
-    assert code == 200 and {shot["guid"] for shot in since["shotsDone"]} == {shot["guid"] for shot in by_set["shotsDone"]}
-    code, jpeg = await proxy.call("GET", f"/api/robotarget/shots-done/{by_set['shotsDone'][0]['guid']}/jpeg")
+    assert code == 200 and {shot["guid"] for shot in since["shotsDone"]["done"]} == {shot["guid"] for shot in by_set["shotsDone"]["done"]}
+    code, jpeg = await proxy.call("GET", f"/api/robotarget/shots-done/{by_set['shotsDone']['done'][0]['guid']}/jpeg")
     assert code == 200 and jpeg[:2] == b"\xff\xd8"
 
     code, _ = await proxy.call("POST", f"/api/robotarget/targets/{target_guid}/deactivate")
@@ -214,7 +214,7 @@ async def test_crud_of_sets_targets_and_shots(proxy: Proxy) -> None:
     code, runs = await proxy.call("GET", "/api/robotarget/runs?days=1")
     assert code == 200 and runs["runs"] == []
     code, since = await proxy.call("GET", "/api/robotarget/shots-done?since=1700000000.5")
-    assert code == 200 and since["shotsDone"] == []
+    assert code == 200 and since["shotsDone"] == {"done": [], "deleted": []}
     code, refused = await proxy.call("GET", "/api/robotarget/shots-done?since=last-week")
     assert code == 400 and refused["error"]["field"] == "since"
 

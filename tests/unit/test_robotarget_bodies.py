@@ -56,21 +56,47 @@ def test_time_of_day() -> None:
         assert refused(lambda: bodies.time_of_day({"t": bad}, "t")) == "t"
 
 
+INTERVAL = {"DateTimeStart": 1800000000, "DateTimeEnd": "2027-01-15T12:00:00Z"}
+
+
 def test_every_constraint_letter_needs_its_values() -> None:
+    """Each C_Mask letter of the AddTarget table sends its fields and is refused without them."""
     good = {"PA": 10, "C_AltMin": 30, "C_SqmMin": 20, "C_HAStart": -3, "C_HAEnd": 3, "C_DateStart": "2026-12-01",
             "C_DateEnd": 1800000000, "C_TimeStart": "21:00", "C_TimeEnd": "23:30", "C_MoonDown": True,
             "C_MoonPhaseMin": 0, "C_MoonPhaseMax": 50, "C_MoonDistanceDegree": 40, "C_HFDMeanLimit": 3.5,
             "C_MaxTimeForDay": 120, "C_AirMassMin": 1, "C_AirMassMax": 2.5, "C_MaxTime": 60,
-            "C_OSDateStart": 1800000000, "C_OSTimeStart": "22:00", "C_OSEarly": 10}
+            "C_OSDateStart": 1800000000, "C_OSTimeStart": "22:00", "C_OSEarly": 10,
+            "C_MoonDistanceLorentzian": 1, "C_PINTEarly": 5, "C_PINTReset": False, "C_PINTIntervals": [INTERVAL]}
     every = "".join(bodies.CONSTRAINT_FIELDS)
+    assert every == "ABCDEFGHJKLMNOPQRSTUV"
     params = bodies.constraints({"C_Mask": every, **good})
-    assert params["C_Mask"] == every and params["C_TimeStart"] == 75600 and params["C_MoonDistanceLorentzian"] == 0
+    assert params["C_Mask"] == every and params["C_TimeStart"] == 75600 and params["C_MoonDistanceLorentzian"] == 1
     assert params["C_DateStart"] == 1796083200
     for letter, fields in bodies.CONSTRAINT_FIELDS.items():
         for field in fields:
             assert refused(lambda: bodies.constraints({"C_Mask": letter, **{k: v for k, v in good.items() if k != field}})) == field
     assert refused(lambda: bodies.constraints({"C_Mask": "B", "C_AltMin": 95})) == "C_AltMin"
     assert refused(lambda: bodies.constraints({"C_Mask": "K", "C_MoonDown": "yes"})) == "C_MoonDown"
+
+
+def test_mask_letters_follow_the_addtarget_table() -> None:
+    """S is the Lorentzian moon avoidance, T the max sequence time, U one shot, V preset time intervals."""
+    assert bodies.constraints({"C_Mask": "S", "C_MoonDistanceLorentzian": 2})["C_MoonDistanceLorentzian"] == 2
+    assert bodies.constraints({"C_Mask": "T", "C_MaxTime": 90})["C_MaxTime"] == 90
+    one_shot = bodies.constraints({"C_Mask": "U", "C_OSDateStart": 1800000000, "C_OSTimeStart": "22:00", "C_OSEarly": 5})
+    assert (one_shot["C_OSDateStart"], one_shot["C_OSTimeStart"], one_shot["C_OSEarly"]) == (1800000000, 79200, 5)
+    preset = bodies.constraints({"C_Mask": "V", "C_PINTEarly": 0, "C_PINTReset": True,
+                                 "C_PINTIntervals": [{**INTERVAL, "UID": GUID, "Status": 1}]})
+    assert preset["C_PINTIntervals"] == [
+        {"UID": GUID.lower(), "Enabled": True, "DateTimeStart": 1800000000, "DateTimeEnd": 1800014400, "Status": 1}
+    ]
+    assert "C_MoonDistanceLorentzian" not in bodies.constraints({"C_Mask": "N", "C_MoonDistanceDegree": 30})
+    assert refused(lambda: bodies.constraints({"C_Mask": "S", "C_MoonDistanceLorentzian": 3})) == "C_MoonDistanceLorentzian"
+    for bad, field in [([], "C_PINTIntervals"), ([{"DateTimeStart": 1800000000}], "C_PINTIntervals[0].DateTimeEnd"),
+                       ([{**INTERVAL, "DateTimeEnd": 1800000000}], "C_PINTIntervals[0].DateTimeEnd"),
+                       ([{**INTERVAL, "Status": 3}], "C_PINTIntervals[0].Status"), (["x"], "C_PINTIntervals[0]")]:
+        body = {"C_Mask": "V", "C_PINTEarly": 0, "C_PINTReset": True, "C_PINTIntervals": bad}
+        assert refused(lambda: bodies.constraints(body)) == field
 
 
 def test_mask_letters_and_mask2_codes() -> None:
@@ -107,11 +133,26 @@ def test_target_params() -> None:
         assert refused(lambda: bodies.target_params(target(**{field: bad}), NOW)) == field
 
 
+def test_target_type_is_always_sent() -> None:
+    """TType defaults to 0 (DSO); a dynamic type (1-4) needs its TKey; other values are refused."""
+    params = bodies.target_params(target(), NOW)
+    assert (params["TType"], params["TKey"], params["TName"]) == (0, "", "")
+    assert "TType" in bodies.target_params(target(), NOW, guid_from_path=GUID)
+    comet = bodies.target_params(target(TType=1, TKey="C/2023 A3", TName="Tsuchinshan-ATLAS"), NOW)
+    assert (comet["TType"], comet["TKey"], comet["TName"]) == (1, "C/2023 A3", "Tsuchinshan-ATLAS")
+    assert refused(lambda: bodies.target_params(target(TType=2), NOW)) == "TKey"
+    for bad in (5, -1, "0", True):
+        assert refused(lambda: bodies.target_params(target(TType=bad), NOW)) == "TType"
+
+
 def test_shot_params() -> None:
-    params = bodies.shot_params({"RefGuidTarget": GUID, "Num": 10, "Exposure": 300, "Gain": -900000})
-    assert params["Gain"] == -900000 and params["Offset"] == -800000 and params["Order"] == -1 and params["Enabled"]
+    """Shot bodies: Gain and Offset default to 0 and take no special values (RoboTarget documents none)."""
+    params = bodies.shot_params({"RefGuidTarget": GUID, "Num": 10, "Exposure": 300, "Gain": 120})
+    assert params["Gain"] == 120 and params["Offset"] == 0 and params["Order"] == -1 and params["Enabled"]
+    assert bodies.shot_params({"RefGuidTarget": GUID, "Num": 1, "Exposure": 1})["Gain"] == 0
     for field, bad in [("Num", 0), ("Exposure", 0), ("Exposure", "60"), ("FilterIndex", 32), ("Bin", 5),
-                       ("Type", 4), ("Gain", -1), ("Offset", 1.5), ("RefGuidTarget", None)]:
+                       ("Type", 4), ("Gain", -1), ("Gain", -800000), ("Offset", -900000), ("Offset", 1.5),
+                       ("RefGuidTarget", None)]:
         body = {"RefGuidTarget": GUID, "Num": 1, "Exposure": 1, field: bad}
         assert refused(lambda: bodies.shot_params(body)) == field
 

@@ -21,8 +21,13 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 MAX_TEXT = 256
 MAX_SHOTS_PER_PLAN = 50
+MAX_INTERVALS = 100
+MAX_GAIN = 1_000_000
+TARGET_TYPES = range(0, 5)  # TType: 0 DSO (default); 1 comet, 2 asteroid, 3 planet, 4 DynaSearch are dynamic
 
-# C_Mask letters (no I) and the fields each one needs (sheet §7; A, S, T pairings are a guess).
+# C_Mask letters (no I) and the fields each one needs: the AddTarget/UpdateTarget
+# table (rt p.50, p.55-56). GetTarget's older table differs at S and T and has
+# no U or V; the pairing of letters with fields is read from their descriptions.
 CONSTRAINT_FIELDS: dict[str, tuple[str, ...]] = {
     "A": ("PA",),
     "B": ("C_AltMin",),
@@ -41,8 +46,10 @@ CONSTRAINT_FIELDS: dict[str, tuple[str, ...]] = {
     "P": ("C_MaxTimeForDay",),
     "Q": ("C_AirMassMin",),
     "R": ("C_AirMassMax",),
-    "S": ("C_MaxTime",),
-    "T": ("C_OSDateStart", "C_OSTimeStart", "C_OSEarly"),
+    "S": ("C_MoonDistanceLorentzian",),
+    "T": ("C_MaxTime",),
+    "U": ("C_OSDateStart", "C_OSTimeStart", "C_OSEarly"),
+    "V": ("C_PINTEarly", "C_PINTReset", "C_PINTIntervals"),
 }
 # C_Mask2: three-character codes, each switched by its own boolean.
 MASK2_CODES = ("L01", "M01", "N01", "S01")
@@ -125,6 +132,32 @@ def time_of_day(body: Mapping[str, Any], field: str) -> int:
     return check.integer({field: value}, field, 0, 86399)
 
 
+def intervals(body: Mapping[str, Any], field: str) -> list[dict[str, Any]]:
+    """C_PINTIntervals: preset time intervals C{{UID, Enabled, DateTimeStart, DateTimeEnd, Status}}."""
+    value = body.get(field)
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_INTERVALS:
+        raise invalid(field, f"must be a list of 1 to {MAX_INTERVALS} intervals")
+    checked = []
+    for index, interval in enumerate(value):
+        prefix = f"{field}[{index}]"
+        check.json_object(interval, prefix)
+
+        def build(interval: Mapping[str, Any] = interval) -> dict[str, Any]:
+            start, end = epoch(interval, "DateTimeStart"), epoch(interval, "DateTimeEnd")
+            if end <= start:
+                raise invalid("DateTimeEnd", "must be after DateTimeStart")
+            return {
+                "UID": new_guid(interval, "UID"),
+                "Enabled": flag(interval, "Enabled", True),
+                "DateTimeStart": start,
+                "DateTimeEnd": end,
+                "Status": check.integer(interval, "Status", 0, 2, 0),
+            }
+
+        checked.append(_within(prefix, build))
+    return checked
+
+
 # Constraints.
 
 _CONSTRAINT_CHECKS: dict[str, Callable[[Mapping[str, Any], str], Any]] = {
@@ -149,6 +182,10 @@ _CONSTRAINT_CHECKS: dict[str, Callable[[Mapping[str, Any], str], Any]] = {
     "C_OSDateStart": epoch,
     "C_OSTimeStart": time_of_day,
     "C_OSEarly": lambda body, field: check.integer(body, field, 0, 1440),
+    "C_MoonDistanceLorentzian": lambda body, field: check.integer(body, field, 0, 2),
+    "C_PINTEarly": lambda body, field: check.integer(body, field, 0, 1440),
+    "C_PINTReset": flag,
+    "C_PINTIntervals": intervals,
 }
 
 
@@ -167,8 +204,6 @@ def constraints(body: Mapping[str, Any], updating: bool = False) -> dict[str, An
             if body.get(field) is None:
                 raise invalid(field, f"is required by C_Mask letter {letter}")
             params[field] = _CONSTRAINT_CHECKS[field](body, field)
-    if "N" in mask:
-        params["C_MoonDistanceLorentzian"] = check.integer(body, "C_MoonDistanceLorentzian", 0, 2, 0)
     mask2 = text(body, "C_Mask2", "")
     codes = [mask2[at:at + 3] for at in range(0, len(mask2), 3)]
     for code in codes:
@@ -240,8 +275,18 @@ def target_params(
         "WaitShot": check.integer(body, "WaitShot", 0, 86400, 0),
         "IsGuideTime": flag(body, "IsGuideTime", False),
         "GuideTime": check.number(body, "GuideTime", 0, 3600, 0),
+        **target_type(body),
         **constraints(body, updating),
     }
+
+
+def target_type(body: Mapping[str, Any]) -> dict[str, Any]:
+    """TType, always sent (the protocol says it must be); a dynamic type needs the TKey Voyager looks up."""
+    kind = check.integer(body, "TType", TARGET_TYPES.start, TARGET_TYPES.stop - 1, 0)
+    key = text(body, "TKey", "")
+    if kind != 0 and not key.strip():
+        raise invalid("TKey", f"is required by TType {kind} (a dynamic target)")
+    return {"TType": kind, "TKey": key, "TName": text(body, "TName", "")}
 
 
 def shot_params(
@@ -263,8 +308,9 @@ def shot_params(
         "ReadoutMode": check.integer(body, "ReadoutMode", 0, 31, 0),
         "Type": check.integer(body, "Type", 0, 3, 0),
         "Speed": check.integer(body, "Speed", 0, 31, 0),
-        "Gain": check.gain_or_offset(body, "Gain"),
-        "Offset": check.gain_or_offset(body, "Offset"),
+        # No special values here, unlike RemoteCameraShot: 0 when the camera has no gain or offset.
+        "Gain": check.integer(body, "Gain", 0, MAX_GAIN, 0),
+        "Offset": check.integer(body, "Offset", 0, MAX_GAIN, 0),
         "Exposure": check.number(body, "Exposure", 0, 86400, above=True),
         "Order": check.integer(body, "Order", -1, 10000, -1),
         "Done": flag(body, "Done", False),

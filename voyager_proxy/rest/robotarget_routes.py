@@ -110,6 +110,18 @@ def add_robotarget_routes(app: Klein) -> None:
             answer = await self._robotarget.call(name, params(self, request, guid))
             return write_json(request, {"success": True, field: answer.get("list", [])})
 
+    def shots_done(path: str, name: str, params: Params) -> None:
+        """A GET answering C{{"shotsDone": {"done": [...], "deleted": [...]}}}: Voyager's two lists, kept apart."""
+
+        @route(path, "GET")
+        async def listed(self: RestApi, request: IRequest, guid: str | None = None) -> bytes:
+            _authorise(self, request, name)
+            answer = (await self._robotarget.call(name, params(self, request, guid))).get("list") or {}
+            if not isinstance(answer, dict):
+                raise ApiError(502, "bad_answer", f"Voyager's {name} list is not an object of done and deleted shots")
+            lists = {part: answer.get(part) or [] for part in ("done", "deleted")}
+            return write_json(request, {"success": True, "shotsDone": lists})
+
     def write(path: str, method: str, name: str, params: Params, status: int = 200, returns: str | None = None) -> None:
         """A write sending one RoboTarget method; C{returns} names the param answered as C{guid}."""
 
@@ -172,17 +184,19 @@ def add_robotarget_routes(app: Klein) -> None:
     read("/runs", "GetRunList", "runs", lambda api, request, guid: {
         **_profile(api, request, guid), "Days": check.query_int(request.args, "days", 0, 3650, 0),
     })
-    read("/sessions/<guid>/shots-done", "GetShotDoneBySessionList", "shotsDone", _path_guid("RefGuidSession"))
-    read("/sets/<guid>/shots-done", "GetShotDoneBySetList", "shotsDone", _path_guid("RefGuidSet"))
-    read("/shots-done", "GetShotDoneSinceList", "shotsDone", _shots_done_since)
+    shots_done("/sessions/<guid>/shots-done", "GetShotDoneBySessionList", _path_guid("RefGuidSession"))
+    shots_done("/sets/<guid>/shots-done", "GetShotDoneBySetList", _path_guid("RefGuidSet"))
+    shots_done("/shots-done", "GetShotDoneSinceList", _shots_done_since)
 
     @route("/shots-done/<guid>/jpeg", "GET")
     async def shot_done_jpeg(self: RestApi, request: IRequest, guid: str) -> bytes:
         _authorise(self, request)
         params = {"RefGuidShotDone": bodies.guid(guid, "guid"), "FITFileName": ""}
         answer = await self._robotarget.call("GetShotJpg", params)
+        # The table names it BaseData, the protocol's example answers Base64Data: read both.
+        data = answer.get("BaseData") or answer.get("Base64Data") or ""
         try:
-            jpeg = base64.b64decode(str(answer.get("BaseData", "")), validate=True)
+            jpeg = base64.b64decode(str(data), validate=True)
         except binascii.Error:
             raise ApiError(502, "bad_image", "Voyager's BaseData is not base64") from None
         if not jpeg:

@@ -170,6 +170,11 @@ def listing(call: Call, rows: list[dict[str, Any]]) -> None:
     call.result(4, "", {"list": rows})
 
 
+def shots_done_listing(call: Call, rows: list[dict[str, Any]]) -> None:
+    """A shots-done answer: C{list} holds the C{done} and C{deleted} arrays (none are deleted here)."""
+    call.result(4, "", {"list": {"done": rows, "deleted": []}})
+
+
 def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
@@ -269,19 +274,19 @@ def get_sessions(call: Call, db: RoboTargetDatabase) -> None:
 
 @robotarget("GetShotDoneBySessionList")
 def get_shots_done_by_session(call: Call, db: RoboTargetDatabase) -> None:
-    listing(call, db.shots_done_by_session(text(call.params, "RefGuidSession")))
+    shots_done_listing(call, db.shots_done_by_session(text(call.params, "RefGuidSession")))
 
 
 @robotarget("GetShotDoneBySetList")
 def get_shots_done_by_set(call: Call, db: RoboTargetDatabase) -> None:
-    listing(call, db.shots_done_by_set(text(call.params, "RefGuidSet")))
+    shots_done_listing(call, db.shots_done_by_set(text(call.params, "RefGuidSet")))
 
 
 @robotarget("GetShotDoneSinceList")
 def get_shots_done_since(call: Call, db: RoboTargetDatabase) -> None:
     params = call.params
     since = number(params, "Since")
-    listing(call, db.shots_done_since(since, text(params, "RefGuidSet", ""), text(params, "RefGuidTarget", "")))
+    shots_done_listing(call, db.shots_done_since(since, text(params, "RefGuidSet", ""), text(params, "RefGuidTarget", "")))
 
 
 @robotarget("GetShotJpg")

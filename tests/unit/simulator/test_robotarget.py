@@ -71,6 +71,13 @@ def rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     return ok(result)["list"]
 
 
+def done(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The done list of a shots-done answer, whose C{list} is C{{"done": [...], "deleted": [...]}}."""
+    listed = ok(result)["list"]
+    assert set(listed) == {"done", "deleted"}, listed
+    return listed["done"]
+
+
 def refused(result: dict[str, Any], reason: str) -> bool:
     return result["ActionResultInt"] == 5 and result["Motivo"] == reason and result["ParamRet"] == {
         "ret": "ERROR : " + reason
@@ -401,7 +408,7 @@ def test_scheduler_runs_a_target_to_completion(running: Manager, clock: MemoryRe
     shots = rows(manager.call("GetShot", RefGuidTarget=TARGET))
     assert [s["auxshotdone"] for s in shots] == [2, 1]
 
-    by_session = rows(manager.call("GetShotDoneBySessionList", RefGuidSession=session["guid"]))
+    by_session = done(manager.call("GetShotDoneBySessionList", RefGuidSession=session["guid"]))
     assert [(d["refguidshot"], d["exposure"], d["filterindex"]) for d in by_session] == [
         (SHOT_L, 2, 0), (SHOT_L, 2, 0), (SHOT_HA, 3, 4)
     ]
@@ -409,12 +416,12 @@ def test_scheduler_runs_a_target_to_completion(running: Manager, clock: MemoryRe
         "datetimeshot", "datetimeshotutc", "filename", "path", "hfd", "starindex", "min", "max", "mean", "bin",
         "filterindex", "exposure", "rating", "refguidsession", "refguidshot",
     }
-    by_set = rows(manager.call("GetShotDoneBySetList", RefGuidSet=SET))
+    by_set = done(manager.call("GetShotDoneBySetList", RefGuidSet=SET))
     assert len(by_set) == 3 and len({d["guid"] for d in by_set}) == 3
-    since = rows(manager.call("GetShotDoneSinceList", Since=middle, RefGuidSet="", RefGuidTarget=TARGET))
+    since = done(manager.call("GetShotDoneSinceList", Since=middle, RefGuidSet="", RefGuidTarget=TARGET))
     assert [d["guid"] for d in since] == [d["guid"] for d in by_set[1:]]
     assert (since[0]["refguidset"], since[0]["refguidtarget"], since[0]["raj2000"]) == (SET, TARGET, 0.7123)
-    assert rows(manager.call("GetShotDoneSinceList", Since=middle, RefGuidSet=OTHER_SET, RefGuidTarget="")) == []
+    assert done(manager.call("GetShotDoneSinceList", Since=middle, RefGuidSet=OTHER_SET, RefGuidTarget="")) == []
 
     jpg = ok(manager.call("GetShotJpg", RefGuidShotDone=by_set[0]["guid"], FITFileName=""))
     assert jpg["ret"] == "DONE" and base64.b64decode(jpg["BaseData"])[:2] == b"\xff\xd8"
@@ -440,8 +447,8 @@ def test_remove_set_cascades(running: Manager, clock: MemoryReactorClock) -> Non
     assert rows(manager.call("GetTarget", RefGuidSet=SET)) == []
     assert rows(manager.call("GetShot", RefGuidTarget=TARGET)) == []
     assert rows(manager.call("GetSessionListByTarget", RefGuidTarget=TARGET)) == []
-    assert rows(manager.call("GetShotDoneBySessionList", RefGuidSession=session["guid"])) == []
-    assert rows(manager.call("GetShotDoneSinceList", Since=0, RefGuidSet="", RefGuidTarget="")) == []
+    assert done(manager.call("GetShotDoneBySessionList", RefGuidSession=session["guid"])) == []
+    assert done(manager.call("GetShotDoneSinceList", Since=0, RefGuidSet="", RefGuidTarget="")) == []
     assert named(tick(clock, [manager], 5), "NewFITReady") == []
 
 
