@@ -123,6 +123,15 @@ def request_problems(name: str, params: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def left_out(name: str, params: Mapping[str, Any]) -> list[str]:
+    """The documented params of C{name} that C{params} does not send under any spelling (UID aside)."""
+    entry = method(name)
+    return [
+        key for key, spec in entry["params"].items()
+        if key != "UID" and key not in params and not any(alt in params for alt in spec.get("alt_names", ()))
+    ]
+
+
 def final(name: str) -> str:
     """What ends a method: C{RemoteActionResult}, C{none}, or the name of another event."""
     return str(method(name)["final"])

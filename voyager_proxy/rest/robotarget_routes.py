@@ -81,9 +81,12 @@ def _switch(object_type: int, operation: int) -> Params:
 
 
 def _shots_done_since(api: RestApi, request: IRequest, guid: str | None) -> dict[str, Any]:
+    """C{since} is UTC epoch seconds: sent as SinceUTC, and as Since, the only one the protocol's example sends."""
     since = _query(request, "since")
+    moment = bodies.epoch({"since": float(since) if since and _NUMBER.match(since) else since}, "since")
     return {
-        "Since": bodies.epoch({"since": float(since) if since and _NUMBER.match(since) else since}, "since"),
+        "Since": moment,
+        "SinceUTC": moment,
         "RefGuidSet": _optional_guid(request, "setGuid"),
         "RefGuidTarget": _optional_guid(request, "targetGuid"),
     }
