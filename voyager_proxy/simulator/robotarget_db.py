@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import attrs
 
-from .model import clock_text
+from .model import clock_text, sexagesimal
 
 VERSION_DB = 12
 PROFILES = ("Default.v2y", "Narrowband.v2y")
@@ -238,8 +238,8 @@ class ShotDone:
             **self.set_row(),
             "refguidset": self.session.set_guid,
             "refguidtarget": self.session.target_guid,
-            "raj2000": self.ra,
-            "decj2000": self.dec,
+            "raj2000": sexagesimal(self.ra, degrees=False),
+            "decj2000": sexagesimal(self.dec, degrees=True),
         }
 
 
@@ -386,7 +386,8 @@ class RoboTargetDatabase:
         return [s.row() for s in self.sequences.values() if profile in ("", s.profile)]
 
     def list_targets(self, set_guid: str) -> list[dict[str, Any]]:
-        return [self._target_row(t) for t in self.targets.values() if t.set_guid == set_guid]
+        """The targets of a set; "" = every target."""
+        return [self._target_row(t) for t in self.targets.values() if set_guid in ("", t.set_guid)]
 
     def list_shots(self, target_guid: str) -> list[dict[str, Any]]:
         return [s.row() for s in self._shots_of(target_guid)]
