@@ -52,6 +52,20 @@ class RoboTargetError(Exception):
     """A write the database refuses: unknown or reused GUID, broken reference."""
 
 
+# GetTarget's item names for the AddTarget params not simply lower-cased without "_" (rt GetTarget table).
+TARGET_ROW_KEYS: Mapping[str, str] = {
+    **{name: name for name in ("TKey", "TName", "TType", "IsDynamicPointingOverride", "DynamicPointingOverride")},
+    **{name: name for name in ("DynEachX_Seconds", "DynEachX_Realign", "DynEachX_NoPlateSolve")},
+    **{f"C_{letter}01": f"c{letter}01" for letter in "LMNS"},
+    "C_MoonDistanceDegree": "cmoondistance",
+}
+
+
+def _target_key(param: str) -> str:
+    """The GetTarget item key of an AddTarget param."""
+    return TARGET_ROW_KEYS.get(param, param.lower().replace("_", ""))
+
+
 def _stamp(epoch: float) -> float:
     return round(epoch, 3)
 
@@ -431,7 +445,7 @@ class RoboTargetDatabase:
         return {
             "guid": target.guid,
             "refguidset": target.set_guid,
-            **{name.lower().replace("_", ""): value for name, value in target.fields.items()},
+            **{_target_key(name): value for name, value in target.fields.items()},
             "setname": robo_set.fields["Name"],
             "settag": robo_set.fields["Tag"],
             "profilename": robo_set.fields["ProfileName"],
