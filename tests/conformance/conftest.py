@@ -11,7 +11,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print how many methods and example requests the simulator conformance tests covered."""
     if SIMULATOR_COVERAGE["methods"] or SIMULATOR_COVERAGE["examples"]:
         terminalreporter.write_line(
-            "simulator conformance: {} methods, {} example requests accepted, {} refused as their table requires".format(
+            "simulator conformance: {} methods, {} example requests accepted,"
+            " {} refused as their table requires".format(
                 len(SIMULATOR_COVERAGE["methods"]),
                 len(SIMULATOR_COVERAGE["examples"]),
                 len(SIMULATOR_COVERAGE["refused_examples"]),

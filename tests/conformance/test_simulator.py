@@ -152,7 +152,8 @@ class Observatory:
         """Send one request line as given (a RoboTarget MAC signed anew for its id and UID); what came back."""
         client = client or self.client
         params = request.get("params", {})
-        if request["method"].startswith("RemoteRoboTarget") and all(isinstance(params.get(k), str) for k in ("MAC", "UID")):
+        signable = all(isinstance(params.get(key), str) for key in ("MAC", "UID"))
+        if request["method"].startswith("RemoteRoboTarget") and signable:
             params["MAC"] = command_mac(SECRET, client.protocol.session_key, request["id"], params["UID"])
         if request["method"] == "RemoteSetRoboTargetManagerMode":
             valid = {"MACKey": MAC_KEY, "Hash": manager_hash(SECRET, client.protocol.session_key, WORDS)}
@@ -296,7 +297,8 @@ def test_shot_jpg_serves_either_documented_spelling(clock: MemoryReactorClock, k
     (result,) = [m for m in messages if m.get("Event") == "RemoteActionResult"]
     other = "BaseData" if key == "Base64Data" else "Base64Data"
     assert other not in result["ParamRet"] and base64.b64decode(result["ParamRet"][key])[:2] == b"\xff\xd8"
-    assert catalogue.shape_problems(catalogue.method("RemoteRoboTargetGetShotJpg")["paramRet"], result["ParamRet"]) == []
+    documented = catalogue.method("RemoteRoboTargetGetShotJpg")["paramRet"]
+    assert catalogue.shape_problems(documented, result["ParamRet"]) == []
     obs.close()
 
 
@@ -345,7 +347,8 @@ def test_get_target_with_empty_set_lists_every_target(clock: MemoryReactorClock)
 def test_log_level_filters_as_documented(clock: MemoryReactorClock, level: int, types: list[int]) -> None:
     """RemoteSetLogEvent Level 0 sends every LogEvent type; Level 1 drops DEBUG (1) and INFO (2)."""
     obs = observatory(clock)
-    messages = obs.send({"method": "RemoteSetLogEvent", "params": {"UID": "log", "IsOn": True, "Level": level}, "id": 3})
+    params = {"UID": "log", "IsOn": True, "Level": level}
+    messages = obs.send({"method": "RemoteSetLogEvent", "params": params, "id": 3})
     assert [m.get("Event") for m in messages[1:]] == ["RemoteActionResult"]
     for log_type in range(1, 10):
         obs.sim.log(log_type, f"type {log_type}")

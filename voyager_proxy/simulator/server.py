@@ -192,6 +192,7 @@ class VoyagerSimulator(ServerFactory):
         for code in signals[:1]:
             self.signal(code)
         self.signal(502)
+        self.log(5, method)  # a TITLE line, which Level 1 keeps
         self.log(2, f"{method} started")
         if duration is not None:
             action.timers.append(self.clock.callLater(duration, self.end_action, action))
