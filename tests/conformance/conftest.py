@@ -1,13 +1,17 @@
-"""Conformance tests: what the proxy sends and reads, against Voyager's protocol catalogue."""
+"""Conformance tests: coverage lines for what the proxy sends and what the simulator answers."""
 
 from __future__ import annotations
 
 import sys
 from typing import Any
 
+from tests.conformance.simulator_coverage import SIMULATOR_COVERAGE
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any) -> None:
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print how much of the catalogue the conformance tests covered."""
     _request_conformance_summary(terminalreporter)
+    _simulator_conformance_summary(terminalreporter)
 
 
 def _request_conformance_summary(reporter: Any) -> None:
@@ -21,3 +25,16 @@ def _request_conformance_summary(reporter: Any) -> None:
     failed = [report for report in reporter.stats.get("failed", []) if "conformance/test_requests" in report.nodeid]
     verdict = "all documented" if not failed else f"{len(failed)} failing"
     reporter.write_line(f"conformance: {routes} routes ({sending} sending), {methods} Voyager methods sent, {verdict}")
+
+
+def _simulator_conformance_summary(reporter: Any) -> None:
+    """One line: how many methods and example requests the simulator conformance tests covered."""
+    if SIMULATOR_COVERAGE["methods"] or SIMULATOR_COVERAGE["examples"]:
+        reporter.write_line(
+            "simulator conformance: {} methods, {} example requests accepted,"
+            " {} refused as their table requires".format(
+                len(SIMULATOR_COVERAGE["methods"]),
+                len(SIMULATOR_COVERAGE["examples"]),
+                len(SIMULATOR_COVERAGE["refused_examples"]),
+            )
+        )

@@ -135,3 +135,68 @@ def left_out(name: str, params: Mapping[str, Any]) -> list[str]:
 def final(name: str) -> str:
     """What ends a method: C{RemoteActionResult}, C{none}, or the name of another event."""
     return str(method(name)["final"])
+
+
+def param_table(name: str) -> dict[str, dict[str, Any]]:
+    """
+    The params of C{name} reduced to what a server checks: JSON type,
+    required, the listed C{values} codes and the C{alt_names}.
+    """
+    table = {}
+    for param, spec in method(name)["params"].items():
+        row: dict[str, Any] = {"type": spec["type"], "required": spec["required"]}
+        if spec.get("values"):
+            row["values"] = sorted(spec["values"])
+        if spec.get("alt_names"):
+            row["alt_names"] = sorted(spec["alt_names"])
+        table[param] = row
+    return table
+
+
+def _field_spec(fields: Mapping[str, Any], key: str) -> tuple[str, Mapping[str, Any]] | None:
+    """The documented field C{key} names (by spelling, alt name or C{<n>} pattern), with its spec."""
+    for name, spec in fields.items():
+        if key == name or key in spec.get("alt_names", ()):
+            return name, spec
+        if "<n>" in name:
+            head, tail = name.split("<n>")
+            middle = key[len(head) : len(key) - len(tail)] if key.startswith(head) and key.endswith(tail) else ""
+            if middle.isdigit():
+                return name, spec
+    return None
+
+
+def shape_problems(fields: Mapping[str, Any], value: Mapping[str, Any], where: str = "ParamRet") -> list[str]:
+    """
+    What in C{value} (a ParamRet, an item, an event) differs from the documented
+    C{fields}: an undocumented key, a value of the wrong JSON type, recursively
+    through C{fields} of objects and C{items} of arrays.
+    """
+    problems = []
+    for key, item in value.items():
+        found = _field_spec(fields, key)
+        if found is None:
+            problems.append(f"{where}.{key} is not documented")
+            continue
+        spec = found[1]
+        if not has_type(item, spec["type"]):
+            problems.append(f"{where}.{key} must be a JSON {spec['type']}, not {item!r}")
+            continue
+        if isinstance(item, dict) and spec.get("fields"):
+            problems.extend(shape_problems(spec["fields"], item, f"{where}.{key}"))
+        if isinstance(item, list) and spec.get("items"):
+            for n, element in enumerate(item):
+                if not isinstance(element, dict):
+                    problems.append(f"{where}.{key}[{n}] must be an object")
+                else:
+                    problems.extend(shape_problems(spec["items"], element, f"{where}.{key}[{n}]"))
+    return problems
+
+
+def missing_fields(fields: Mapping[str, Any], value: Mapping[str, Any]) -> list[str]:
+    """The documented C{fields} (top level, patterns aside) that C{value} lacks under every spelling."""
+    return [
+        name
+        for name, spec in fields.items()
+        if "<n>" not in name and name not in value and not any(alt in value for alt in spec.get("alt_names", ()))
+    ]

@@ -6,18 +6,15 @@ import base64
 from typing import TYPE_CHECKING, Any, Callable
 
 from .model import FILTERS, sexagesimal
+from .params import TABLE, BadParams, check
 
 if TYPE_CHECKING:
     from .protocol import SimulatorProtocol
     from .server import VoyagerSimulator
 
-UNKNOWN_METHOD = -32601
-BAD_PARAMS = -32602
-BUSY = -32000
-
-
-class BadParams(Exception):
-    """A parameter is missing or of the wrong type."""
+# Voyager's documents show code 1 on every JSON-RPC error answer.
+REFUSED = 1
+UNKNOWN_METHOD = BAD_PARAMS = BUSY = REFUSED
 
 
 def number(params: dict[str, Any], name: str, default: float | None = None) -> float:
@@ -44,8 +41,11 @@ def flag(params: dict[str, Any], name: str, default: bool | None = None) -> bool
 class Call:
     """One request being handled: who asked, with what, and how to answer."""
 
-    def __init__(self, sim: VoyagerSimulator, client: SimulatorProtocol, request_id: Any, params: dict[str, Any]):
+    def __init__(
+        self, sim: VoyagerSimulator, client: SimulatorProtocol, method: str, request_id: Any, params: dict[str, Any]
+    ):
         self.sim = sim
+        self.method = method
         self.client = client
         self.request_id = request_id
         self.params = params
@@ -57,6 +57,21 @@ class Call:
     def result(self, code: int = 4, reason: str = "", param_ret: dict[str, Any] | None = None) -> None:
         self.ack()
         self.sim.send_result(self.uid, code, reason, param_ret)
+
+    def start(
+        self,
+        signals: tuple[int, ...],
+        duration: float | None,
+        finish: Callable[[], tuple[int, str, dict[str, Any]]] | None = None,
+        on_tick: Callable[[float], bool] | None = None,
+        on_abort: Callable[[], dict[str, Any]] | None = None,
+        result: bool = True,
+    ) -> None:
+        """Run this call as the main action (see L{VoyagerSimulator.start_action})."""
+        extra = {} if finish is None else {"finish": finish}
+        self.sim.start_action(
+            self.uid, self.method, signals, duration, on_tick=on_tick, on_abort=on_abort, result=result, **extra
+        )
 
 
 Handler = Callable[[Call], None]
@@ -79,19 +94,42 @@ def command(name: str, main_action: bool = False) -> Callable[[Handler], Handler
 def handle(sim: VoyagerSimulator, client: SimulatorProtocol, method: str, request_id: Any, params: dict[str, Any]) -> None:
     """Answer one request as Voyager would."""
     handler = HANDLERS.get(method)
-    if handler is None:
+    if handler is None or method not in TABLE:
         client.error(request_id, UNKNOWN_METHOD, f"Method not found: {method}")
         return
-    if method not in ("disconnect", "AuthenticateUserBase") and not isinstance(params.get("UID"), str):
-        client.error(request_id, BAD_PARAMS, "UID must be a string")
+    try:
+        params = check(method, params)
+    except BadParams as error:
+        client.error(request_id, BAD_PARAMS, str(error))
         return
     if method in MAIN_ACTIONS and sim.action is not None:
         client.error(request_id, BUSY, f"busy: {sim.action.method} is running")
         return
     try:
-        handler(Call(sim, client, request_id, params))
+        handler(Call(sim, client, method, request_id, params))
     except BadParams as error:
         client.error(request_id, BAD_PARAMS, str(error))
+
+
+def require(params: dict[str, Any], *names: str) -> None:
+    """Refuse a request that leaves out any of C{names}: the params its method needs sent in full."""
+    missing = [name for name in names if name not in params]
+    if missing:
+        raise BadParams(f"{', '.join(missing)} must be sent")
+
+
+def star_text(value: str, name: str, limit: float) -> float:
+    """C{HH MM SS.sss} (or C{DD MM SS.sss}) as a number of hours (or degrees) within C{limit}."""
+    parts = value.replace(":", " ").split()
+    try:
+        whole, minutes, seconds = (float(part) for part in parts)
+    except ValueError:
+        raise BadParams(f"{name} must be written HH MM SS.sss") from None
+    sign = -1.0 if value.strip().startswith("-") else 1.0
+    result = sign * (abs(whole) + minutes / 60 + seconds / 3600)
+    if not -limit <= result <= limit or not (0 <= minutes < 60 and 0 <= seconds < 60):
+        raise BadParams(f"{name} is out of range")
+    return result
 
 
 # Session.
@@ -104,21 +142,23 @@ def authenticate(call: Call) -> None:
 
 @command("disconnect")
 def disconnect(call: Call) -> None:
+    """Answer result 0 and let the client go (no RemoteActionResult)."""
+    call.ack()
     call.client.close()
 
 
 @command("RemoteSetDashboardMode")
 def dashboard_mode(call: Call) -> None:
     call.client.dashboard = flag(call.params, "IsOn")
-    call.ack()
+    call.result()
 
 
 @command("RemoteSetLogEvent")
 def log_mode(call: Call) -> None:
+    """IsOn with Level 0 (every line) or 1 (no INFO, no DEBUG)."""
     on = flag(call.params, "IsOn")
-    level = integer(call.params, "Level", 1)
-    call.client.log_level = level if on else None
-    call.ack()
+    call.client.log_level = integer(call.params, "Level", 0) if on else None
+    call.result()
 
 
 # Queries: answered at once, never busy.
@@ -131,19 +171,33 @@ def get_status(call: Call) -> None:
 
 @command("RemoteMountStatusGetInfo")
 def mount_status(call: Call) -> None:
+    """The mount's state; only the site is given while it is not connected."""
     model = call.sim.model
     data = model.control_data()
+    connected = model.setup_connected
+    latitude, longitude, elevation = model.site
+
+    def shown(key: str) -> str:
+        return str(data[key]) if connected else ""
+
     call.result(
         param_ret={
-            "IsMountConnected": model.setup_connected,
-            "RA": data["MNTRA"],
-            "DEC": data["MNTDEC"],
-            "RAJ2000": data["MNTRAJ2000"],
-            "DECJ2000": data["MNTDECJ2000"],
-            "IsParked": model.parked,
-            "Pier": data["MNTPIER"],
-            "TimeToFlip": data["MNTTFLIP"],
+            "IsMountConnected": connected,
+            "RA": shown("MNTRA"),
+            "DEC": shown("MNTDEC"),
+            "RAJ2000": shown("MNTRAJ2000"),
+            "DECJ2000": shown("MNTDECJ2000"),
+            "IsParked": connected and model.parked,
+            "Altitude": shown("MNTALT"),
+            "Azimuth": shown("MNTAZ"),
+            "Pier": shown("MNTPIER"),
+            "TimeToFlip": shown("MNTTFLIP"),
             "FlipStatus": data["MNTSFLIP"],
+            "IsTracking": connected and model.tracking,
+            "IsSlewing": connected and model.slewing,
+            "Latitude": latitude,
+            "Longitude": longitude,
+            "Elevation": elevation,
         }
     )
 
@@ -155,35 +209,45 @@ def ccd_temperature(call: Call) -> None:
 
 @command("RemoteGetFilterConfiguration")
 def filter_configuration(call: Call) -> None:
-    call.result(param_ret={"list": [{"index": n, "name": name} for n, name in enumerate(FILTERS)]})
+    """FilterNum, then Filter1_Name ... FilterN_Offset (numbered from 1)."""
+    param_ret: dict[str, Any] = {"FilterNum": len(FILTERS)}
+    for number_, name in enumerate(FILTERS, start=1):
+        param_ret.update(
+            {
+                f"Filter{number_}_Name": name,
+                f"Filter{number_}_MagMin": 4,
+                f"Filter{number_}_MagMax": 7,
+                f"Filter{number_}_Offset": 0,
+            }
+        )
+    call.result(param_ret=param_ret)
 
 
 @command("RemoteFilterGetActual")
 def filter_actual(call: Call) -> None:
-    index = call.sim.model.filter_index
-    call.result(param_ret={"FilterIndex": index, "FilterName": FILTERS[index]})
+    call.result(param_ret={"FilterIndex": call.sim.model.filter_index})
 
 
 @command("GetArrayElementData")
 def array_element_data(call: Call) -> None:
+    """Answered by the ArrayElementData event, not a RemoteActionResult."""
     call.ack()
-    call.client.send(call.sim.event("ArrayElementData", Nodes=[]))
+    call.client.send(call.sim.event("ArrayElementData", **call.sim.model.array_element_data()))
 
 
 @command("Abort")
 def abort_all(call: Call) -> None:
+    """Ack only: Abort has no UID and no RemoteActionResult of its own."""
     call.ack()
     call.sim.abort_action()
-    call.sim.send_result(call.uid)
 
 
 @command("RemoteActionAbort")
 def abort_one(call: Call) -> None:
-    target = call.params.get("UID")
     running = call.sim.action
-    if running is None or running.uid != target:
+    if running is None or running.uid != call.uid:
         # How Voyager answers an unknown UID is not documented: say so plainly.
-        call.client.error(call.request_id, BUSY, "no running action with that UID")
+        call.client.error(call.request_id, REFUSED, "no running action with that UID")
         return
     call.ack()
     call.sim.abort_action(running.uid)
@@ -208,7 +272,7 @@ def setup_connect(call: Call) -> None:
         call.sim.model.setup_connected = True
         return 4, "", {}
 
-    call.sim.start_action(call.uid, "RemoteSetupConnect", 15, 2.0, connected)
+    call.start((15,), 2.0, connected)
 
 
 @command("RemoteSetupDisconnect", main_action=True)
@@ -219,7 +283,7 @@ def setup_disconnect(call: Call) -> None:
         call.sim.model.setup_connected = False
         return 4, "", {}
 
-    call.sim.start_action(call.uid, "RemoteSetupDisconnect", 16, 1.0, disconnected)
+    call.start((16,), 1.0, disconnected)
 
 
 @command("RemoteCameraShot", main_action=True)
@@ -228,8 +292,11 @@ def camera_shot(call: Call) -> None:
     exposure = number(params, "Expo")
     binning = integer(params, "Bin", 1)
     frame_type = integer(params, "ExpoType", 0)
+    filter_index = integer(params, "FilterIndex", sim.model.filter_index)
     if exposure < 0:
         raise BadParams("Expo must not be negative")
+    if not 0 <= filter_index < len(FILTERS):
+        raise BadParams(f"FilterIndex must be 0 to {len(FILTERS) - 1}")
     if not _needs_setup(call):
         return
     name = str(params.get("FitFileName", "shot.fit")).replace("%%fitdir%%\\", "")
@@ -262,7 +329,7 @@ def camera_shot(call: Call) -> None:
                 TimeInfoUTC="",
                 Expo=exposure,
                 Bin=binning,
-                Filter=FILTERS[sim.model.filter_index],
+                Filter=FILTERS[filter_index],
                 HFD=2.7,
                 StarIndex=6.1,
                 PixelDimX=160,
@@ -270,24 +337,25 @@ def camera_shot(call: Call) -> None:
                 Base64Data=base64.b64encode(sim.preview_jpeg).decode("ascii"),
             )
         )
-        return 4, "", {}
+        return 4, "", {"DownloadAndSaveTime": 1.5}
+
+    def aborted() -> dict[str, Any]:
+        return {"DownloadAndSaveTime": -round(max(exposure - elapsed[0], 0.0), 3)}
 
     call.ack()
-    sim.start_action(call.uid, "RemoteCameraShot", 18, None, saved, on_tick=progress)
+    call.start((18, 2), None, saved, on_tick=progress, on_abort=aborted)
 
 
 @command("RemoteMountFastCommand", main_action=True)
 def mount_fast(call: Call) -> None:
     kind = integer(call.params, "CommandType")
-    if kind not in range(1, 7):
-        raise BadParams("CommandType must be 1 to 6")
     if not _needs_setup(call):
         return
     model = call.sim.model
     call.ack()
     if kind in (1, 2):
         model.tracking = kind == 1
-        call.sim.start_action(call.uid, "RemoteMountFastCommand", 31, 0.1)
+        call.start((31,), 0.1)
         return
     model.slewing = True
 
@@ -299,7 +367,7 @@ def mount_fast(call: Call) -> None:
             model.dec_degrees = 45.0
         return 4, "", {}
 
-    call.sim.start_action(call.uid, "RemoteMountFastCommand", 31, 3.0 if kind != 4 else 1.0, arrived)
+    call.start((31,), 3.0 if kind != 4 else 1.0, arrived)
 
 
 @command("RemoteCooling", main_action=True)
@@ -320,14 +388,14 @@ def cooling(call: Call) -> None:
     else:
         model.cooler_on = False
     if off or asynchronous:
-        call.sim.start_action(call.uid, "RemoteCooling", 19, 0.1)
+        call.start((19, 2), 0.1)
         return
     target = temperature if cool else None
 
     def reached(dt: float) -> bool:
         return model.cooled if target is not None else model.ccd_temperature >= 11.5
 
-    call.sim.start_action(call.uid, "RemoteCooling", 19, None, on_tick=reached)
+    call.start((19, 2), None, on_tick=reached)
 
 
 @command("RemoteFilterChangeTo", main_action=True)
@@ -341,31 +409,82 @@ def filter_change(call: Call) -> None:
         call.sim.model.filter_index = index
         return 4, "", {}
 
-    call.sim.start_action(call.uid, "RemoteFilterChangeTo", 24, 1.0, changed)
+    call.start((24,), 1.0, changed)
+
+
+BACKLASH_PARAMS = ("IsBLCompensation", "BLCompVersus", "BLCompStep", "IsFinalPositionCheck")
+
+
+def _move_focuser(call: Call, signal: int, position: int) -> None:
+    if position < 0:
+        raise BadParams("the focuser cannot move below position 0")
+    if integer(call.params, "BLCompStep") < 0:
+        raise BadParams("BLCompStep must not be negative")
+    call.ack()
+    model = call.sim.model
+    model.focuser_moving = True
+
+    def moved() -> tuple[int, str, dict[str, Any]]:
+        model.focuser_position, model.focuser_moving = position, False
+        return 4, "", {}
+
+    call.start((signal,), 1.0, moved)
 
 
 @command("RemoteFocuserMoveTo", main_action=True)
 def focuser_move(call: Call) -> None:
+    """Absolute (NewPosition) or relative (NewPosition steps OUT 0 or IN 1) move; every param sent."""
     params = call.params
-    position = integer(params, "NewPosition")
-    if not flag(params, "IsAbsoluteMove", True):  # relative: MoveDirection 0 OUT (+), 1 IN (-)
-        position = call.sim.model.focuser_position + (-position if integer(params, "MoveDirection", 0) else position)
-    call.ack()
+    require(params, "IsAbsoluteMove", "NewPosition", "MoveDirection", *BACKLASH_PARAMS)
+    steps = integer(params, "NewPosition")
+    if flag(params, "IsAbsoluteMove"):
+        position = steps
+    elif steps < 0:
+        raise BadParams("NewPosition of a relative move is a number of steps, not negative")
+    else:
+        position = call.sim.model.focuser_position + (steps if integer(params, "MoveDirection") == 0 else -steps)
+    _move_focuser(call, 20, position)
 
-    def moved() -> tuple[int, str, dict[str, Any]]:
-        call.sim.model.focuser_position = position
-        return 4, "", {}
 
-    call.sim.start_action(call.uid, "RemoteFocuserMoveTo", 20, 1.0, moved)
+@command("RemoteFocuserOffset", main_action=True)
+def focuser_offset(call: Call) -> None:
+    """A signed Offset from the current position; every param sent."""
+    require(call.params, "Offset", *BACKLASH_PARAMS)
+    _move_focuser(call, 21, call.sim.model.focuser_position + integer(call.params, "Offset"))
+
+
+FOCUS_PARAMS = (
+    "FocusMode",
+    "filtroFuocoIndex",
+    "IsWDMaxHFD",
+    "WDMaxHFDLimit",
+    "IsRetryFocusOnWD",
+    "PreviousPosition",
+    "StarRAJ2000Str",
+    "StarDECJ2000Str",
+    "IsGoBack",
+    "IsOnlyPointingStar",
+)
 
 
 @command("RemoteFocusEx", main_action=True)
 def autofocus(call: Call) -> None:
-    integer(call.params, "FocusMode", 0)
+    """Every documented param sent; mode 0 (Focus Star) needs the star's J2000 coordinates."""
+    params, sim = call.params, call.sim
+    require(params, *FOCUS_PARAMS)
+    mode = integer(params, "FocusMode")
+    filter_index = integer(params, "filtroFuocoIndex")
+    if not 0 <= filter_index < len(FILTERS):
+        raise BadParams(f"filtroFuocoIndex must be 0 to {len(FILTERS) - 1}")
+    if mode == 0:
+        star_text(str(params["StarRAJ2000Str"]), "StarRAJ2000Str", 24)
+        star_text(str(params["StarDECJ2000Str"]), "StarDECJ2000Str", 90)
+    if not _needs_setup(call):
+        return
     call.ack()
-    sim = call.sim
 
     def focused() -> tuple[int, str, dict[str, Any]]:
+        sim.model.last_hfd = 2.41
         sim.broadcast(
             sim.event(
                 "AutoFocusResult",
@@ -379,33 +498,49 @@ def autofocus(call: Call) -> None:
                 FocusTemp=round(sim.model.focuser_temperature, 2),
                 PercDev=1.2,
                 LastError="",
-                FilterIndex=sim.model.filter_index,
+                FilterIndex=filter_index,
                 FilterColor="#FFFFFF",
             )
         )
-        return 4, "", {"HFD": 2.41, "Position": sim.model.focuser_position}
+        return 4, "", {}
 
-    sim.start_action(call.uid, "RemoteFocusEx", 5, 4.0, focused)
+    call.start((5,), 4.0, focused)
 
 
 @command("RemoteSolveActualPosition", main_action=True)
 def plate_solve(call: Call) -> None:
+    """RA in hours; DEC as text (the table) or a number (the examples), per the settings."""
+    flag(call.params, "IsBlind", False)
+    flag(call.params, "IsSync", False)
+    if not _needs_setup(call):
+        return
     call.ack()
-    model = call.sim.model
+    sim = call.sim
+    model = sim.model
 
     def solved() -> tuple[int, str, dict[str, Any]]:
+        sim.broadcast(sim.event("NewFITReady", File="C:\\Voyager\\FIT\\SyncVoyager.fit", Type=0))
+        dec = round(model.dec_degrees, 6)
         return 4, "", {
-            "RA": sexagesimal(model.ra_hours, degrees=False),
-            "DEC": sexagesimal(model.dec_degrees, degrees=True),
+            "IsSolved": True,
+            "LastError": "",
+            "RA": round(model.ra_hours, 6),
+            "DEC": str(dec) if sim.settings.solve_dec_type == "string" else dec,
             "PA": 0.4,
         }
 
-    call.sim.start_action(call.uid, "RemoteSolveActualPosition", 25, 2.0, solved)
+    call.start((25, 2), 2.0, solved)
 
 
 @command("RemotePrecisePointTarget", main_action=True)
 def precise_point(call: Call) -> None:
-    ra, dec = number(call.params, "RA"), number(call.params, "DEC")
+    """J2000 RA hours and DEC degrees, as numbers or (IsText) as RAText/DECText."""
+    params = call.params
+    if flag(params, "IsText", False):
+        ra = star_text(str(params.get("RAText", "")), "RAText", 24)
+        dec = star_text(str(params.get("DECText", "")), "DECText", 90)
+    else:
+        ra, dec = number(params, "RA"), number(params, "DEC")
     if not (0 <= ra < 24 and -90 <= dec <= 90):
         raise BadParams("RA must be 0-24 hours and DEC -90..90 degrees")
     if not _needs_setup(call):
@@ -417,9 +552,9 @@ def precise_point(call: Call) -> None:
     def pointed() -> tuple[int, str, dict[str, Any]]:
         model.slewing, model.parked, model.tracking = False, False, True
         model.ra_hours, model.dec_degrees = ra, dec
-        return 4, "", {}
+        return 4, "", {"ActionResult": 3}
 
-    call.sim.start_action(call.uid, "RemotePrecisePointTarget", 4, 4.0, pointed)
+    call.start((4,), 4.0, pointed)
 
 
 @command("RemoteSequence", main_action=True)
@@ -435,7 +570,24 @@ def sequence(call: Call) -> None:
         model.sequence_name, model.sequence_total = "", 0
         return 4, "", {}
 
-    call.sim.start_action(call.uid, "RemoteSequence", 502, 60.0, ended)
+    call.start((), 60.0, ended)
+
+
+@command("RemoteDragScript", main_action=True)
+def drag_script(call: Call) -> None:
+    """Start a DragScript: ack only; it runs and ends without any RemoteActionResult."""
+    name = str(call.params.get("DragScriptFile", ""))
+    if not name:
+        raise BadParams("DragScriptFile must name a script")
+    call.ack()
+    model = call.sim.model
+    model.drag_name = name
+
+    def ended() -> tuple[int, str, dict[str, Any]]:
+        model.drag_name = ""
+        return 4, "", {}
+
+    call.start((), 30.0, ended, result=False)
 
 
 from . import robotarget  # noqa: E402,F401  registers the RoboTarget handlers

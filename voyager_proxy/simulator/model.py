@@ -14,6 +14,8 @@ AMBIENT_C = 12.0
 SIDEREAL_HOURS_PER_SECOND = 1.0027379 / 3600.0
 COOLING_C_PER_SECOND = 0.5
 FILTERS = ("L", "R", "G", "B", "Ha", "OIII", "SII")
+# ArrayElementData's "not defined" numbers.
+ARRAY_UNDEFINED, FOCUSER_UNDEFINED, HFD_UNDEFINED = 1000, -1000000, -1000
 
 
 def sexagesimal(value: float, degrees: bool) -> str:
@@ -57,6 +59,11 @@ class ObservatoryModel:
     sequence_total: int = 0
     sequence_elapsed: float = 0.0
     running: bool = False
+    pier_east: bool = False
+    focuser_moving: bool = False
+    last_hfd: float | None = None
+    drag_name: str = ""
+    site: tuple[float, float, float] = (45.0136111111111, 6.93972222222222, 1000.0)
 
     def advance(self, seconds: float) -> None:
         """Let C{seconds} of time pass."""
@@ -110,9 +117,10 @@ class ObservatoryModel:
             "MNTDECJ2000": sexagesimal(self.dec_degrees - 0.1, degrees=True),
             "MNTAZ": sexagesimal(181.5, degrees=True),
             "MNTALT": sexagesimal(88.0 if self.parked else 52.3, degrees=True),
-            "MNTPIER": "pierEast",
-            "MNTTFLIP": "-01:12:30",
-            "MNTSFLIP": 0,
+            # PierSide and MNTSFLIP tables: pierWest before the flip (0 not needed), pierEast after it (3 done).
+            "MNTPIER": "pierEast" if self.pier_east else "pierWest",
+            "MNTTFLIP": "01:12:30" if self.pier_east else "-01:12:30",
+            "MNTSFLIP": 3 if self.pier_east else 0,
             "AFCONN": connected,
             "AFTEMP": round(self.focuser_temperature, 2) if self.focuser_has_sensor else ERROR,
             "AFPOS": self.focuser_position if connected else OFF,
@@ -130,10 +138,29 @@ class ObservatoryModel:
             "SEQEND": "",
             "SEQTOT": self.sequence_total,
             "SEQPARZ": int(self.sequence_elapsed),
-            "RUNDS": "",
-            "DRAGNAME": "",
+            "RUNDS": self.drag_name,
+            "DRAGNAME": self.drag_name,
             "ROTCONN": False,
             "ROTPA": OFF,
             "ROTSKYPA": OFF,
             "ROTISROT": False,
+        }
+
+    def array_element_data(self) -> dict[str, Any]:
+        """The ArrayElementData fields for the current state (no rotator)."""
+        connected = self.setup_connected
+        return {
+            "ROTCONN": False,
+            "PAROT": ARRAY_UNDEFINED,
+            "ROTROT": False,
+            "CCDCONN": connected,
+            "CCDTEMP": round(self.ccd_temperature, 1) if connected else ARRAY_UNDEFINED,
+            "CCDPOW": self.cooler_power if connected else ARRAY_UNDEFINED,
+            "FOCCONN": connected,
+            "FOCPOS": self.focuser_position if connected else FOCUSER_UNDEFINED,
+            "FOCMOV": connected and self.focuser_moving,
+            "FOCTEMP": round(self.focuser_temperature, 2)
+            if connected and self.focuser_has_sensor
+            else FOCUSER_UNDEFINED,
+            "FOCHFD": self.last_hfd if self.last_hfd is not None else HFD_UNDEFINED,
         }

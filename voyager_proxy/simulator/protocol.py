@@ -119,7 +119,7 @@ class SimulatorProtocol(LineReceiver):
         self.transport.loseConnection()
 
     def authenticate(self, request_id: Any, params: dict[str, Any]) -> None:
-        """AuthenticateUserBase: answer with authbase, or hang up at once."""
+        """AuthenticateUserBase: answer with authbase, or say "Authentication Rejected" (code 1) and hang up."""
         settings = self.simulator.settings
         try:
             user, _, password = base64.b64decode(str(params.get("Base", "")), validate=True).decode().partition(":")
@@ -128,6 +128,7 @@ class SimulatorProtocol(LineReceiver):
         expected = (settings.username, settings.password or "")
         if self.simulator.faults.reject_auth or (user, password) != expected:
             self._log.info("simulator: bad credentials; closing")
+            self.error(request_id, 1, "Authentication Rejected")
             self.transport.loseConnection()
             return
         self.authenticated = True

@@ -105,6 +105,7 @@ TARGET_FIELDS: Spec = {
     "WaitShot": (integer, 0),
     "IsGuideTime": (flag, False),
     "GuideTime": (number, 0.0),
+    "TType": (bounded(integer, 0, 4), REQUIRED),
     "C_Mask": (text, ""),
     "C_Mask2": (text, ""),
     **{name: (flag, False) for name in ("C_L01", "C_M01", "C_N01", "C_S01")},
@@ -118,8 +119,9 @@ SHOT_FIELDS: Spec = {
     "ReadoutMode": (integer, 0),
     "Type": (bounded(integer, 0, 3), 0),
     "Speed": (integer, 0),
-    "Gain": (integer, 0),
-    "Offset": (integer, 0),
+    # Gain and Offset of a RoboTarget shot have no special values (0 for non-CMOS cameras).
+    "Gain": (bounded(integer, 0), 0),
+    "Offset": (bounded(integer, 0), 0),
     "Exposure": (bounded(number, 0), REQUIRED),
     "Order": (integer, -1),
     "Done": (flag, False),
@@ -170,8 +172,8 @@ def listing(call: Call, rows: list[dict[str, Any]]) -> None:
     call.result(4, "", {"list": rows})
 
 
-def shots_done_listing(call: Call, rows: list[dict[str, Any]]) -> None:
-    """A shots-done answer: C{list} holds the C{done} and C{deleted} arrays (none are deleted here)."""
+def shots_done(call: Call, rows: list[dict[str, Any]]) -> None:
+    """A shots-done answer: C{list} is an object holding C{done} and C{deleted} (the simulator never deletes)."""
     call.result(4, "", {"list": {"done": rows, "deleted": []}})
 
 
@@ -274,19 +276,22 @@ def get_sessions(call: Call, db: RoboTargetDatabase) -> None:
 
 @robotarget("GetShotDoneBySessionList")
 def get_shots_done_by_session(call: Call, db: RoboTargetDatabase) -> None:
-    shots_done_listing(call, db.shots_done_by_session(text(call.params, "RefGuidSession")))
+    shots_done(call, db.shots_done_by_session(text(call.params, "RefGuidSession")))
 
 
 @robotarget("GetShotDoneBySetList")
 def get_shots_done_by_set(call: Call, db: RoboTargetDatabase) -> None:
-    shots_done_listing(call, db.shots_done_by_set(text(call.params, "RefGuidSet")))
+    shots_done(call, db.shots_done_by_set(text(call.params, "RefGuidSet")))
 
 
 @robotarget("GetShotDoneSinceList")
 def get_shots_done_since(call: Call, db: RoboTargetDatabase) -> None:
     params = call.params
     since = number(params, "Since")
-    shots_done_listing(call, db.shots_done_since(since, text(params, "RefGuidSet", ""), text(params, "RefGuidTarget", "")))
+    set_guid, target_guid = text(params, "RefGuidSet", ""), text(params, "RefGuidTarget", "")
+    if set_guid and target_guid:
+        raise BadParams("RefGuidSet and RefGuidTarget are mutually exclusive")
+    shots_done(call, db.shots_done_since(since, set_guid, target_guid))
 
 
 @robotarget("GetShotJpg")
@@ -305,7 +310,7 @@ def get_shot_jpg(call: Call, db: RoboTargetDatabase) -> None:
             "Min": row["min"],
             "Max": row["max"],
             "Mean": row["mean"],
-            "BaseData": base64.b64encode(call.sim.preview_jpeg).decode("ascii"),
+            call.sim.settings.shot_jpg_key: base64.b64encode(call.sim.preview_jpeg).decode("ascii"),
         },
     )
 

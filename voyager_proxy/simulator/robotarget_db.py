@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import attrs
 
-from .model import clock_text
+from .model import clock_text, sexagesimal
 
 VERSION_DB = 12
 PROFILES = ("Default.v2y", "Narrowband.v2y")
@@ -50,6 +50,20 @@ EPHEMERIS_PNG = base64.b64encode(png(EPHEMERIS_WIDTH, EPHEMERIS_HEIGHT)).decode(
 
 class RoboTargetError(Exception):
     """A write the database refuses: unknown or reused GUID, broken reference."""
+
+
+# GetTarget's item names for the AddTarget params not simply lower-cased without "_" (rt GetTarget table).
+TARGET_ROW_KEYS: Mapping[str, str] = {
+    **{name: name for name in ("TKey", "TName", "TType", "IsDynamicPointingOverride", "DynamicPointingOverride")},
+    **{name: name for name in ("DynEachX_Seconds", "DynEachX_Realign", "DynEachX_NoPlateSolve")},
+    **{f"C_{letter}01": f"c{letter}01" for letter in "LMNS"},
+    "C_MoonDistanceDegree": "cmoondistance",
+}
+
+
+def _target_key(param: str) -> str:
+    """The GetTarget item key of an AddTarget param."""
+    return TARGET_ROW_KEYS.get(param, param.lower().replace("_", ""))
 
 
 def _stamp(epoch: float) -> float:
@@ -238,8 +252,8 @@ class ShotDone:
             **self.set_row(),
             "refguidset": self.session.set_guid,
             "refguidtarget": self.session.target_guid,
-            "raj2000": self.ra,
-            "decj2000": self.dec,
+            "raj2000": sexagesimal(self.ra, degrees=False),
+            "decj2000": sexagesimal(self.dec, degrees=True),
         }
 
 
@@ -386,7 +400,8 @@ class RoboTargetDatabase:
         return [s.row() for s in self.sequences.values() if profile in ("", s.profile)]
 
     def list_targets(self, set_guid: str) -> list[dict[str, Any]]:
-        return [self._target_row(t) for t in self.targets.values() if t.set_guid == set_guid]
+        """The targets of a set; "" = every target."""
+        return [self._target_row(t) for t in self.targets.values() if set_guid in ("", t.set_guid)]
 
     def list_shots(self, target_guid: str) -> list[dict[str, Any]]:
         return [s.row() for s in self._shots_of(target_guid)]
@@ -430,7 +445,7 @@ class RoboTargetDatabase:
         return {
             "guid": target.guid,
             "refguidset": target.set_guid,
-            **{name.lower().replace("_", ""): value for name, value in target.fields.items()},
+            **{_target_key(name): value for name, value in target.fields.items()},
             "setname": robo_set.fields["Name"],
             "settag": robo_set.fields["Tag"],
             "profilename": robo_set.fields["ProfileName"],

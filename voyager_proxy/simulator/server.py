@@ -22,6 +22,11 @@ DASHBOARD_EVENTS = frozenset(
 )
 MANAGER_EVENTS = frozenset({"RoboTargetRunningTargetEphemerisPNG"})
 ROBOTARGET_MAC_ENCODINGS = ("hex-base64", "raw-base64")
+# Where the documents give two spellings or types, the table's comes first.
+SHOT_JPG_KEYS = ("BaseData", "Base64Data")
+SOLVE_DEC_TYPES = ("string", "number")
+# LogEvent types RemoteSetLogEvent Level 1 leaves out: DEBUG and INFO.
+DETAIL_LOG_TYPES = frozenset({1, 2})
 
 
 @attrs.frozen
@@ -46,6 +51,8 @@ class SimulatorSettings:
     robotarget_mac_encoding: str = attrs.field(
         default="hex-base64", validator=attrs.validators.in_(ROBOTARGET_MAC_ENCODINGS)
     )
+    shot_jpg_key: str = attrs.field(default="BaseData", validator=attrs.validators.in_(SHOT_JPG_KEYS))
+    solve_dec_type: str = attrs.field(default="string", validator=attrs.validators.in_(SOLVE_DEC_TYPES))
 
 
 Finish = Callable[[], "tuple[int, str, dict[str, Any]]"]
@@ -62,7 +69,10 @@ class RunningAction:
     uid: str
     method: str
     finish: Finish
+    signals: tuple[int, ...] = ()
     on_tick: Callable[[float], bool] | None = None
+    on_abort: Callable[[], dict[str, Any]] | None = None
+    result: bool = True
     timers: list[IDelayedCall] = attrs.field(factory=list)
 
 
@@ -128,11 +138,11 @@ class VoyagerSimulator(ServerFactory):
             if client.authenticated and allowed:
                 client.send(message)
 
-    def log(self, level: int, text: str) -> None:
-        """A LogEvent for clients that asked for that level or more."""
-        message = self.event("LogEvent", TimeInfo=round(self.clock.seconds(), 3), Type=level, Text=text)
+    def log(self, log_type: int, text: str) -> None:
+        """A LogEvent of C{log_type} for clients that asked for log events: Level 0 all, Level 1 no INFO or DEBUG."""
+        message = self.event("LogEvent", TimeInfo=round(self.clock.seconds(), 3), Type=log_type, Text=text)
         for client in list(self.clients):
-            if client.log_level is not None and level >= client.log_level:
+            if client.log_level == 0 or (client.log_level is not None and log_type not in DETAIL_LOG_TYPES):
                 client.send(message)
 
     def signal(self, code: int) -> None:
@@ -163,20 +173,26 @@ class VoyagerSimulator(ServerFactory):
         self,
         uid: str,
         method: str,
-        signal: int,
+        signals: tuple[int, ...],
         duration: float | None,
         finish: Finish = _succeed,
         on_tick: Callable[[float], bool] | None = None,
+        on_abort: Callable[[], dict[str, Any]] | None = None,
+        result: bool = True,
     ) -> RunningAction:
         """
-        Run a main action: Signal, then 502, then after C{duration} (or once
-        C{on_tick} returns True) the result from C{finish}, then 501.
+        Run a main action: the first of its documented C{signals}, then 502;
+        after C{duration} (or once C{on_tick} returns True) C{finish}, the
+        other C{signals}, the RemoteActionResult (unless C{result} is false,
+        as for a DragScript), then 501.
         """
-        action = RunningAction(uid, method, finish, on_tick)
+        action = RunningAction(uid, method, finish, signals, on_tick, on_abort, result)
         self.action = action
         self.model.running = True
-        self.signal(signal)
+        for code in signals[:1]:
+            self.signal(code)
         self.signal(502)
+        self.log(5, method)  # a TITLE line, which Level 1 keeps
         self.log(2, f"{method} started")
         if duration is not None:
             action.timers.append(self.clock.callLater(duration, self.end_action, action))
@@ -188,19 +204,29 @@ class VoyagerSimulator(ServerFactory):
             return
         code, reason, param_ret = action.finish()
         self._clear(action)
-        self.send_result(action.uid, code, reason, param_ret)
+        for signal in action.signals[1:]:
+            self.signal(signal)
+        if action.result:
+            self.send_result(action.uid, code, reason, param_ret)
         self.signal(501)
         self.log(2, f"{action.method} finished")
 
     def abort_action(self, uid: str | None = None) -> bool:
-        """End the running action (or the one with C{uid}) as ABORTED, with Signal 503."""
+        """
+        End the running action (or the one with C{uid}) as ABORTED: Signal 2,
+        its RemoteActionResult 7, Signal 505, as RemoteActionAbort's example shows.
+        """
         action = self.action
         if action is None or (uid is not None and action.uid != uid):
             return False
         self._clear(action)
         self.model.slewing = False
-        self.send_result(action.uid, 7, "Aborted by user")
-        self.signal(503)
+        self.model.focuser_moving = False
+        self.signal(2)
+        if action.result:
+            self.send_result(action.uid, 7, "", action.on_abort() if action.on_abort else {})
+        self.signal(505)
+        self.log(3, f"{action.method} aborted")
         return True
 
     def cancel_action(self) -> None:

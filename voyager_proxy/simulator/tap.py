@@ -7,7 +7,7 @@ from typing import Any
 from twisted.application.internet import TCPServer
 from twisted.python import usage
 
-from .server import ROBOTARGET_MAC_ENCODINGS, SimulatorSettings, VoyagerSimulator
+from .server import ROBOTARGET_MAC_ENCODINGS, SHOT_JPG_KEYS, SOLVE_DEC_TYPES, SimulatorSettings, VoyagerSimulator
 
 
 def _four_words(value: str) -> tuple[str, ...]:
@@ -17,10 +17,16 @@ def _four_words(value: str) -> tuple[str, ...]:
     return words
 
 
-def _mac_encoding(value: str) -> str:
-    if value not in ROBOTARGET_MAC_ENCODINGS:
-        raise ValueError(f"must be one of {', '.join(ROBOTARGET_MAC_ENCODINGS)}")
-    return value
+def _one_of(choices: tuple[str, ...]) -> Any:
+    def check(value: str) -> str:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+
+    return check
+
+
+_mac_encoding = _one_of(ROBOTARGET_MAC_ENCODINGS)
 
 
 class Options(usage.Options):
@@ -36,6 +42,10 @@ class Options(usage.Options):
         ["robotarget-mac-key", None, "", "RoboTarget licence MAC key."],
         ["robotarget-mac-words", None, ("", "", "", ""), "The four MAC words, comma separated.", _four_words],
         ["robotarget-mac-encoding", None, "hex-base64", "hex-base64 or raw-base64.", _mac_encoding],
+        ["shot-jpg-key", None, "BaseData", "GetShotJpg's image key: BaseData (table) or Base64Data (example).",
+         _one_of(SHOT_JPG_KEYS)],
+        ["solve-dec-type", None, "string", "Plate-solve DEC as string (table) or number (example).",
+         _one_of(SOLVE_DEC_TYPES)],
     ]
 
 
@@ -63,5 +73,7 @@ def makeService(options: Options) -> SimulatorServer:
         robotarget_mac_key=options["robotarget-mac-key"],
         robotarget_mac_words=options["robotarget-mac-words"],
         robotarget_mac_encoding=options["robotarget-mac-encoding"],
+        shot_jpg_key=options["shot-jpg-key"],
+        solve_dec_type=options["solve-dec-type"],
     )
     return SimulatorServer(options["port"], VoyagerSimulator(reactor, settings), options["interface"])

@@ -12,6 +12,7 @@ from voyager_proxy.simulator import SimulatorSettings, VoyagerSimulator
 from voyager_proxy.simulator.protocol import SimulatorProtocol
 
 START = 1795484593.57388
+NO_UID = frozenset({"Abort", "disconnect", "GetArrayElementData"})  # methods documented without a UID
 
 
 class Client:
@@ -25,7 +26,8 @@ class Client:
 
     def request(self, method: str, **params: Any) -> int:
         self.last_id += 1
-        params.setdefault("UID", f"uid-{self.last_id}")
+        if method not in NO_UID:
+            params.setdefault("UID", f"uid-{self.last_id}")
         self.protocol.dataReceived(
             json.dumps({"method": method, "params": params, "id": self.last_id}).encode() + b"\r\n"
         )

@@ -71,10 +71,10 @@ def rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     return ok(result)["list"]
 
 
-def done(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The done list of a shots-done answer, whose C{list} is C{{"done": [...], "deleted": [...]}}."""
+def done_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The shots done of a shots-done list: C{list} holds C{done} and an empty C{deleted}."""
     listed = ok(result)["list"]
-    assert set(listed) == {"done", "deleted"}, listed
+    assert set(listed) == {"done", "deleted"} and listed["deleted"] == [], listed
     return listed["done"]
 
 
@@ -102,6 +102,7 @@ def add_target(manager: Manager, guid: str = TARGET, **params: Any) -> dict[str,
         "Priority": 2,
         "C_Mask": "B",
         "C_AltMin": 30,
+        "TType": 0,
     }
     return manager.call("AddTarget", GuidTarget=guid, **{**defaults, **params})
 
@@ -222,7 +223,7 @@ def test_manager_mode_refused(simulator: VoyagerSimulator, clock: MemoryReactorC
     assert refused(client.enter(hash_=manager_hash(SECRET, later.protocol.session_key, WORDS)), "Hash not valid")
     assert client.protocol.robotarget_manager is False
     client.request("RemoteSetRoboTargetManagerMode", MACKey=MAC_KEY)
-    assert client.answer("")["error"]["code"] == -32602
+    assert client.answer("")["error"]["code"] == 1
 
 
 def test_not_licensed(clock: MemoryReactorClock) -> None:
@@ -261,7 +262,7 @@ def test_wrong_mac_refused(manager: Manager) -> None:
     other_key = command_mac(SECRET, "1795484593.57389", manager.last_id + 1, f"uid-{manager.last_id + 1}")
     assert refused(add_set(manager, mac=other_key), "MAC not valid")
     manager.request("RemoteRoboTargetGetSet", ProfileName="")
-    assert manager.answer("")["error"]["code"] == -32602
+    assert manager.answer("")["error"]["code"] == 1
     assert rows(manager.call("GetSet", ProfileName="")) == []
 
 
@@ -298,7 +299,7 @@ def test_set_add_get_update_remove(manager: Manager) -> None:
     (row,) = rows(manager.call("GetSet", ProfileName="Default.v2y"))
     assert (row["setname"], row["status"], row["tag"], row["note"]) == ("Spring galaxies", 1, "spring", "n")
     assert refused(manager.call("UpdateSet", RefGuidSet=TARGET, Name="x"), "Set not found")
-    assert manager.call("UpdateSet", RefGuidSet=SET, Status=5)["error"]["code"] == -32602
+    assert manager.call("UpdateSet", RefGuidSet=SET, Status=5)["error"]["code"] == 1
     ok(manager.call("RemoveSet", RefGuidSet=SET))
     assert [r["guid"] for r in rows(manager.call("GetSet", ProfileName=""))] == [OTHER_SET]
     assert refused(manager.call("RemoveSet", RefGuidSet=SET), "Set not found")
@@ -309,8 +310,8 @@ def test_target_add_get_update_remove(manager: Manager) -> None:
     assert refused(add_target(manager), "Set not found")
     ok(add_set(manager))
     assert refused(add_target(manager, RefGuidBaseSequence=SHOT_L), "Base sequence not found")
-    assert add_target(manager, RAJ2000="00:42:44")["error"]["code"] == -32602
-    assert add_target(manager, RAJ2000=10.7, DECJ2000=141.0)["error"]["code"] == -32602
+    assert add_target(manager, RAJ2000="00:42:44")["error"]["code"] == 1
+    assert add_target(manager, RAJ2000=10.7, DECJ2000=141.0)["error"]["code"] == 1
     ok(add_target(manager))
     assert refused(add_target(manager), "GUID already used")
     row = target_row(manager)
@@ -322,10 +323,10 @@ def test_target_add_get_update_remove(manager: Manager) -> None:
     )
     assert (row["cmask"], row["caltmin"], row["status"], row["statusop"], row["priority"]) == ("B", 30, 1, 0, 2)
     assert row["auxsessioncontainer"] == {"progress": 0.0}
-    ok(manager.call("UpdateTarget", RefGuidTarget=TARGET, TargetName="Andromeda", Priority=4))
+    ok(manager.call("UpdateTarget", RefGuidTarget=TARGET, TargetName="Andromeda", Priority=4, TType=0))
     row = target_row(manager)
     assert (row["targetname"], row["priority"], row["tag"]) == ("Andromeda", 4, "andromeda")
-    assert refused(manager.call("UpdateTarget", RefGuidTarget=SET, TargetName="x"), "Target not found")
+    assert refused(manager.call("UpdateTarget", RefGuidTarget=SET, TargetName="x", TType=0), "Target not found")
     ok(add_shot(manager, SHOT_L))
     ok(manager.call("RemoveTarget", RefGuidTarget=TARGET))
     assert rows(manager.call("GetTarget", RefGuidSet=SET)) == []
@@ -341,7 +342,7 @@ def test_shot_add_get_update_remove(manager: Manager) -> None:
     ok(add_shot(manager, SHOT_L))
     ok(add_shot(manager, SHOT_HA, Label="Ha", FilterIndex=4))
     assert refused(add_shot(manager, TARGET), "GUID already used")
-    assert add_shot(manager, "c3c3", Exposure="300s")["error"]["code"] == -32602
+    assert add_shot(manager, "c3c3", Exposure="300s")["error"]["code"] == 1
     first, second = rows(manager.call("GetShot", RefGuidTarget=TARGET))
     assert (first["guid"], first["order"], second["guid"], second["order"]) == (SHOT_L, 0, SHOT_HA, 1)
     assert set(first) == {
@@ -372,7 +373,7 @@ def test_enable_disable(manager: Manager) -> None:
     ok(enable(manager, SHOT_L, 0, on=False))
     assert rows(manager.call("GetShot", RefGuidTarget=TARGET))[0]["enabled"] is False
     assert refused(enable(manager, SHOT_L, 1), "Target not found")
-    assert enable(manager, SET, 3)["error"]["code"] == -32602
+    assert enable(manager, SET, 3)["error"]["code"] == 1
 
 
 # Scheduler.
@@ -408,7 +409,7 @@ def test_scheduler_runs_a_target_to_completion(running: Manager, clock: MemoryRe
     shots = rows(manager.call("GetShot", RefGuidTarget=TARGET))
     assert [s["auxshotdone"] for s in shots] == [2, 1]
 
-    by_session = done(manager.call("GetShotDoneBySessionList", RefGuidSession=session["guid"]))
+    by_session = done_rows(manager.call("GetShotDoneBySessionList", RefGuidSession=session["guid"]))
     assert [(d["refguidshot"], d["exposure"], d["filterindex"]) for d in by_session] == [
         (SHOT_L, 2, 0), (SHOT_L, 2, 0), (SHOT_HA, 3, 4)
     ]
@@ -416,12 +417,12 @@ def test_scheduler_runs_a_target_to_completion(running: Manager, clock: MemoryRe
         "datetimeshot", "datetimeshotutc", "filename", "path", "hfd", "starindex", "min", "max", "mean", "bin",
         "filterindex", "exposure", "rating", "refguidsession", "refguidshot",
     }
-    by_set = done(manager.call("GetShotDoneBySetList", RefGuidSet=SET))
+    by_set = done_rows(manager.call("GetShotDoneBySetList", RefGuidSet=SET))
     assert len(by_set) == 3 and len({d["guid"] for d in by_set}) == 3
-    since = done(manager.call("GetShotDoneSinceList", Since=middle, RefGuidSet="", RefGuidTarget=TARGET))
+    since = done_rows(manager.call("GetShotDoneSinceList", Since=middle, RefGuidSet="", RefGuidTarget=TARGET))
     assert [d["guid"] for d in since] == [d["guid"] for d in by_set[1:]]
-    assert (since[0]["refguidset"], since[0]["refguidtarget"], since[0]["raj2000"]) == (SET, TARGET, 0.7123)
-    assert done(manager.call("GetShotDoneSinceList", Since=middle, RefGuidSet=OTHER_SET, RefGuidTarget="")) == []
+    assert (since[0]["refguidset"], since[0]["refguidtarget"], since[0]["raj2000"]) == (SET, TARGET, "00:42:44")
+    assert done_rows(manager.call("GetShotDoneSinceList", Since=middle, RefGuidSet=OTHER_SET, RefGuidTarget="")) == []
 
     jpg = ok(manager.call("GetShotJpg", RefGuidShotDone=by_set[0]["guid"], FITFileName=""))
     assert jpg["ret"] == "DONE" and base64.b64decode(jpg["BaseData"])[:2] == b"\xff\xd8"
@@ -447,8 +448,8 @@ def test_remove_set_cascades(running: Manager, clock: MemoryReactorClock) -> Non
     assert rows(manager.call("GetTarget", RefGuidSet=SET)) == []
     assert rows(manager.call("GetShot", RefGuidTarget=TARGET)) == []
     assert rows(manager.call("GetSessionListByTarget", RefGuidTarget=TARGET)) == []
-    assert done(manager.call("GetShotDoneBySessionList", RefGuidSession=session["guid"])) == []
-    assert done(manager.call("GetShotDoneSinceList", Since=0, RefGuidSet="", RefGuidTarget="")) == []
+    assert done_rows(manager.call("GetShotDoneBySessionList", RefGuidSession=session["guid"])) == []
+    assert done_rows(manager.call("GetShotDoneSinceList", Since=0, RefGuidSet="", RefGuidTarget="")) == []
     assert named(tick(clock, [manager], 5), "NewFITReady") == []
 
 

@@ -11,6 +11,18 @@ from twisted.internet.testing import MemoryReactorClock
 from tests.unit.simulator.conftest import Client
 from voyager_proxy.simulator import SimulatorSettings, VoyagerSimulator
 
+FOCUS = {
+    "FocusMode": 2,
+    "filtroFuocoIndex": 0,
+    "IsWDMaxHFD": False,
+    "WDMaxHFDLimit": -1,
+    "IsRetryFocusOnWD": False,
+    "PreviousPosition": -1,
+    "StarRAJ2000Str": "",
+    "StarDECJ2000Str": "",
+    "IsGoBack": False,
+    "IsOnlyPointingStar": False,
+}
 SHOT = {"Expo": 2, "Bin": 1, "FilterIndex": 0, "ExpoType": 0, "IsSaveFile": True, "FitFileName": "%%fitdir%%\\t.fit"}
 
 
@@ -38,12 +50,15 @@ def test_login_accepted_with_authbase(clock: MemoryReactorClock) -> None:
 
 
 def test_bad_credentials_close_at_once(clock: MemoryReactorClock) -> None:
-    """Wrong credentials close the connection without an error line."""
+    """Wrong credentials get the "Authentication Rejected" error (code 1), then the connection closes."""
     sim = VoyagerSimulator(clock, SimulatorSettings(username="u", password="p"))
     client = Client(sim)
     client.received()
-    client.request("AuthenticateUserBase", Base=base64.b64encode(b"u:wrong").decode())
-    assert client.transport.disconnecting and client.received() == []
+    request_id = client.request("AuthenticateUserBase", Base=base64.b64encode(b"u:wrong").decode())
+    assert client.transport.disconnecting
+    assert client.received() == [
+        {"jsonrpc": "2.0", "error": {"code": 1, "message": "Authentication Rejected"}, "id": request_id}
+    ]
     client.protocol.connectionLost()
 
 
@@ -102,7 +117,7 @@ def test_control_data_only_in_dashboard_mode(simulator: VoyagerSimulator, clock:
 
 
 def test_shot_sequence(simulator: VoyagerSimulator, clock: MemoryReactorClock) -> None:
-    """Ack, Signal 18 and 502, ShotRunning ticks, NewFITReady, NewJPGReady (a real JPEG), result 4, Signal 501."""
+    """Ack, Signal 18 and 502, ShotRunning ticks, NewFITReady, NewJPGReady (a real JPEG), Signal 2, result 4, Signal 501."""
     client = Client(simulator)
     client.request("RemoteSetDashboardMode", IsOn=True)
     client.received()
@@ -113,11 +128,15 @@ def test_shot_sequence(simulator: VoyagerSimulator, clock: MemoryReactorClock) -
     kinds = [m.get("Event") or ("ack" if m.get("result") == 0 else "?") for m in messages]
     assert kinds[:3] == ["ack", "Signal", "Signal"] and messages[0]["id"] == request_id
     assert [messages[1]["Code"], messages[2]["Code"]] == [18, 502]
-    assert kinds[3:] == ["ShotRunning", "ShotRunning", "NewFITReady", "NewJPGReady", "RemoteActionResult", "Signal"]
+    assert kinds[3:] == [
+        "ShotRunning", "ShotRunning", "NewFITReady", "NewJPGReady", "Signal", "RemoteActionResult", "Signal"
+    ]
     assert messages[4]["ElapsedPerc"] == 100.0 and messages[4]["Status"] == 2
     assert base64.b64decode(messages[6]["Base64Data"])[:2] == b"\xff\xd8"
-    assert messages[7]["UID"] == "uid-2" and messages[7]["ActionResultInt"] == 4
-    assert messages[8]["Code"] == 501
+    assert messages[7]["Code"] == 2
+    assert messages[8]["UID"] == "uid-2" and messages[8]["ActionResultInt"] == 4
+    assert messages[8]["ParamRet"] == {"DownloadAndSaveTime": 1.5}
+    assert messages[9]["Code"] == 501
 
 
 def test_shot_needs_setup_connected(clock: MemoryReactorClock) -> None:
@@ -172,22 +191,25 @@ def test_cooling_ramps_to_set_point(simulator: VoyagerSimulator, clock: MemoryRe
 
 
 def test_abort_ends_running_action(simulator: VoyagerSimulator, clock: MemoryReactorClock) -> None:
-    """Abort ends the running action ABORTED with Signal 503, then its own result 4."""
+    """Abort is only acknowledged; the running action ends ABORTED between Signal 2 and Signal 505."""
     client = Client(simulator)
     client.request("RemoteCameraShot", **{**SHOT, "Expo": 60})
     client.received()
-    client.request("Abort", IsHalt=True)
-    results = [m for m in client.received() if m.get("Event") in ("RemoteActionResult", "Signal")]
+    request_id = client.request("Abort", IsHalt=True)
+    messages = client.received()
+    assert messages[0] == {"jsonrpc": "2.0", "result": 0, "id": request_id}
+    results = [m for m in messages if m.get("Event") in ("RemoteActionResult", "Signal")]
     assert [(m.get("UID"), m.get("ActionResultInt"), m.get("Code")) for m in results] == [
-        ("uid-1", 7, None), (None, None, 503), ("uid-2", 4, None)
+        (None, None, 2), ("uid-1", 7, None), (None, None, 505)
     ]
+    assert results[1]["ParamRet"] == {"DownloadAndSaveTime": -60.0}
     assert simulator.action is None
 
 
 def test_action_abort_by_uid(simulator: VoyagerSimulator) -> None:
     """RemoteActionAbort with the running action's UID aborts that action."""
     client = Client(simulator)
-    client.request("RemoteFocusEx", FocusMode=0)
+    client.request("RemoteFocusEx", **FOCUS)
     client.received()
     client.request("RemoteActionAbort", UID="uid-1")
     (result,) = client.events("RemoteActionResult")
@@ -195,21 +217,21 @@ def test_action_abort_by_uid(simulator: VoyagerSimulator) -> None:
 
 
 def test_errors(simulator: VoyagerSimulator) -> None:
-    """Unknown method -32601, bad params -32602, a second main action -32000."""
+    """Unknown method, bad params and a second main action are each refused with code 1."""
     client = Client(simulator)
     client.received()
     client.request("RemoteTakeShot")
     client.request("RemoteCameraShot", Expo="long")
-    client.request("RemoteFocusEx", FocusMode=0)
+    client.request("RemoteFocusEx", **FOCUS)
     client.request("RemoteCameraShot", **SHOT)
     errors = [m["error"]["code"] for m in client.received() if "error" in m]
-    assert errors == [-32601, -32602, -32000]
+    assert errors == [1, 1, 1]
 
 
 def test_queries_run_beside_a_main_action(simulator: VoyagerSimulator) -> None:
     """RemoteGetStatus is answered while an action runs, reporting RUN."""
     client = Client(simulator)
-    client.request("RemoteFocusEx", FocusMode=0)
+    client.request("RemoteFocusEx", **FOCUS)
     client.request("RemoteGetStatus")
     results = client.events("RemoteActionResult")
     assert results[-1]["ParamRet"] == {"VoyagerStatus": "RUN"}
