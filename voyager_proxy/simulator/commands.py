@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 UNKNOWN_METHOD = -32601
 BAD_PARAMS = -32602
 BUSY = -32000
+# Documented without a UID param (Abort, disconnect, GetArrayElementData), or
+# answered before any (AuthenticateUserBase).
+NO_UID = frozenset({"disconnect", "AuthenticateUserBase", "Abort", "GetArrayElementData"})
 
 
 class BadParams(Exception):
@@ -82,7 +85,7 @@ def handle(sim: VoyagerSimulator, client: SimulatorProtocol, method: str, reques
     if handler is None:
         client.error(request_id, UNKNOWN_METHOD, f"Method not found: {method}")
         return
-    if method not in ("disconnect", "AuthenticateUserBase") and not isinstance(params.get("UID"), str):
+    if method not in NO_UID and not isinstance(params.get("UID"), str):
         client.error(request_id, BAD_PARAMS, "UID must be a string")
         return
     if method in MAIN_ACTIONS and sim.action is not None:
@@ -110,7 +113,7 @@ def disconnect(call: Call) -> None:
 @command("RemoteSetDashboardMode")
 def dashboard_mode(call: Call) -> None:
     call.client.dashboard = flag(call.params, "IsOn")
-    call.ack()
+    call.result()
 
 
 @command("RemoteSetLogEvent")
@@ -118,7 +121,7 @@ def log_mode(call: Call) -> None:
     on = flag(call.params, "IsOn")
     level = integer(call.params, "Level", 1)
     call.client.log_level = level if on else None
-    call.ack()
+    call.result()
 
 
 # Queries: answered at once, never busy.
@@ -172,9 +175,8 @@ def array_element_data(call: Call) -> None:
 
 @command("Abort")
 def abort_all(call: Call) -> None:
-    call.ack()
+    call.ack()  # no RemoteActionResult for Abort itself; the aborted action sends its own
     call.sim.abort_action()
-    call.sim.send_result(call.uid)
 
 
 @command("RemoteActionAbort")

@@ -172,14 +172,14 @@ def test_cooling_ramps_to_set_point(simulator: VoyagerSimulator, clock: MemoryRe
 
 
 def test_abort_ends_running_action(simulator: VoyagerSimulator, clock: MemoryReactorClock) -> None:
-    """Abort ends the running action ABORTED with Signal 503, then its own result 4."""
+    """Abort ends the running action ABORTED with Signal 503, and sends no result of its own."""
     client = Client(simulator)
     client.request("RemoteCameraShot", **{**SHOT, "Expo": 60})
     client.received()
     client.request("Abort", IsHalt=True)
     results = [m for m in client.received() if m.get("Event") in ("RemoteActionResult", "Signal")]
     assert [(m.get("UID"), m.get("ActionResultInt"), m.get("Code")) for m in results] == [
-        ("uid-1", 7, None), (None, None, 503), ("uid-2", 4, None)
+        ("uid-1", 7, None), (None, None, 503)
     ]
     assert simulator.action is None
 
