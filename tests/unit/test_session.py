@@ -88,7 +88,7 @@ def test_handshake_without_credentials_skips_authentication(voyager: FakeVoyager
 
 def test_log_events_mode_follows_dashboard_mode() -> None:
     """With log_events on, RemoteSetLogEvent with the level comes after dashboard mode."""
-    fake = FakeVoyager(log_events=True, log_level=2)
+    fake = FakeVoyager(log_events=True, log_level=1)
     fake.link.startService()
     fake.accept()
     fake.say(VERSION_LINE)
@@ -96,7 +96,7 @@ def test_log_events_mode_follows_dashboard_mode() -> None:
     fake.say({"jsonrpc": "2.0", "result": 0, "id": dashboard["id"]})
     (log_mode,) = fake.said_by_link()
     assert log_mode["method"] == "RemoteSetLogEvent"
-    assert log_mode["params"]["Level"] == 2 and log_mode["params"]["IsOn"] is True
+    assert log_mode["params"]["Level"] == 1 and log_mode["params"]["IsOn"] is True
     fake.say({"jsonrpc": "2.0", "result": 0, "id": log_mode["id"]})
     assert fake.link.status.ready
     fake.stop()
