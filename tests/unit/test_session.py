@@ -188,6 +188,20 @@ def test_inactivity_drops_after_fifteen_silent_seconds(voyager: FakeVoyager) -> 
     voyager.link.stopService()
 
 
+def test_a_slow_long_line_keeps_the_watchdog_fed(voyager: FakeVoyager) -> None:
+    """A line arriving over 60 s in pieces 10 s apart is life: every read resets the watchdog, not only whole lines."""
+    voyager.ready()
+    assert voyager.protocol is not None
+    voyager.protocol.dataReceived(b'{"Event":"NewJPGReady","Timestamp":1,"Host":"OBS1","Inst":1,"Base64Data":"')
+    for _ in range(6):
+        voyager.clock.advance(10)
+        voyager.protocol.dataReceived(b"A" * 65536)
+    assert voyager.transport is not None and not voyager.transport.disconnecting
+    voyager.protocol.dataReceived(b'"}\r\n')
+    assert voyager.link.state.preview is not None
+    voyager.stop()
+
+
 # Reconnection
 
 
