@@ -91,9 +91,14 @@ class VoyagerSettings(_MaskedRepr):
     command_timeout: float = setting(
         60.0, "Time limit of a command that has no rule of its own, seconds.", check=positive
     )
+    max_command_timeout: float = setting(
+        86400.0, "Longest time limit a caller may ask for (?timeout=, WebSocket timeout), seconds.", check=positive
+    )
     dashboard_mode: bool = setting(True, "Switch dashboard mode on (ControlData, previews).")
     log_events: bool = setting(False, "Switch Voyager's LogEvent stream on.")
-    log_level: int = setting(1, "Level given to RemoteSetLogEvent.", check=between(0, 9))
+    log_level: int = setting(
+        0, "Level given to RemoteSetLogEvent: 0 all lines, 1 without INFO and DEBUG.", check=between(0, 1)
+    )
 
 
 @attrs.frozen(repr=False)

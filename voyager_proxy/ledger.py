@@ -93,10 +93,20 @@ class CommandDesk:
         self._metrics = metrics
         self.ledger = ledger
 
+    @property
+    def max_timeout(self) -> float:
+        """The longest time limit a caller may give a command."""
+        return self._link.max_timeout
+
     def submit(
-        self, method: str, params: dict[str, Any], sender: str, idempotency_key: str | None = None
+        self,
+        method: str,
+        params: dict[str, Any],
+        sender: str,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
     ) -> LedgerEntry:
         """Send now (raises NotReady when the session is not ready) and return its ledger entry."""
-        command = self._link.submit(method, params)
+        command = self._link.submit(method, params, timeout)
         command.finished().addBoth(lambda _: self._metrics.command_finished(command, self._clock.seconds()))
         return self.ledger.record(command, sender, idempotency_key)

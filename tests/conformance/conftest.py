@@ -1,15 +1,30 @@
-"""Conformance tests: coverage lines for what the proxy sends and what the simulator answers."""
+"""Conformance with Voyager's own documents: what was checked, counted for the terminal summary."""
 
 from __future__ import annotations
 
 import sys
 from typing import Any
 
+import pytest
+
 from tests.conformance.simulator_coverage import SIMULATOR_COVERAGE
+
+CHECKED: dict[str, set[str]] = {"methods": set(), "events": set()}
+
+
+@pytest.fixture
+def checked() -> dict[str, set[str]]:
+    """Where each test records the documented methods and events it checked."""
+    return CHECKED
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print how much of the catalogue the conformance tests covered."""
+    if CHECKED["methods"] or CHECKED["events"]:
+        terminalreporter.write_line(
+            f"conformance: {len(CHECKED['methods'])} methods, {len(CHECKED['events'])} events checked"
+            " (completion rules, documented examples parsed)"
+        )
     _request_conformance_summary(terminalreporter)
     _simulator_conformance_summary(terminalreporter)
 

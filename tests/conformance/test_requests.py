@@ -172,8 +172,6 @@ _CONSTRAINTS = frozenset(
     name for name in catalogue.method("RemoteRoboTargetAddTarget")["params"]
     if name.startswith("C_") and name not in ("C_ID", "C_Mask", "C_Mask2")
 )
-# Problems of the link layer, not of what a route builds; fixed on the link's own branch.
-LINK_LAYER = frozenset({"Abort takes no UID"})
 
 _sent_methods: set[str] = set()
 _driven_routes: set[tuple[str, str]] = set()
@@ -191,7 +189,7 @@ def rules() -> set[tuple[str, str]]:
 def problems(line: dict[str, Any]) -> list[str]:
     """What the catalogue finds wrong with one request line, left-out params included."""
     method, params = line["method"], line.get("params", {})
-    found = [p for p in catalogue.request_problems(method, params) if p not in LINK_LAYER]
+    found = catalogue.request_problems(method, params)
     if found and found[0].endswith("is not a documented Voyager method"):
         return found
     allowed = {} if method in SEND_EVERY_PARAM else LEFT_OUT.get(method, {})

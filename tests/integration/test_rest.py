@@ -274,7 +274,7 @@ async def test_rate_limit(simulator: RunningSimulator) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_fifty_concurrent_aborts_each_get_their_own_result(simulator: RunningSimulator) -> None:
-    """50 aborts at once, results out of order, every caller gets its own UID back."""
+    """50 aborts at once, each answered from its own ack (matched by id), each with its own UID."""
     proxy, port = await start_proxy(simulator, command_burst=100)
     try:
         calls = [proxy.call("POST", "/api/control/abort") for _ in range(50)]
@@ -282,7 +282,8 @@ async def test_fifty_concurrent_aborts_each_get_their_own_result(simulator: Runn
         answers = [result for ok, result in results]
         assert all(code == 200 for code, _, _ in answers)
         assert len({body["uid"] for _, body, _ in answers}) == 50
-        assert all(body["result"]["UID"] == body["uid"] for _, body, _ in answers)
+        assert all(body["state"] == "ok" and body["result"]["result"] == 0 for _, body, _ in answers)
+        assert len({body["result"]["id"] for _, body, _ in answers}) == 50
     finally:
         await proxy.link.stopService()
         await port.stopListening()

@@ -1,9 +1,10 @@
 """
 Voyager's own protocol documents, as the shared catalogue records them.
 
-Conformance tests read C{../shared/voyager-catalogue.json} (beside the
-project checkout; C{VOYAGER_CATALOGUE} names another path) so that a wrong
-parameter name, type or completion rule cannot come back unnoticed.
+Conformance tests read C{shared/voyager-catalogue.json} from the nearest
+folder above the project checkout that has one (C{VOYAGER_CATALOGUE} names
+another path) so that a wrong parameter name, type or completion rule cannot
+come back unnoticed.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
-_DEFAULT = Path(__file__).resolve().parents[2].parent / "shared" / "voyager-catalogue.json"
+_CHECKOUT = Path(__file__).resolve().parents[2]
+_NAME = Path("shared") / "voyager-catalogue.json"
 
 # Methods the documents list without a UID param (catalogue.md, "How to use it").
 NO_UID = frozenset({"Abort", "disconnect", "GetArrayElementData"})
@@ -38,7 +41,12 @@ _JSON_TYPES: Mapping[str, tuple[type, ...]] = {
 
 def path() -> Path:
     """Where the catalogue is read from."""
-    return Path(os.environ.get("VOYAGER_CATALOGUE", _DEFAULT))
+    if "VOYAGER_CATALOGUE" in os.environ:
+        return Path(os.environ["VOYAGER_CATALOGUE"])
+    for folder in _CHECKOUT.parents:
+        if (folder / _NAME).is_file():
+            return folder / _NAME
+    return _CHECKOUT.parent / _NAME
 
 
 @functools.lru_cache(maxsize=1)
@@ -200,3 +208,60 @@ def missing_fields(fields: Mapping[str, Any], value: Mapping[str, Any]) -> list[
         for name, spec in fields.items()
         if "<n>" not in name and name not in value and not any(alt in value for alt in spec.get("alt_names", ()))
     ]
+
+
+def methods() -> list[str]:
+    """Every documented method name."""
+    return sorted(catalogue()["methods"])
+
+
+def events() -> list[str]:
+    """Every documented event name."""
+    return sorted(catalogue()["events"])
+
+
+def takes_uid(name: str) -> bool:
+    """Whether the documents list a UID param for method C{name}."""
+    return "UID" in method(name)["params"]
+
+
+# Defects of the printed examples that keep them from parsing, and their
+# repair: an empty member (", ,"), an example cut short with an ellipsis
+# before its closing brace.
+_EMPTY_MEMBER = re.compile(r",\s*,")
+_CUT_SHORT = re.compile(r"\s*[\u2026.]+\s*}\s*$")
+
+
+def repaired(example: Any) -> dict[str, Any]:
+    """A printed example as a JSON object, with the documents' typing slips repaired."""
+    if isinstance(example, dict):
+        return example
+    text = _CUT_SHORT.sub("}", _EMPTY_MEMBER.sub(",", str(example)))
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError(f"not a JSON object: {text[:60]!r}")
+    return value
+
+
+def event_example(name: str) -> dict[str, Any]:
+    """The documented example of event C{name}, parsed (quotes fixed, slips repaired)."""
+    entry = event(name)
+    return repaired(entry.get("example_quotes_fixed", entry["example"]))
+
+
+def example_answers(name: str) -> list[dict[str, Any]]:
+    """The documented answers and events that follow a request for C{name}, those that can be read."""
+    entry = method(name)
+    answers = entry.get("example_answers_quotes_fixed", entry.get("example_answers")) or []
+    readable = []
+    for answer in answers if isinstance(answers, list) else [answers]:
+        try:
+            readable.append(repaired(answer))
+        except ValueError:
+            continue
+    return readable
+
+
+def enum_values(table: str) -> dict[int, str]:
+    """A documented code table as {code: text}."""
+    return {int(code): text for code, text in catalogue()["enums"][table]["values"].items()}

@@ -58,6 +58,7 @@ class FakeVoyager:
         self.connector: RecordingConnector | None = None
         self.protocol: VoyagerLineProtocol | None = None
         self.transport: StringTransport | None = None
+        self._unread: list[dict[str, Any]] = []
         self.link = VoyagerLink(self.clock, self.settings, self._connect)
 
     def _connect(self, factory: ClientFactory) -> RecordingConnector:
@@ -92,7 +93,14 @@ class FakeVoyager:
         data = self.transport.value()
         self.transport.clear()
         assert data == b"" or data.endswith(b"\r\n"), data[-20:]
-        return [json.loads(line) for line in data.split(b"\r\n") if line]
+        unread, self._unread = self._unread, []
+        return unread + [json.loads(line) for line in data.split(b"\r\n") if line]
+
+    def finish(self, request: dict[str, Any], code: int = 4, **param_ret: Any) -> None:
+        """Voyager acks a request, then ends it with a RemoteActionResult."""
+        self.say({"jsonrpc": "2.0", "result": 0, "id": request["id"]})
+        self.say({"Event": "RemoteActionResult", "Timestamp": 1, "Host": "OBS1", "Inst": 1,
+                  "UID": request["params"]["UID"], "ActionResultInt": code, "Motivo": "", "ParamRet": param_ret})
 
     def drop(self, reason: Failure | None = None) -> None:
         """The TCP connection ends (Voyager closed it, or the link's own close completed)."""
@@ -115,8 +123,12 @@ class FakeVoyager:
         if authenticate:
             (auth,) = self.said_by_link()
             self.say({"jsonrpc": "2.0", "authbase": {"Username": "observer"}, "id": auth["id"]})
-        (dashboard,) = self.said_by_link()
-        self.say({"jsonrpc": "2.0", "result": 0, "id": dashboard["id"]})
+        # Requests sent before dashboard mode (RoboTarget manager mode) are
+        # left for the test to read and answer.
+        requests = self.said_by_link()
+        (dashboard,) = [r for r in requests if r["method"] == "RemoteSetDashboardMode"]
+        self._unread = [r for r in requests if r is not dashboard]
+        self.finish(dashboard)
         assert self.link.status.ready, self.link.status
 
     def stop(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import base64
 import copy
 import json
@@ -39,13 +41,31 @@ def test_control_data_groups_and_names() -> None:
 
 
 def test_special_values_become_null_with_a_reason() -> None:
-    """OFF, ERROR and (where -1 cannot be real) UNKNOW become None, listed in unavailable."""
-    result = parsed(Event="ControlData", ROTPA=-123456789, CCDTEMP=123456789, AFPOS=-1, GUIDEX=-1)
+    """OFF and ERROR become None, and -1 only where documented as unknown (ROTPA, ROTSKYPA, DOMEPA)."""
+    result = parsed(
+        Event="ControlData", ROTPA=-123456789, CCDTEMP=123456789, ROTSKYPA=-1, DOMECONN=True, DOMEPA=-1,
+        AFPOS=-1, CCDPOW=-1, GUIDEX=-1,
+    )
     assert result["rotator"]["positionAngle"] is None
     assert result["camera"]["temperature"] is None
-    assert result["focuser"]["position"] is None
+    assert result["rotator"]["skyPositionAngle"] is None and result["dome"]["azimuth"] is None
+    assert result["focuser"]["position"] == -1 and result["camera"]["coolerPower"] == -1
     assert result["guiding"]["errorX"] == -1
-    assert result["unavailable"] == {"ROTPA": "off", "CCDTEMP": "error", "AFPOS": "unknown"}
+    assert result["unavailable"] == {"ROTPA": "off", "CCDTEMP": "error", "ROTSKYPA": "unknown", "DOMEPA": "unknown"}
+
+
+def test_dither_status_and_signal_names_follow_the_documents() -> None:
+    """DITHSTAT is named from its own table (2 WAITING_SETTLE); Signals 33 and 34 have their LocalField texts."""
+    assert parsed(Event="ControlData", DITHSTAT=2)["guiding"]["ditherStatusName"] == "WAITING_SETTLE"
+    assert parsed(Event="ControlData", DITHSTAT=3)["guiding"]["ditherStatusName"] == "TIMEOUT_SETTLE"
+    assert parsed(Event="Signal", Code=33)["text"] == "array: LocalField autofocus on all nodes"
+    assert parsed(Event="Signal", Code=34)["text"] == "array: LocalField autofocus one node"
+
+
+@pytest.mark.parametrize("sent, empty", [("false", False), ("true", True), (False, False), ("maybe", None)])
+def test_autofocus_is_empty_may_be_text(sent: object, empty: bool | None) -> None:
+    """AutoFocusResult.IsEmpty is read from a boolean or from the text Voyager's example sends."""
+    assert parsed(Event="AutoFocusResult", IsEmpty=sent)["empty"] is empty
 
 
 def test_missing_fields_are_none_not_unavailable() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
@@ -107,3 +109,30 @@ def test_every_read_counts_as_activity() -> None:
     protocol.dataReceived(b"par")
     protocol.dataReceived(b"tial")
     assert sink.activity == 2
+
+
+def feed_in_reads(protocol: VoyagerLineProtocol, data: bytes, read: int = 65536) -> float:
+    """Hand C{data} over in reads of C{read} bytes; return the CPU seconds it took."""
+    start = time.process_time()
+    for offset in range(0, len(data), read):
+        protocol.dataReceived(data[offset : offset + read])
+    return time.process_time() - start
+
+
+def test_long_lines_cost_linear_time() -> None:
+    """A 16 MiB line read, and one skipped, in 64 KiB reads take a fraction of a second (not seconds)."""
+    protocol, sink, _ = connected(max_line_bytes=17 * 1024 * 1024)
+    line = b"x" * (16 * 1024 * 1024)
+    assert feed_in_reads(protocol, line + b"\r\n") < 0.3
+    assert sink.lines == [line]
+    protocol, sink, _ = connected(max_line_bytes=16 * 1024 * 1024)
+    assert feed_in_reads(protocol, line + b"yy\r\nnext\r\n") < 0.3
+    assert sink.lines == [b"next"] and len(sink.too_long) == 1
+
+
+def test_line_split_at_every_byte() -> None:
+    """Lines fed one byte at a time come out whole, CR stripped, an over-long one reported once."""
+    protocol, sink, _ = connected(max_line_bytes=8)
+    for byte in b"ab\r\n" + b"z" * 20 + b"\ncd\n":
+        protocol.dataReceived(bytes([byte]))
+    assert sink.lines == [b"ab", b"cd"] and sink.too_long == [8]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.fake_voyager import SESSION_KEY, FakeVoyager
+from tests.support.fake_voyager import SESSION_KEY, VERSION_LINE, FakeVoyager
 from voyager_proxy.config import RoboTargetSettings
 from voyager_proxy.robotarget import RoboTarget, RoboTargetRefused, RoboTargetState, RoboTargetUnavailable
 from voyager_proxy.robotarget.signing import command_mac, manager_hash
@@ -78,11 +78,31 @@ def test_each_new_session_enters_manager_mode_with_its_own_key(voyager: FakeVoya
     voyager.clock.advance(voyager.settings.reconnect_initial_delay * 1.5)  # the delay has jitter
     voyager.accept()
     voyager.say(b'{"Event":"Version","Timestamp":1795490000.12345,"Host":"OBS1","Inst":1,"VOYVersion":"R","MsgVersion":1}')
-    (dashboard,) = voyager.said_by_link()
-    voyager.say({"jsonrpc": "2.0", "result": 0, "id": dashboard["id"]})
-    (second,) = voyager.said_by_link()
+    second, dashboard = voyager.said_by_link()
+    assert dashboard["method"] == "RemoteSetDashboardMode"
     assert second["params"]["Hash"] == manager_hash("s3cr3t", "1795490000.12345", ("a", "b", "c", "d"), "raw-base64")
     assert second["params"]["Hash"] != first["params"]["Hash"]
+    voyager.stop()
+
+
+def test_manager_mode_is_the_first_command_after_authentication() -> None:
+    """With authentication, manager mode comes right after the login answer, before dashboard and log mode."""
+    voyager = FakeVoyager(username="observer", password="pw", log_events=True)
+    robotarget = RoboTarget(voyager.link, voyager.clock, SETTINGS)
+    voyager.link.startService()
+    voyager.accept()
+    voyager.say(VERSION_LINE)
+    (auth,) = voyager.said_by_link()
+    voyager.say({"jsonrpc": "2.0", "authbase": {"Username": "observer"}, "id": auth["id"]})
+    manager, dashboard = voyager.said_by_link()
+    assert [manager["method"], dashboard["method"]] == ["RemoteSetRoboTargetManagerMode", "RemoteSetDashboardMode"]
+    voyager.say({"jsonrpc": "2.0", "result": 0, "id": dashboard["id"]})
+    (log_mode,) = voyager.said_by_link()
+    assert log_mode["method"] == "RemoteSetLogEvent"
+    voyager.say({"jsonrpc": "2.0", "result": 0, "id": log_mode["id"]})
+    assert voyager.link.status.ready and robotarget.status.state is RoboTargetState.ACTIVATING
+    result(voyager, manager, ret="DONE")
+    assert robotarget.status.state is RoboTargetState.READY
     voyager.stop()
 
 
@@ -99,9 +119,9 @@ def test_not_configured_means_disabled_and_nothing_sent(voyager: FakeVoyager) ->
 def test_results_stay_private_and_writes_need_done(voyager: FakeVoyager) -> None:
     """RoboTarget results never reach the link's subscribers; a write answered without ret is refused."""
     robotarget = RoboTarget(voyager.link, voyager.clock, SETTINGS)
+    voyager.ready()
     published: list[str] = []
     voyager.link.events.subscribe(lambda event: published.append(event.name))
-    voyager.ready()
     (manager,) = voyager.said_by_link()
     result(voyager, manager, ret="DONE")
     answers: list[Any] = []
@@ -114,7 +134,8 @@ def test_results_stay_private_and_writes_need_done(voyager: FakeVoyager) -> None
     (request,) = voyager.said_by_link()
     result(voyager, request)  # no ret at all
     assert failures[0].check(RoboTargetRefused)
-    assert "RemoteActionResult" not in published and "Version" in published
+    voyager.say({"Event": "Polling", "Timestamp": 1, "Host": "OBS1", "Inst": 1})
+    assert published == ["Polling"]
     voyager.stop()
 
 

@@ -88,7 +88,7 @@ def test_handshake_without_credentials_skips_authentication(voyager: FakeVoyager
 
 def test_log_events_mode_follows_dashboard_mode() -> None:
     """With log_events on, RemoteSetLogEvent with the level comes after dashboard mode."""
-    fake = FakeVoyager(log_events=True, log_level=2)
+    fake = FakeVoyager(log_events=True, log_level=1)
     fake.link.startService()
     fake.accept()
     fake.say(VERSION_LINE)
@@ -96,7 +96,7 @@ def test_log_events_mode_follows_dashboard_mode() -> None:
     fake.say({"jsonrpc": "2.0", "result": 0, "id": dashboard["id"]})
     (log_mode,) = fake.said_by_link()
     assert log_mode["method"] == "RemoteSetLogEvent"
-    assert log_mode["params"]["Level"] == 2 and log_mode["params"]["IsOn"] is True
+    assert log_mode["params"]["Level"] == 1 and log_mode["params"]["IsOn"] is True
     fake.say({"jsonrpc": "2.0", "result": 0, "id": log_mode["id"]})
     assert fake.link.status.ready
     fake.stop()
@@ -186,6 +186,20 @@ def test_inactivity_drops_after_fifteen_silent_seconds(voyager: FakeVoyager) -> 
     assert voyager.link.status.state is LinkState.DISCONNECTED
     assert "no data from Voyager for 15 s" in voyager.link.status.last_error
     voyager.link.stopService()
+
+
+def test_a_slow_long_line_keeps_the_watchdog_fed(voyager: FakeVoyager) -> None:
+    """A line arriving over 60 s in pieces 10 s apart is life: every read resets the watchdog, not only whole lines."""
+    voyager.ready()
+    assert voyager.protocol is not None
+    voyager.protocol.dataReceived(b'{"Event":"NewJPGReady","Timestamp":1,"Host":"OBS1","Inst":1,"Base64Data":"')
+    for _ in range(6):
+        voyager.clock.advance(10)
+        voyager.protocol.dataReceived(b"A" * 65536)
+    assert voyager.transport is not None and not voyager.transport.disconnecting
+    voyager.protocol.dataReceived(b'"}\r\n')
+    assert voyager.link.state.preview is not None
+    voyager.stop()
 
 
 # Reconnection
@@ -399,13 +413,74 @@ def test_cancelling_the_callers_deferred_keeps_tracking(voyager: FakeVoyager) ->
 
 
 def test_ack_only_methods_resolve_on_the_ack(voyager: FakeVoyager) -> None:
-    """RemoteSetDashboardMode finishes with its result:0 answer; a later result is ignored."""
+    """Abort is sent without a UID and finishes with its result:0 answer; a later result is ignored."""
     voyager.ready()
-    command = voyager.link.submit("RemoteSetDashboardMode", {"IsOn": False})
+    command = voyager.link.submit("Abort", {"IsHalt": True})
     (request,) = voyager.said_by_link()
+    assert request["params"] == {"IsHalt": True}
     voyager.say({"jsonrpc": "2.0", "result": 0, "id": request["id"]})
     assert outcome(command.finished()) == {"jsonrpc": "2.0", "result": 0, "id": request["id"]}
-    voyager.say(result_event(command.uid))
+    voyager.say(result_event(command.uid, code=5))
+    assert command.state is CommandState.OK
+    voyager.stop()
+
+
+def test_mode_switches_end_with_their_result(voyager: FakeVoyager) -> None:
+    """RemoteSetDashboardMode and RemoteSetLogEvent wait for their RemoteActionResult, as documented."""
+    voyager.ready()
+    for method, params in (("RemoteSetDashboardMode", {"IsOn": False}), ("RemoteSetLogEvent", {"IsOn": True, "Level": 0})):
+        command = voyager.link.submit(method, params)
+        (request,) = voyager.said_by_link()
+        voyager.say({"jsonrpc": "2.0", "result": 0, "id": request["id"]})
+        assert command.state is CommandState.ACKNOWLEDGED
+        voyager.say(result_event(command.uid))
+        assert command.state is CommandState.OK
+    voyager.stop()
+
+
+def test_handshake_goes_on_when_the_dashboard_result_never_comes() -> None:
+    """The handshake needs only the ack of a mode switch; a missing result times out in the background."""
+    fake = FakeVoyager(log_events=True)
+    fake.link.startService()
+    fake.accept()
+    fake.say(VERSION_LINE)
+    (dashboard,) = fake.said_by_link()
+    fake.say({"jsonrpc": "2.0", "result": 0, "id": dashboard["id"]})
+    (log_mode,) = fake.said_by_link()
+    fake.say({"jsonrpc": "2.0", "result": 0, "id": log_mode["id"]})
+    assert fake.link.status.ready
+    for _ in range(int(fake.settings.command_timeout) + 1):
+        fake.say({"Event": "Polling", "Timestamp": 1, "Host": "OBS1", "Inst": 1})
+        fake.clock.advance(1)
+    assert fake.link.status.ready and fake.link.session is not None
+    assert fake.link.session.in_flight == 0
+    fake.stop()
+
+
+def test_abort_of_an_action_ends_with_that_actions_result(voyager: FakeVoyager) -> None:
+    """RemoteActionAbort sends the running action's UID; the code 7 result ends the action (aborted) and the abort (ok)."""
+    voyager.ready()
+    shot = voyager.link.submit("RemoteCameraShot", {"Expo": 30})
+    voyager.said_by_link()
+    abort = voyager.link.submit("RemoteActionAbort", {"UID": shot.uid})
+    (request,) = voyager.said_by_link()
+    assert request["params"] == {"UID": shot.uid}
+    voyager.say({"jsonrpc": "2.0", "result": 0, "id": request["id"]})
+    assert abort.state is CommandState.ACKNOWLEDGED
+    voyager.say(result_event(shot.uid, code=7, param_ret={"DownloadAndSaveTime": -9.5}))
+    assert shot.state is CommandState.ABORTED
+    assert abort.state is CommandState.OK
+    assert outcome(abort.finished()).fields["ActionResultInt"] == 7
+    assert voyager.link.session is not None and voyager.link.session.in_flight == 0
+    voyager.stop()
+
+
+def test_result_uids_are_matched_without_padding(voyager: FakeVoyager) -> None:
+    """A result whose UID carries stray spaces (as documented examples do) still ends its command."""
+    voyager.ready()
+    command = voyager.link.submit("RemoteGetStatus")
+    voyager.said_by_link()
+    voyager.say(result_event(f" {command.uid}"))
     assert command.state is CommandState.OK
     voyager.stop()
 

@@ -55,3 +55,10 @@ def test_malformed_lines(line: bytes) -> None:
 def test_non_utf8_line_falls_back_to_cp1252() -> None:
     """A Windows-1252 degree sign does not cost the line."""
     assert decode_line(b'{"MNTDEC":"47\xb0 20\'"}') == {"MNTDEC": "47\u00b0 20'"}
+
+
+def test_requests_are_sent_as_ascii() -> None:
+    """Non-ASCII text in a request goes as JSON escapes, so any reading of the bytes gets it right."""
+    line = encode_request("RemoteSequence", {"SequenceFile": "Nébuleuse°.s2q"}, 3)
+    assert line == b'{"method":"RemoteSequence","params":{"SequenceFile":"N\\u00e9buleuse\\u00b0.s2q"},"id":3}'
+    assert line.isascii()

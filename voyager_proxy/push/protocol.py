@@ -286,8 +286,15 @@ class PushProtocol(WebSocketServerProtocol):
         if method not in self.factory.allowed_methods or not self.key.may_call(method):
             self._reply(request_id, False, error={"code": "forbidden", "message": f"this client may not call {method}"})
             return
+        timeout, longest = message.get("timeout"), self.factory.desk.max_timeout
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= longest
+        ):
+            message_text = f"timeout: must be a number of seconds greater than 0 and at most {longest:g}"
+            self._reply(request_id, False, error={"code": "bad_message", "message": message_text, "field": "timeout"})
+            return
         try:
-            entry = self.factory.desk.submit(method, params, self.key.name)
+            entry = self.factory.desk.submit(method, params, self.key.name, timeout=timeout)
         except VoyagerError as failure:
             self._reply(request_id, False, error={"code": failure.kind, "message": str(failure)})
             return

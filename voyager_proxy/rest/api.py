@@ -167,7 +167,8 @@ class RestApi:
                 request.setHeader("Idempotent-Replay", "true")
                 return write_json(request, {"success": True, **earlier.as_dict()}, 200 if earlier.command.is_final else 202)
         wait = request.args.get(b"wait", [b"true"])[0].lower() not in (b"false", b"0", b"no")
-        entry = self._desk.submit(method, params, key.name, idempotency_key)
+        timeout = check.query_seconds(request.args, "timeout", self._link.max_timeout)
+        entry = self._desk.submit(method, params, key.name, idempotency_key, timeout=timeout)
         command = entry.command
         if not wait:
             await command.acknowledged()

@@ -96,6 +96,20 @@ def json_object(body: Any, field: str = "body") -> dict[str, Any]:
     return body
 
 
+def query_seconds(args: Mapping[bytes, list[bytes]], name: str, high: float) -> float | None:
+    """A number of seconds in (0, high] from the query string, None when absent."""
+    values = args.get(name.encode())
+    if not values:
+        return None
+    try:
+        value = float(values[0])
+    except ValueError:
+        raise invalid(name, "must be a number of seconds") from None
+    if not (math.isfinite(value) and 0 < value <= high):
+        raise invalid(name, f"must be greater than 0 and at most {high:g} seconds")
+    return value
+
+
 def query_int(args: Mapping[bytes, list[bytes]], name: str, low: int, high: int, default: int) -> int:
     """An integer query parameter within [low, high]."""
     values = args.get(name.encode())

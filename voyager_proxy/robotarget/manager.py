@@ -12,7 +12,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from ..config import RoboTargetSettings
-from ..voyager import ActionFailed, ConnectionStatus, VoyagerError, VoyagerEvent, VoyagerLink
+from ..voyager import ActionFailed, ConnectionStatus, LinkState, VoyagerError, VoyagerEvent, VoyagerLink
 from ..voyager.connection import VoyagerSession
 from .signing import command_mac, manager_hash
 
@@ -107,6 +107,7 @@ class RoboTarget:
         reason = None if settings.enabled else "set robotarget.secret, mac_key and mac_words to use RoboTarget"
         self.status = RoboTargetStatus(initial, clock.seconds(), reason)
         if settings.enabled:
+            link.add_session_setup(self._session_setup)
             link.status_changes.subscribe(self._link_changed)
 
     def call(self, name: str, params: Mapping[str, Any]) -> Deferred[dict[str, Any]]:
@@ -115,8 +116,11 @@ class RoboTarget:
         fails with L{RoboTargetRefused} when C{ret} is not DONE.
         """
         self.ensure_ready()
+        assert self._session is not None
         method = PREFIX + name
-        command = self._link.submit(method, params, sign=self._sign, private=True)
+        # On the session that entered manager mode, which may still be
+        # switching dashboard mode on: manager mode came first.
+        command = self._session.send_command(method, params, sign=self._sign, private=True)
         return command.finished().addCallback(self._checked, method)
 
     def describe(self) -> dict[str, Any]:
@@ -146,7 +150,14 @@ class RoboTarget:
         settings = self._settings
         return command_mac(settings.secret, session_key, request_id, uid, settings.mac_encoding)
 
+    def _session_setup(self, session: VoyagerSession) -> None:
+        """Manager mode goes first after authentication, before dashboard and log mode."""
+        self._session = session
+        self._activate(session)
+
     def _link_changed(self, status: ConnectionStatus) -> None:
+        if status.state is LinkState.CONFIGURING:
+            return  # the session's setup step is running
         session = self._link.session
         if session is None:
             self._session = None
@@ -155,18 +166,18 @@ class RoboTarget:
             if self.status.state is not RoboTargetState.WAITING:
                 self._set(RoboTargetState.WAITING, f"Voyager is {status.state.value}")
         elif session is not self._session:
-            self._session = session
+            self._session = session  # a session that was set up before we listened
             self._activate(session)
 
     def _activate(self, session: VoyagerSession) -> None:
         self._retry = None
-        if session is not self._link.session:
+        if session is not self._session:
             return  # that session ended while the retry waited
         settings = self._settings
         assert session.session_key is not None
         self._set(RoboTargetState.ACTIVATING)
         signed = manager_hash(settings.secret, session.session_key, settings.mac_words, settings.mac_encoding)
-        command = self._link.submit(
+        command = session.send_command(
             "RemoteSetRoboTargetManagerMode", {"MACKey": settings.mac_key, "Hash": signed}, private=True
         )
         command.finished().addCallbacks(

@@ -56,7 +56,7 @@ def name_of(table: Mapping[int, str], code: object) -> str | None:
     return table.get(code, f"UNKNOWN_{code}")
 
 
-# Signal codes. Array codes 3-14 and 26-34: [clients]; 33/34 split: [guess].
+# Signal codes (as p.7-8).
 SIGNALS: Mapping[int, str] = {
     1: "autofocus error",
     2: "action queue empty",
@@ -89,8 +89,8 @@ SIGNALS: Mapping[int, str] = {
     30: "array: camera shot",
     31: "telescope goto running",
     32: "external script/application running",
-    33: "array: LocalField autofocus (start)",
-    34: "array: LocalField autofocus (end)",
+    33: "array: LocalField autofocus on all nodes",
+    34: "array: LocalField autofocus one node",
     500: "general status: ERROR",
     501: "general status: IDLE",
     502: "general status: ACTION RUNNING",
@@ -137,7 +137,10 @@ CCDSTAT: Mapping[int, str] = {
     9: "ERROR",
 }
 GUIDESTAT: Mapping[int, str] = {0: "STOPPED", 1: "WAITING_SETTLE", 2: "RUNNING", 3: "TIMEOUT_SETTLE"}
-DITHSTAT: Mapping[int, str] = {0: "STOPPED", 1: "RUNNING", 2: "TIMEOUT"}  # sheet: [guess]
+# as p.13 lists DITHSTAT with 1 and 2 the other way round from GUIDESTAT, and
+# gives its 1 RUNNING row GUIDESTAT's "waiting to settle" note: the table is
+# followed as printed, to be confirmed on a real Voyager.
+DITHSTAT: Mapping[int, str] = {0: "STOPPED", 1: "RUNNING", 2: "WAITING_SETTLE", 3: "TIMEOUT_SETTLE"}
 MNTSFLIP: Mapping[int, str] = {
     0: "NOT_NEEDED",
     1: "TO_DO",
@@ -163,13 +166,12 @@ LOG_LEVEL: Mapping[int, str] = {  # sheet: [single]
 # Special numeric values, in any numeric field [clients + seed].
 OFF = -123456789
 ERROR = 123456789
-UNKNOWN = -1  # sheet: [single]
+UNKNOWN = -1
 _SPECIAL_REASONS: Mapping[int, str] = {OFF: "off", ERROR: "error"}
 
-# -1 is a real reading for a temperature or a guide error, so "-1 = unknown"
-# applies only to fields that cannot be -1 for real: positions and powers.
-# sheet: [single] -- extend or shrink this set as real Voyagers show.
-UNKNOWN_MEANS_MISSING = frozenset({"AFPOS", "CCDPOW", "ROTPA", "ROTSKYPA", "DOMEPA"})
+# "-1 = unknown" is documented only for the rotator and dome angles (as p.12);
+# anywhere else -1 is a reading.
+UNKNOWN_MEANS_MISSING = frozenset({"ROTPA", "ROTSKYPA", "DOMEPA"})
 
 
 def special_value_reason(field: str, value: object) -> str | None:

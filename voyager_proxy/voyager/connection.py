@@ -12,8 +12,8 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from .commands import completion_for, default_timeout
-from .errors import VoyagerError
+from .commands import Uid, rule_for
+from .errors import CommandTimeout, VoyagerError
 from .events import VoyagerEvent, parse_event
 from .pending import Command, PendingCommands
 from .status import LinkState
@@ -23,10 +23,8 @@ if TYPE_CHECKING:
     from ..config import VoyagerSettings
     from .protocol import VoyagerLineProtocol
 
-AUTH_FAILED_HINT = (
-    "Voyager closed the connection during authentication: "
-    "check voyager.username and voyager.password"
-)
+CREDENTIALS_HINT = "check voyager.username and voyager.password"
+AUTH_FAILED_HINT = f"Voyager closed the connection during authentication: {CREDENTIALS_HINT}"
 CLOSE_GRACE_SECONDS = 2.0
 
 Signer = Callable[[str, int, str], str]  # (session key, request id, UID) -> MAC
@@ -38,6 +36,8 @@ class SessionListener(Protocol):
     def session_state_changed(
         self, session: VoyagerSession, state: LinkState, error: str | None
     ) -> None: ...
+
+    def session_configuring(self, session: VoyagerSession) -> None: ...
 
     def session_event(self, event: VoyagerEvent) -> None: ...
 
@@ -55,7 +55,8 @@ class VoyagerSession:
     The client side of one Voyager connection.
 
     The framing protocol feeds it lines; it runs the handshake (Version,
-    authentication, dashboard and log modes), sends Polling when we have been
+    authentication, then the listener's own setup such as RoboTarget manager
+    mode, then dashboard and log modes), sends Polling when we have been
     quiet, drops the connection when Voyager has been, and tracks commands.
     """
 
@@ -161,8 +162,15 @@ class VoyagerSession:
         not to the link's subscribers (dashboards, recent events).
         """
         request_id = next(self._request_ids)
-        body = {"UID": str(uuid.uuid4()), **params} if method != "disconnect" else dict(params)
-        uid = str(body.get("UID", ""))
+        rule = rule_for(method)
+        own_uid = str(uuid.uuid4())
+        if rule.uid is Uid.NONE:
+            # Tracked (and listed in the ledger) by our own UID, never sent.
+            body = {k: v for k, v in params.items() if k != "UID"}
+            uid = own_uid
+        else:
+            body = {"UID": own_uid, **params}
+            uid = str(body["UID"])
         if sign is not None:
             assert self.session_key is not None, "signing needs the Version event's session key"
             body["MAC"] = sign(self.session_key, request_id, uid)
@@ -171,10 +179,8 @@ class VoyagerSession:
             params=body,
             request_id=request_id,
             uid=uid,
-            completion=completion_for(method),
-            timeout=timeout
-            if timeout is not None
-            else default_timeout(method, body, self._settings.command_timeout),
+            completion=rule.completion,
+            timeout=timeout if timeout is not None else rule.limit(body, self._settings.command_timeout),
             sent_at=self._clock.seconds(),
             private=private,
         )
@@ -222,18 +228,35 @@ class VoyagerSession:
             ).finished()
             self.authenticated = True
         self._set_state(LinkState.CONFIGURING)
+        # RoboTarget manager mode must be the first command after
+        # authentication; the listener sends it (and handles its result) here.
+        self._listener.session_configuring(self)
         if settings.dashboard_mode:
-            await self.send_command("RemoteSetDashboardMode", {"IsOn": True}).finished()
+            await self._configure("RemoteSetDashboardMode", {"IsOn": True})
         if settings.log_events:
-            await self.send_command(
-                "RemoteSetLogEvent", {"IsOn": True, "Level": settings.log_level}
-            ).finished()
+            await self._configure("RemoteSetLogEvent", {"IsOn": True, "Level": settings.log_level})
         self._set_state(LinkState.READY)
+
+    async def _configure(self, method: str, params: Mapping[str, Any]) -> None:
+        """
+        Send a mode switch and go on once Voyager accepted it. Its
+        RemoteActionResult, which the documents show, may come later: a
+        failure is logged, a missing one only times out in the background.
+        """
+        command = self.send_command(method, params)
+        command.finished().addErrback(self._mode_failed, method)
+        await command.acknowledged()
+
+    def _mode_failed(self, failure: Failure, method: str) -> None:
+        if not self._lost and not failure.check(CommandTimeout):
+            self._log.warn("{method} failed: {error}", method=method, error=failure.getErrorMessage())
 
     def _handshake_failed(self, failure: Failure) -> None:
         if self._lost:
             return
         self._end_reason = f"handshake failed while {self.state.value}: {failure.getErrorMessage()}"
+        if self.state is LinkState.AUTHENTICATING:
+            self._end_reason += f"; {CREDENTIALS_HINT}"
         self._log.warn("{reason}", reason=self._end_reason)
         self._abort()
 

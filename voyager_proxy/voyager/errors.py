@@ -54,13 +54,19 @@ class ActionFailed(VoyagerError):
 
 
 class CommandTimeout(VoyagerError):
-    """No final answer arrived within the command's time limit."""
+    """
+    No final answer arrived within the command's time limit. This is not a
+    failure of the action: Voyager may still be running it.
+    """
 
     kind = "timeout"
 
     def __init__(self, method: str, uid: str, seconds: float, acknowledged: bool) -> None:
         stage = "result" if acknowledged else "acknowledgement"
-        super().__init__(f"{method} timed out after {seconds:g} s waiting for its {stage}")
+        super().__init__(
+            f"{method} timed out after {seconds:g} s waiting for its {stage};"
+            " Voyager may still be running it"
+        )
         self.method = method
         self.uid = uid
         self.seconds = seconds

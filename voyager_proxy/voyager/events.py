@@ -53,6 +53,13 @@ def _flag(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
+def _loose_flag(value: Any) -> bool | None:
+    """A boolean also when sent as the text C{"true"}/C{"false"} (AutoFocusResult.IsEmpty, as p.16)."""
+    if isinstance(value, str):
+        return {"true": True, "false": False}.get(value.strip().lower())
+    return _flag(value)
+
+
 def _file_name(path: Any) -> str | None:
     return ntpath.basename(path) if isinstance(path, str) else None
 
@@ -304,7 +311,7 @@ def _autofocus(f: Fields) -> Parsed:
     error = _text(f.get("LastError"))
     return {
         "done": _flag(f.get("Done")),
-        "empty": _flag(f.get("IsEmpty")),
+        "empty": _loose_flag(f.get("IsEmpty")),
         "position": _number(f.get("Position")),
         "hfd": _number(f.get("HFD")),
         "temperature": _number(f.get("FocusTemp")),

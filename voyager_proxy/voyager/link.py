@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ..config import VoyagerSettings
 
 Connect = Callable[[ClientFactory], IConnector]
+SessionSetup = Callable[[VoyagerSession], None]
 
 
 class VoyagerLink(Service):
@@ -48,12 +49,27 @@ class VoyagerLink(Service):
         self.status_changes: EventBus[ConnectionStatus] = EventBus()
         self.status = ConnectionStatus(LinkState.STOPPED, since=clock.seconds())
         self.state = StateCache(self.events, self.status_changes, self.status)
+        self._setup_steps: list[SessionSetup] = []
+
+    @property
+    def max_timeout(self) -> float:
+        """The longest time limit a caller may give a command (voyager.max_command_timeout)."""
+        return self._settings.max_command_timeout
 
     @property
     def session(self) -> VoyagerSession | None:
         """The ready session, if any (its C{session_key} signs RoboTarget calls)."""
         session = self._session
         return session if session is not None and session.state is LinkState.READY else None
+
+    def add_session_setup(self, step: SessionSetup) -> None:
+        """
+        Call C{step} with each new session right after authentication, before
+        dashboard and log mode: the commands it sends (on the session
+        itself) are the first ones Voyager gets. The handshake does not wait
+        for them.
+        """
+        self._setup_steps.append(step)
 
     def submit(
         self,
@@ -134,6 +150,13 @@ class VoyagerLink(Service):
             self._update(state=state, last_error=error, authenticated=False)
         else:
             self._update(state=state, authenticated=session.authenticated)
+
+    def session_configuring(self, session: VoyagerSession) -> None:
+        for step in self._setup_steps:
+            try:
+                step(session)
+            except Exception:
+                self._log.failure("session setup step {step!r} failed", step=step)
 
     def session_event(self, event: VoyagerEvent) -> None:
         self.events.publish(event)

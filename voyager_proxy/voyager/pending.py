@@ -13,7 +13,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from .codes import ActionResult, action_result_name, is_final, is_success
-from .commands import ANSWER_EVENTS, Completion
+from .commands import ANSWER_EVENTS, Completion, Uid, rule_for
 from .errors import (
     ActionFailed,
     CommandRejected,
@@ -111,6 +111,11 @@ class Command:
                 waiter.callback(outcome)
 
 
+def _uid_key(uid: Any) -> str:
+    """A UID as results are matched on it: some documented results pad it with spaces."""
+    return uid.strip() if isinstance(uid, str) else ""
+
+
 def _state_for_failure(error: BaseException) -> CommandState:
     if isinstance(error, CommandTimeout):
         return CommandState.TIMEOUT
@@ -134,7 +139,7 @@ class PendingCommands:
     def __init__(self, clock: IReactorTime) -> None:
         self._clock = clock
         self._by_id: dict[int, Command] = {}
-        self._by_uid: dict[str, Command] = {}
+        self._by_uid: dict[str, list[Command]] = {}
         self._by_answer_event: dict[str, deque[Command]] = {}
         self._trackers: dict[Command, Deferred[Any]] = {}
         self._closed_reason: str | None = None
@@ -156,7 +161,7 @@ class PendingCommands:
         self._trackers[command] = tracker
         self._by_id[command.request_id] = command
         if command.completion is Completion.RESULT:
-            self._by_uid[command.uid] = command
+            self._by_uid.setdefault(_uid_key(command.uid), []).append(command)
         answer_event = ANSWER_EVENTS.get(command.method)
         if answer_event is not None:
             self._by_answer_event.setdefault(answer_event, deque()).append(command)
@@ -189,8 +194,8 @@ class PendingCommands:
         """Whether C{event} is the RemoteActionResult of a private command of ours."""
         if event.name != "RemoteActionResult":
             return False
-        command = self._by_uid.get(event.fields.get("UID"))  # type: ignore[arg-type]
-        return command is not None and command.private
+        commands = self._by_uid.get(_uid_key(event.fields.get("UID")), ())
+        return any(command.private for command in commands)
 
     def fail_all(self, reason: str) -> None:
         """Fail every command in flight; commands tracked later fail at once."""
@@ -202,17 +207,23 @@ class PendingCommands:
             )
 
     def _result_received(self, event: VoyagerEvent) -> bool:
-        command = self._by_uid.get(event.fields.get("UID"))  # type: ignore[arg-type]
-        if command is None:
+        commands = self._by_uid.get(_uid_key(event.fields.get("UID")))
+        if not commands:
             return False  # another client's action: events go to everyone
+        for command in list(commands):
+            self._result_for(command, event)
+        return True
+
+    def _result_for(self, command: Command, event: VoyagerEvent) -> None:
         code = event.fields.get("ActionResultInt")
         if not isinstance(code, int) or isinstance(code, bool):
             self._log.warn("RemoteActionResult for {uid} has no integer ActionResultInt", uid=command.uid)
-            return True
+            return
         if not is_final(code):
             command.state = CommandState.RUNNING
-            return True
-        if is_success(code):
+            return
+        if is_success(code) or rule_for(command.method).uid is Uid.TARGET:
+            # An abort is done once the action it names has ended, however it ended.
             self._finish(command, event)
         else:
             reason = event.fields.get("Motivo")
@@ -225,7 +236,6 @@ class PendingCommands:
                 event.fields.get("ParamRet"),
             )
             self._finish(command, Failure(error))
-        return True
 
     def _finish(self, command: Command, outcome: Any) -> None:
         tracker = self._trackers.get(command)
@@ -240,8 +250,12 @@ class PendingCommands:
         self._trackers.pop(command, None)
         if self._by_id.get(command.request_id) is command:
             del self._by_id[command.request_id]
-        if self._by_uid.get(command.uid) is command:
-            del self._by_uid[command.uid]
+        key = _uid_key(command.uid)
+        same_uid = self._by_uid.get(key)
+        if same_uid and command in same_uid:
+            same_uid.remove(command)
+            if not same_uid:
+                del self._by_uid[key]
         answer_event = ANSWER_EVENTS.get(command.method)
         waiting = self._by_answer_event.get(answer_event) if answer_event else None
         if waiting and command in waiting:

@@ -57,8 +57,12 @@ def session_key(line: bytes) -> str:
 
 
 def encode(message: Mapping[str, Any]) -> bytes:
-    """Serialize one outgoing message (without the line terminator)."""
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """
+    Serialize one outgoing message (without the line terminator). Non-ASCII
+    text goes as C{\\u} escapes, so the bytes are the same whatever encoding
+    Voyager reads them with.
+    """
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
 def encode_request(method: str, params: Mapping[str, Any], request_id: int) -> bytes:
