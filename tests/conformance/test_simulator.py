@@ -85,23 +85,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
 REFUSED_EXAMPLES = {"RemoteRoboTargetAddTarget": "TType", "RemoteRoboTargetUpdateTarget": "TType"}
 
 
-def repaired(text: str) -> str:
-    """An example as JSON: typographic quotes straightened, the stray ", ," removed (catalogue example_notes)."""
-    return text.replace("\u201c", '"').replace("\u201d", '"').replace(", ,", ",")
-
-
-def example_request(name: str) -> dict[str, Any] | None:
-    """The documented example request of C{name}, with C{°} put back to the C{a} it stands for in GUIDs."""
-    entry = catalogue.method(name)
-    example = entry.get("example_request_quotes_fixed", entry.get("example_request"))
-    if isinstance(example, str):
-        example = json.loads(repaired(example))
-    if example is None:
-        return None
-    return json.loads(json.dumps(example, ensure_ascii=False).replace("\u00b0", "a"))
-
-
-EXAMPLES = [name for name in IMPLEMENTED if example_request(name) is not None]
+EXAMPLES = [name for name in IMPLEMENTED if catalogue.example_request(name) is not None]
 
 
 class Observatory:
@@ -180,7 +164,7 @@ def observatory(clock: MemoryReactorClock, **settings: Any) -> Observatory:
 
 def scenario(obs: Observatory, name: str) -> dict[str, Any]:
     """A complete documented request for C{name} against the populated database."""
-    request = example_request(name) or {"method": name, "params": {}, "id": 1}
+    request = catalogue.example_request(name) or {"method": name, "params": {}, "id": 1}
     params = dict(request.get("params", {}))
     if name in SCENARIOS:
         params = {"UID": params.get("UID", f"uid-{name}"), **SCENARIOS[name], "MAC": "signed when sent"}
@@ -278,7 +262,7 @@ def test_abort_sends_no_result_of_its_own(clock: MemoryReactorClock) -> None:
 def test_drag_script_ends_without_result(clock: MemoryReactorClock) -> None:
     """RemoteDragScript is acknowledged, runs (RUNDS names it) and ends with no RemoteActionResult."""
     obs = observatory(clock)
-    request = example_request("RemoteDragScript")
+    request = catalogue.example_request("RemoteDragScript")
     assert request is not None
     messages = obs.send(request)
     assert messages[0]["result"] == 0 and obs.sim.model.control_data()["RUNDS"] == "Pippo.s2q"
@@ -306,7 +290,7 @@ def test_shot_jpg_serves_either_documented_spelling(clock: MemoryReactorClock, k
 def test_plate_solve_dec_as_table_or_example(clock: MemoryReactorClock, dec_type: str) -> None:
     """RemoteSolveActualPosition's DEC is text (the table) or a number (the examples), as configured."""
     obs = observatory(clock, solve_dec_type=dec_type)
-    request = example_request("RemoteSolveActualPosition")
+    request = catalogue.example_request("RemoteSolveActualPosition")
     assert request is not None
     messages = obs.send(request) + obs.tick(5)
     (result,) = [m for m in messages if m.get("Event") == "RemoteActionResult"]
@@ -361,7 +345,7 @@ def test_rejected_login_says_so_then_closes(clock: MemoryReactorClock) -> None:
     obs = observatory(clock)
     client = Manager(obs.sim)
     client.received()
-    request = example_request("AuthenticateUserBase")
+    request = catalogue.example_request("AuthenticateUserBase")
     assert request is not None
     request["params"]["Base"] = base64.b64encode(b"admin:wrong").decode()
     (answer,) = obs.send(request, client)
@@ -444,7 +428,7 @@ def test_refuses_params_the_documents_do_not_allow(clock: MemoryReactorClock, na
 def test_documented_example_request_is_accepted(clock: MemoryReactorClock, name: str) -> None:
     """The documents' example request is acknowledged (RoboTarget ones signed anew: their MACs are illustrative)."""
     obs = observatory(clock)
-    request = example_request(name)
+    request = catalogue.example_request(name)
     assert request is not None
     client = obs.client
     if name == "AuthenticateUserBase":

@@ -233,14 +233,24 @@ _CUT_SHORT = re.compile(r"\s*[\u2026.]+\s*}\s*$")
 
 
 def repaired(example: Any) -> dict[str, Any]:
-    """A printed example as a JSON object, with the documents' typing slips repaired."""
+    """A printed example as a JSON object, with the documents' typing slips repaired (quotes too)."""
     if isinstance(example, dict):
         return example
-    text = _CUT_SHORT.sub("}", _EMPTY_MEMBER.sub(",", str(example)))
+    text = str(example).replace("\u201c", '"').replace("\u201d", '"')
+    text = _CUT_SHORT.sub("}", _EMPTY_MEMBER.sub(",", text))
     value = json.loads(text)
     if not isinstance(value, dict):
         raise ValueError(f"not a JSON object: {text[:60]!r}")
     return value
+
+
+def example_request(name: str) -> dict[str, Any] | None:
+    """The documented example request of C{name}, repaired, with C{°} put back to the C{a} it stands for in GUIDs."""
+    entry = method(name)
+    example = entry.get("example_request_quotes_fixed", entry.get("example_request"))
+    if example is None:
+        return None
+    return json.loads(json.dumps(repaired(example), ensure_ascii=False).replace("\u00b0", "a"))
 
 
 def event_example(name: str) -> dict[str, Any]:
