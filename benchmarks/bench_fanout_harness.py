@@ -7,9 +7,11 @@ proxy, so the figures compare with its table.
 Each run has a fresh fake Voyager and proxy; the clients read for ``--seconds``.
 p50 / p99 / max are the client's: its clock minus the Voyager ``Timestamp`` in
 each ``controlData`` frame. Delivered = frames the clients read / frames the
-proxy owed them after they connected (``voyager_proxy_websocket_messages_total``
-over the clients' window). RSS is the daemon's VmRSS, the highest sample while
-the clients read. The load average is read before each run.
+proxy owed them after they connected (``voyager_proxy_websocket_messages_total`` of
+``controlData`` until the client prints its line): frames still in flight when the clients
+stop count as lost, up to one frame per client. Coalesced + closed are the
+frames and clients the proxy itself dropped. RSS is the daemon's VmRSS, the
+highest sample while the clients read. The load average is read before each run.
 
 By default: two rounds of 500 and 1,000 clients at 10 Hz (alternating), then
 5,000 clients at Voyager's real cadence (one ControlData every 2 s), then the
@@ -46,7 +48,9 @@ from bench_push import Proxy, raise_fd_limit  # noqa: E402
 
 HARNESS = Path(os.environ.get("VOYAGER_PROXY_HARNESS", "/work/shared/bench"))
 CLIENT = "fanout_ws.mjs"
-MESSAGES = "voyager_proxy_websocket_messages"
+OWED = 'voyager_proxy_websocket_messages_total{topic="controlData"} '
+
+DROPPED = ("voyager_proxy_websocket_coalesced", "voyager_proxy_websocket_closed")
 FIELDS = ("parsed", "raw", "both")
 
 
@@ -65,6 +69,7 @@ class Run:
     rss_idle: float
     rss: float
     cpu: float  # proxy CPU while the clients read, fraction of one core
+    dropped: int  # frames coalesced for paused clients, and clients closed by the proxy
 
     @property
     def delivered(self) -> float:
@@ -109,6 +114,12 @@ class FakeVoyager:
         self.process.wait(timeout=10)
 
 
+def owed(proxy: Proxy) -> float:
+    """controlData messages the proxy owed its clients so far."""
+    lines = proxy.get("/metrics")[1].splitlines()
+    return next((float(line[len(OWED):]) for line in lines if line.startswith(OWED)), 0.0)
+
+
 def proxy_env(clients: int) -> dict[str, str]:
     return {"VOYAGER_PROXY_WEBSOCKET_MAX_CLIENTS": str(max(1000, clients + 100))}
 
@@ -124,28 +135,34 @@ def measure(script: Path, clients: int, hz: float, seconds: float, fields: str |
         time.sleep(1.0)
         rss_idle = proxy.memory("VmRSS")
         query = f"?fields={fields}" if fields else ""
-        owed_at_start = proxy.metrics(MESSAGES)[MESSAGES]
+        owed_at_start = owed(proxy)
         cpu_at_start, started = proxy.cpu_seconds(), time.monotonic()
         node = subprocess.Popen(
             ["node", script.name, f"ws://127.0.0.1:{proxy.port}/ws{query}", str(clients), f"{seconds:g}"],
             cwd=script.parent, stdout=subprocess.PIPE, text=True,
         )
-        owed_at_end: list[float] = []
-        timer = threading.Timer(seconds, lambda: owed_at_end.append(proxy.metrics(MESSAGES)[MESSAGES]))
-        timer.start()
-        rss = 0.0
-        while node.poll() is None and time.monotonic() < started + seconds + 60:
-            rss = max(rss, proxy.memory("VmRSS"))
-            time.sleep(0.5)
-        out, _ = node.communicate(timeout=60)
+        samples: list[float] = []
+        sampling = threading.Event()
+
+        def sample_rss() -> None:
+            while not sampling.wait(0.5):
+                samples.append(proxy.memory("VmRSS"))
+
+        threading.Thread(target=sample_rss, daemon=True).start()
+        assert node.stdout is not None
+        out = node.stdout.readline()  # printed as the clients stop reading
+        owed_total = owed(proxy) - owed_at_start
+        sampling.set()
         cpu = (proxy.cpu_seconds() - cpu_at_start) / (time.monotonic() - started)
-        timer.join()
-        report = json.loads(out.strip().splitlines()[-1])
+        node.wait(timeout=60)
+        dropped = proxy.metrics(*DROPPED)
+        report = json.loads(out)
         for problem in proxy.problems:
             print(f"proxy log, {clients:,} clients: {problem}", file=sys.stderr)
         return Run(
-            clients, hz, fields, load, report["connected"], report["got"], int(owed_at_end[0] - owed_at_start),
-            report["p50"], report["p99"], report["max"], rss_idle, rss, cpu,
+            clients, hz, fields, load, report["connected"], report["got"], int(owed_total),
+            report["p50"], report["p99"], report["max"], rss_idle, max(samples, default=rss_idle), cpu,
+            int(sum(dropped.values())),
         )
     finally:
         proxy.close()
@@ -185,7 +202,7 @@ def profile(script: Path, clients: int, seconds: float, top: int) -> None:
 
 
 HEADER = ("| Clients | Rate | Frame | Load 1/5/15 | Connected | Delivered | p50 ms | p99 ms | max ms"
-          " | RSS MB idle / with clients | Proxy CPU |")
+          " | RSS MB idle / with clients | Proxy CPU | Coalesced + closed |")
 
 
 def row(run: Run) -> str:
@@ -193,7 +210,7 @@ def row(run: Run) -> str:
     cells = [
         f"{run.clients:,}", rate, run.fields or "default", run.load, f"{run.connected:,}",
         f"{run.delivered:.2%} ({run.got:,} / {run.owed:,})", run.p50, run.p99, run.max,
-        f"{run.rss_idle:.0f} / {run.rss:.0f}", f"{run.cpu:.0%}",
+        f"{run.rss_idle:.0f} / {run.rss:.0f}", f"{run.cpu:.0%}", str(run.dropped),
     ]
     return "| " + " | ".join(cells) + " |"
 

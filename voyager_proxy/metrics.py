@@ -43,7 +43,7 @@ class Metrics:
         )
         self.websocket_messages = Counter(
             "voyager_proxy_websocket_messages", "Event messages owed to WebSocket clients (one per client and event).",
-            registry=self.registry,
+            ["topic"], registry=self.registry,
         )
         self.websocket_closed = Counter(
             "voyager_proxy_websocket_closed", "WebSocket clients closed by the proxy (1008).", ["reason"],

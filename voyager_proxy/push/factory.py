@@ -149,4 +149,4 @@ class PushFactory(WebSocketServerFactory):
                     frame = prepared[fields] = self.prepareMessage(message.payload(fields))
                 client.deliver(topic, frame)
                 owed += 1
-        self.metrics.websocket_messages.inc(owed)
+        self.metrics.websocket_messages.labels(topic).inc(owed)
