@@ -137,12 +137,13 @@ class Feeder:
 class Proxy:
     """``twistd voyager-proxy`` connected to the feeder, its log scanned for problems."""
 
-    def __init__(self, voyager_port: int) -> None:
+    def __init__(self, voyager_port: int, env: dict[str, str] | None = None,
+                 twistd_args: tuple[str, ...] = ()) -> None:
         self.process = subprocess.Popen(
-            [TWISTD, "--nodaemon", "--pidfile=", "voyager-proxy",
+            [TWISTD, "--nodaemon", "--pidfile=", *twistd_args, "voyager-proxy",
              "--config", "etc/voyager-proxy.ini", "--http-port", "0"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, **PROXY_ENV, "VOYAGER_PROXY_VOYAGER_PORT": str(voyager_port)},
+            env={**os.environ, **PROXY_ENV, **(env or {}), "VOYAGER_PROXY_VOYAGER_PORT": str(voyager_port)},
         )
         self.problems: list[str] = []
         self.port = self._listening_port()

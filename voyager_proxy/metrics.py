@@ -41,6 +41,10 @@ class Metrics:
             "voyager_proxy_websocket_coalesced", "Telemetry messages superseded before a paused client read them.",
             registry=self.registry,
         )
+        self.websocket_messages = Counter(
+            "voyager_proxy_websocket_messages", "Event messages owed to WebSocket clients (one per client and event).",
+            ["topic"], registry=self.registry,
+        )
         self.websocket_closed = Counter(
             "voyager_proxy_websocket_closed", "WebSocket clients closed by the proxy (1008).", ["reason"],
             registry=self.registry,

@@ -65,7 +65,8 @@ async def test_initial_state_then_events_in_sequence(ws_url: str) -> None:
     assert first["data"]["connection"]["state"] == "ready" and first["data"]["epoch"]
     control = await client.next_event("controlData")
     assert control["seq"] > first["data"]["seq"]
-    assert control["data"]["parsed"]["camera"]["connected"] is True and "CCDTEMP" in control["data"]
+    assert control["data"]["parsed"]["camera"]["connected"] is True and "Timestamp" in control["data"]
+    assert "CCDTEMP" not in control["data"]  # the default frame is parsed
     later = await client.next_event("controlData")
     assert later["seq"] > control["seq"]
     client.sendClose()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from collections import deque
-from typing import Any
+from typing import Any, Callable, Union
 
 from autobahn.twisted.websocket import WebSocketServerFactory
+from autobahn.websocket.protocol import PreparedMessage
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
@@ -15,11 +16,13 @@ from ..config import WebSocketSettings
 from ..ledger import CommandDesk
 from ..metrics import Metrics
 from ..voyager import ConnectionStatus, VoyagerEvent, VoyagerLink
-from .messages import encode, topic_for
+from .messages import DEFAULT_FIELDS, EventMessage, Message, encode, topic_for
 from .protocol import PushProtocol
 
 NOT_REPLAYED = frozenset({"newJPG"})  # multi-MB previews: the state has the latest
 ROOM_TOPIC = "room"  # how room messages are held for a paused client
+
+Published = Union[Message, EventMessage]
 
 
 class PushFactory(WebSocketServerFactory):
@@ -65,7 +68,7 @@ class PushFactory(WebSocketServerFactory):
         self.epoch = secrets.token_hex(8)
         self.seq = 0
         # Every seq, in order; None where the message is not replayed (previews, room messages).
-        self._replay: deque[tuple[int, bytes | None]] = deque(maxlen=settings.replay_size)
+        self._replay: deque[tuple[int, Published | None]] = deque(maxlen=settings.replay_size)
         self._link = link
         self._subscribers: set[PushProtocol] = set()
         link.events.subscribe(self._event)
@@ -93,7 +96,7 @@ class PushFactory(WebSocketServerFactory):
             "signals": snapshot["signals"],
         }
 
-    def replay_since(self, epoch: str, since: int) -> list[tuple[int, bytes | None]] | None:
+    def replay_since(self, epoch: str, since: int) -> list[tuple[int, Published | None]] | None:
         """Messages after C{since}, or None when the epoch changed or the gap is too old."""
         if epoch != self.epoch or since > self.seq:
             return None
@@ -114,22 +117,36 @@ class PushFactory(WebSocketServerFactory):
         return len(members)
 
     def _event(self, event: VoyagerEvent) -> None:
-        self._publish(topic_for(event.name), {**event.fields, "parsed": event.parsed})
+        topic = topic_for(event.name)
+        self._publish(topic, lambda seq: EventMessage(topic, event.fields, event.parsed, seq))
 
     def _status(self, status: ConnectionStatus) -> None:
-        self._publish("connectionState", status.as_dict())
+        self._publish("connectionState", lambda seq: Message(encode("connectionState", status.as_dict(), seq)))
 
-    def _publish(self, topic: str, data: dict[str, Any]) -> None:
+    def _publish(self, topic: str, make: Callable[[int], Published]) -> None:
         self.seq += 1
         replayable = topic not in NOT_REPLAYED
         if not self._subscribers and not replayable:
             self._replay.append((self.seq, None))
             return
-        payload = encode(topic, data, self.seq)
-        self._replay.append((self.seq, payload if replayable else None))
-        if not self._subscribers:
-            return
-        prepared = self.prepareMessage(payload)
+        message = make(self.seq)
+        self._replay.append((self.seq, message if replayable else None))
+        if self._subscribers:
+            self._fan_out(topic, message)
+        if replayable:
+            message.settle()
+
+    def _fan_out(self, topic: str, message: Published) -> None:
+        """Each fields mode asked for prepared once; every client handed its mode's frame."""
+        prepared: dict[str, PreparedMessage] = {}
+        by_fields = message.by_fields
+        owed = 0
         for client in list(self._subscribers):
             if client.wants(topic):
-                client.deliver(topic, prepared)
+                fields = client.fields if by_fields else DEFAULT_FIELDS
+                frame = prepared.get(fields)
+                if frame is None:
+                    frame = prepared[fields] = self.prepareMessage(message.payload(fields))
+                client.deliver(topic, frame)
+                owed += 1
+        self.metrics.websocket_messages.labels(topic).inc(owed)

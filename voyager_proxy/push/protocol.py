@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import jwt
 
@@ -17,7 +17,8 @@ from zope.interface import implementer
 from ..auth import LOCAL, ApiKey
 from ..ratelimit import RateLimiter
 from ..voyager import VoyagerError, VoyagerEvent
-from .messages import encode, error
+from .direct import writer_for
+from .messages import DEFAULT_FIELDS, FIELDS_MODES, encode, error
 from .outbox import Hold, Outbox
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 POLICY_VIOLATION = 1008
 REPLY_TOPIC = "reply"  # how answers to the client's own actions are held while it is paused
+FIELDS_PROBLEM = "fields must be one of " + ", ".join(FIELDS_MODES)
 
 
 @implementer(IPushProducer)
@@ -44,6 +46,8 @@ class PushProtocol(WebSocketServerProtocol):
     may_join: frozenset[str] | None = None  # None: any room (API keys)
     excluded: frozenset[str] = frozenset()
     included: frozenset[str] | None = None
+    fields: str = DEFAULT_FIELDS  # what a Voyager event frame carries (see EventMessage)
+    _write: Callable[[bytes], None] | None = None  # set at onOpen
 
     def connectionMade(self) -> None:
         super().connectionMade()
@@ -65,6 +69,10 @@ class PushProtocol(WebSocketServerProtocol):
             # Browsers always send Origin; programs may leave it out and authenticate by key.
             raise ConnectionDeny(ConnectionDeny.FORBIDDEN, f"the origin {request.origin} is not allowed")
         self.resume_from = self._resume_point(request.params)
+        fields = (request.params.get("fields") or [DEFAULT_FIELDS])[0]
+        if fields not in FIELDS_MODES:
+            raise ConnectionDeny(ConnectionDeny.BAD_REQUEST, f"{FIELDS_PROBLEM} (?fields={fields})")
+        self.fields = fields
         token = (request.params.get("token") or [None])[0]
         if token is not None:
             self._accept_token(token)
@@ -107,6 +115,10 @@ class PushProtocol(WebSocketServerProtocol):
         return epoch, int(since)
 
     def onOpen(self) -> None:
+        # Published frames skip Autobahn's sendData (its debug logging alone costs more than the write).
+        self._write = (
+            writer_for(self.transport) if self._perMessageCompress is None else None
+        )
         missed = self.factory.replay_since(*self.resume_from) if self.resume_from else None
         if missed is None:
             self._answer(encode("initialState", self.factory.initial_state()))
@@ -118,9 +130,9 @@ class PushProtocol(WebSocketServerProtocol):
                 encode("resumed", {"epoch": self.factory.epoch, "from": since + 1, "to": self.factory.seq,
                                    "omitted": omitted})
             )
-            for _, payload in missed:
-                if payload is not None:
-                    self.sendMessage(payload)
+            for _, message in missed:
+                if message is not None:
+                    self.sendMessage(message.payload(self.fields))
         self.factory.subscribe(self)
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
@@ -132,9 +144,18 @@ class PushProtocol(WebSocketServerProtocol):
     def deliver(self, topic: str, frame: PreparedMessage) -> None:
         """Send a published frame now, or hold it while the socket is full."""
         if not self._paused:
-            self.sendPreparedMessage(frame)
+            self._send(frame)
         else:
             self._hold(topic, frame)
+
+    def _send(self, frame: PreparedMessage) -> None:
+        """The prepared frame's bytes to the transport, once the connection is open and until it closes."""
+        if self.state != self.STATE_OPEN:
+            return
+        if self._write is not None:
+            self._write(frame.payloadHybi)
+        else:
+            self.sendPreparedMessage(frame)
 
     def _answer(self, payload: bytes) -> None:
         """A reply to this client, in order with what it is owed."""
@@ -163,7 +184,7 @@ class PushProtocol(WebSocketServerProtocol):
         self._paused = False
         self._cancel_deadline()
         while self._outbox and not self._paused:
-            self.sendPreparedMessage(self._outbox.pop())
+            self._send(self._outbox.pop())
 
     def stopProducing(self) -> None:
         self._paused = True
@@ -244,6 +265,14 @@ class PushProtocol(WebSocketServerProtocol):
 
     def _action_getState(self, message: dict[str, Any]) -> None:
         self._answer(encode("state", self.factory.initial_state()))
+
+    def _action_fields(self, message: dict[str, Any]) -> None:
+        fields = message.get("fields")
+        if fields not in FIELDS_MODES:
+            self._answer(error("bad_message", FIELDS_PROBLEM))
+            return
+        self.fields = fields
+        self._answer(encode("fields", {"fields": fields}))
 
     def _action_topics(self, message: dict[str, Any]) -> None:
         for field in ("include", "exclude"):
