@@ -91,9 +91,6 @@ class VoyagerSettings(_MaskedRepr):
     command_timeout: float = setting(
         60.0, "Time limit of a command that has no rule of its own, seconds.", check=positive
     )
-    max_command_timeout: float = setting(
-        86400.0, "Longest time limit a caller may ask for (?timeout=, WebSocket timeout), seconds.", check=positive
-    )
     dashboard_mode: bool = setting(True, "Switch dashboard mode on (ControlData, previews).")
     log_events: bool = setting(False, "Switch Voyager's LogEvent stream on.")
     log_level: int = setting(
@@ -127,6 +124,9 @@ PUBLIC_METHODS = (
 class ApiSettings(_MaskedRepr):
     """[api]: who may call the REST API, and how much."""
 
+    max_command_timeout: float = setting(
+        86400.0, "Longest time limit a caller may ask for (?timeout=, WebSocket timeout), seconds.", check=positive
+    )
     keys: tuple[str, ...] = setting(
         (),
         "API keys as name:role:key[:Method|Method...], role read or control;"

@@ -87,16 +87,14 @@ class CommandLedger:
 class CommandDesk:
     """Sends a caller's command through the link, records it, times it for the metrics."""
 
-    def __init__(self, link: VoyagerLink, clock: IReactorTime, metrics: Metrics, ledger: CommandLedger) -> None:
+    def __init__(
+        self, link: VoyagerLink, clock: IReactorTime, metrics: Metrics, ledger: CommandLedger, max_timeout: float
+    ) -> None:
         self._link = link
         self._clock = clock
         self._metrics = metrics
         self.ledger = ledger
-
-    @property
-    def max_timeout(self) -> float:
-        """The longest time limit a caller may give a command."""
-        return self._link.max_timeout
+        self.max_timeout = max_timeout  # the longest time limit a caller may give a command (api.max_command_timeout)
 
     def submit(
         self,

@@ -6,12 +6,10 @@ import re
 from typing import Any
 
 from autobahn.twisted.resource import WebSocketResource
-from klein import Klein
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.http import combinedLogFormatter
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
-from werkzeug.exceptions import HTTPException
 from zope.interface import implementer
 
 from .auth import KeyRing
@@ -19,7 +17,7 @@ from .config import ApiSettings, RoboTargetSettings, WebSocketSettings
 from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
 from .push import PushFactory
-from .rest import RestApi
+from .rest.api import RestApi
 from .robotarget import RoboTarget
 from .voyager import VoyagerLink
 
@@ -38,17 +36,13 @@ class MeasuredResource:
 
     isLeaf = True
 
-    def __init__(self, app: Klein, metrics: Metrics) -> None:
-        self._inner = app.resource()
-        self._routes = app.url_map.bind("proxy")
+    def __init__(self, api: RestApi, metrics: Metrics) -> None:
+        self._inner = api.app.resource()
+        self._api = api
         self._metrics = metrics
 
     def _route(self, request: IRequest) -> str:
-        try:
-            endpoint, _ = self._routes.match(request.path.decode("utf-8", "replace"), method=request.method.decode())
-        except HTTPException:
-            return "unmatched"
-        return str(endpoint)
+        return self._api.route_name(request.path.decode("utf-8", "replace"), request.method.decode())
 
     def render(self, request: IRequest) -> Any:
         route = self._route(request)
@@ -72,11 +66,11 @@ def build_root(
 ) -> IResource:
     """The resource tree: /health, /metrics, /api (with /api/robotarget) and the WebSocket at /ws."""
     metrics = Metrics(link)
-    desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size))
+    desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
     push = PushFactory(
         link, clock, keys, websocket or WebSocketSettings(), desk, frozenset(settings.allowed_methods), metrics
     )
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
     api = RestApi(link, clock, settings, keys, metrics, desk, push, WebSocketResource(push), scheduler)
-    return MeasuredResource(api.app, metrics)
+    return MeasuredResource(api, metrics)

@@ -22,7 +22,7 @@ from tests.support import catalogue
 from tests.support.memory_proxy import SET_GUID, TARGET_GUID, MemoryProxy
 from tests.unit.test_push_flow import Client, make_factory
 from voyager_proxy.config import PUBLIC_METHODS
-from voyager_proxy.rest.api import RestApi
+from voyager_proxy.rest.api import klein_rules
 
 GUID = "0697f2f9-24e4-4850-84e9-18ea28b05fe9"
 SEQUENCE = "90ae5721-a248-4159-ad74-56e13cf26141"
@@ -178,12 +178,8 @@ _driven_routes: set[tuple[str, str]] = set()
 
 
 def rules() -> set[tuple[str, str]]:
-    """Every (HTTP method, rule) of the Klein app, the CORS preflight aside."""
-    return {
-        (method, rule.rule)
-        for rule in RestApi.app.url_map.iter_rules()
-        for method in rule.methods - {"HEAD", "OPTIONS"}
-    }
+    """Every (HTTP method, rule) of the Klein apps (RoboTarget's under its mount), the CORS preflights aside."""
+    return klein_rules()
 
 
 def problems(line: dict[str, Any]) -> list[str]:

@@ -16,7 +16,7 @@ from treq.testing import StubTreq
 
 from tests.support import catalogue
 from tests.support.fake_voyager import FakeVoyager
-from voyager_proxy.auth import KeyRing
+from voyager_proxy.auth import KeyRing, parse_keys
 from voyager_proxy.config import ApiSettings, RoboTargetSettings
 from voyager_proxy.web import build_root
 
@@ -54,7 +54,9 @@ class MemoryProxy:
         self.voyager = FakeVoyager()
         self.answer = answer
         self.sent: list[dict[str, Any]] = []
-        root = build_root(self.voyager.link, self.voyager.clock, ApiSettings(**api), KeyRing(()), robotarget=ROBOTARGET)
+        settings = ApiSettings(**api)
+        root = build_root(self.voyager.link, self.voyager.clock, settings, KeyRing(parse_keys(settings.keys)),
+                          robotarget=ROBOTARGET)
         self.http = StubTreq(root)
         self.voyager.ready()
         self.session_start = self.serve()  # RoboTarget's manager mode
@@ -84,15 +86,18 @@ class MemoryProxy:
         self.voyager.say({"Event": "RemoteActionResult", "Timestamp": 1, "Host": "OBS1", "Inst": 1,
                           "UID": params["UID"], "ActionResultInt": 4, "Motivo": "", "ParamRet": param_ret})
 
-    def request(self, method: str, path: str, body: Any = None) -> tuple[int | None, Any, list[dict[str, Any]]]:
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int | None, Any, list[dict[str, Any]]]:
         """
         One HTTP request, Voyager answering as it goes: (status, answer, the
         lines written for it); status None while the proxy still waits (how a
         method ends is the link's business, not what is sent).
         """
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"headers": dict(headers or {})}
         if body is not None:
-            kwargs = {"data": json.dumps(body).encode(), "headers": {"Content-Type": "application/json"}}
+            kwargs["data"] = json.dumps(body).encode()
+            kwargs["headers"]["Content-Type"] = "application/json"
         responses: list[Any] = []
         self.http.request(method, BASE + path, **kwargs).addBoth(responses.append)
         lines = self.serve()

@@ -100,7 +100,7 @@ def link(clock: MemoryReactorClock) -> VoyagerLink:
 
 def make_factory(clock: MemoryReactorClock, link: VoyagerLink, **settings: Any) -> PushFactory:
     metrics = Metrics(link)
-    desk = CommandDesk(link, clock, metrics, CommandLedger(10))
+    desk = CommandDesk(link, clock, metrics, CommandLedger(10), ApiSettings().max_command_timeout)
     factory = PushFactory(
         link, clock, KeyRing(()), WebSocketSettings(**settings), desk, frozenset(ApiSettings().allowed_methods), metrics
     )
@@ -219,7 +219,7 @@ def test_replies_wait_behind_what_a_paused_client_is_owed(clock: MemoryReactorCl
 def test_keepalive_and_size_limits_are_set_on_autobahn(clock: MemoryReactorClock, link: VoyagerLink) -> None:
     """Ping every 25 s, drop 35 s later (60 s in all); Autobahn cuts only far past the size limit."""
     metrics = Metrics(link)
-    desk = CommandDesk(link, clock, metrics, CommandLedger(10))
+    desk = CommandDesk(link, clock, metrics, CommandLedger(10), ApiSettings().max_command_timeout)
     factory = PushFactory(link, clock, KeyRing(()), WebSocketSettings(max_message_bytes=4096, max_clients=7), desk,
                           frozenset(), metrics)
     assert (factory.autoPingInterval, factory.autoPingTimeout) == (25, 35)

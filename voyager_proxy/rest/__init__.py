@@ -1,5 +1,1 @@
-"""The REST API for Laravel: Klein routes over the Voyager link."""
-
-from .api import RestApi
-
-__all__ = ["RestApi"]
+"""The REST API for Laravel: Klein routes over the Voyager link (see L{voyager_proxy.rest.api.RestApi})."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any
 
 from twisted.web.iweb import IRequest
 
@@ -16,35 +16,11 @@ from ..voyager import (
     NotReady,
     VoyagerError,
 )
+from .errors import ApiError, invalid
+
+__all__ = ["ApiError", "from_voyager_error", "invalid", "write_json"]
 
 JSON_TYPE = "application/json; charset=utf-8"
-
-
-class ApiError(Exception):
-    """A failure answered as C{{"success": false, "error": {code, message, ...}}}."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        details: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = dict(details or {})
-        self.headers = dict(headers or {})
-
-    def body(self) -> dict[str, Any]:
-        return {"success": False, "error": {"code": self.code, "message": self.message, **self.details}}
-
-
-def invalid(field: str, message: str) -> ApiError:
-    """A 400 naming the field."""
-    return ApiError(400, "validation_error", f"{field}: {message}", {"field": field})
 
 
 def from_voyager_error(error: VoyagerError) -> ApiError:

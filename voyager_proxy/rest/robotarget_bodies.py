@@ -3,23 +3,41 @@ RoboTarget request bodies checked and turned into Voyager's params (pure).
 
 Bodies use Voyager's own parameter names (``TargetName``, ``RAJ2000``,
 ``C_Mask``...), so the protocol's documentation reads straight onto the API.
-Every error is a 400 naming the field, raised before anything is sent.
+Every error is a 400 naming the field, raised before anything is sent. Each
+field is declared once below; the readers use those declarations and the
+OpenAPI document is built from the same ones (L{SET}, L{TARGET}, L{SHOT}, L{PLAN}).
 """
 
 from __future__ import annotations
 
-import datetime
-import re
-import uuid
-from typing import Any, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 
-from ..robotarget.plans import Plan
+import attrs
+
 from . import validation as check
-from .envelope import ApiError, invalid
+from .errors import ApiError, invalid
+from .fields import (
+    MAX_TEXT,
+    Angle,
+    Body,
+    Composite,
+    Epoch,
+    Field,
+    Flag,
+    Guid,
+    Integer,
+    Number,
+    Text,
+    TimeOfDay,
+    epoch_seconds,
+    guid,
+)
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-MAX_TEXT = 256
+if TYPE_CHECKING:
+    from ..robotarget.plans import Plan
+
+__all__ = ["MAX_TEXT", "guid"]
+
 MAX_SHOTS_PER_PLAN = 50
 MAX_INTERVALS = 100
 MAX_GAIN = 1_000_000
@@ -67,69 +85,35 @@ def _within(prefix: str, build: Callable[[], T]) -> T:
         raise invalid(f"{prefix}.{field}", message) from None
 
 
-# Scalars.
-
-
-def guid(value: Any, field: str) -> str:
-    """A GUID (8-4-4-4-12 hex digits), lower-cased."""
-    if not isinstance(value, str) or not _GUID.match(value):
-        raise invalid(field, "must be a GUID such as 0697f2f9-24e4-4850-84e9-18ea28b05fe9")
-    return value.lower()
+# Scalars, as the tests and routes call them.
 
 
 def new_guid(body: Mapping[str, Any], field: str) -> str:
     """The client's GUID for a new object, or a fresh one."""
-    value = body.get(field)
-    return str(uuid.uuid4()) if value is None else guid(value, field)
-
-
-def text(body: Mapping[str, Any], field: str, default: str | None = None, *, required: bool = False) -> str:
-    value = body.get(field, default)
-    if not isinstance(value, str):
-        raise invalid(field, "is required" if value is None else "must be a string")
-    if required and not value.strip():
-        raise invalid(field, "must not be empty")
-    if len(value) > MAX_TEXT:
-        raise invalid(field, f"must be at most {MAX_TEXT} characters")
-    return value
-
-
-def flag(body: Mapping[str, Any], field: str, default: bool | None = None) -> bool:
-    value = body.get(field, default)
-    if not isinstance(value, bool):
-        raise invalid(field, "is required" if value is None else "must be true or false")
-    return value
-
-
-LAST_EPOCH = 4102444800  # 2100-01-01
+    return Guid(field, fresh=True).read(body)
 
 
 def epoch(body: Mapping[str, Any], field: str, default: float | None = None) -> int:
     """Epoch seconds from 1970 to 2100, given as a number or as ISO 8601 text (without an offset: UTC)."""
-    value = body.get(field, default)
-    if isinstance(value, str):
-        try:
-            moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise invalid(field, "must be epoch seconds or an ISO 8601 date such as 2026-11-28T21:30:00Z") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=datetime.timezone.utc)
-        value = moment.timestamp()
-    return int(check.number({field: value}, field, 0, LAST_EPOCH))
+    return epoch_seconds(body.get(field, default), field)
 
 
 def time_of_day(body: Mapping[str, Any], field: str) -> int:
-    """
-    Seconds after midnight, given as C{HH:MM[:SS]} or a number of seconds.
-    The protocol's examples disagree on this unit: this is the one place to change.
-    """
-    value = body.get(field)
-    if isinstance(value, str):
-        match = _TIME_OF_DAY.match(value)
-        if match is None or int(match[1]) > 23 or int(match[2]) > 59 or int(match[3] or 0) > 59:
-            raise invalid(field, "must be a time of day HH:MM[:SS] or seconds after midnight")
-        return int(match[1]) * 3600 + int(match[2]) * 60 + int(match[3] or 0)
-    return check.integer({field: value}, field, 0, 86399)
+    """Seconds after midnight, given as C{HH:MM[:SS]} or a number of seconds."""
+    return TimeOfDay(field).read(body)
+
+
+# Constraints: C_PINTIntervals, then every field a C_Mask letter switches on.
+
+INTERVAL = Body(
+    (
+        Guid("UID", fresh=True, description="8-4-4-4-12 hexadecimal digits; chosen by the proxy when absent"),
+        Flag("Enabled", default=True),
+        Epoch("DateTimeStart"),
+        Epoch("DateTimeEnd", description="After DateTimeStart; epoch seconds, or ISO 8601"),
+        Integer("Status", 0, 2, default=0, description="0 idle, 1 finished, 2 expired"),
+    )
+)
 
 
 def intervals(body: Mapping[str, Any], field: str) -> list[dict[str, Any]]:
@@ -143,58 +127,74 @@ def intervals(body: Mapping[str, Any], field: str) -> list[dict[str, Any]]:
         check.json_object(interval, prefix)
 
         def build(interval: Mapping[str, Any] = interval) -> dict[str, Any]:
-            start, end = epoch(interval, "DateTimeStart"), epoch(interval, "DateTimeEnd")
+            start, end = INTERVAL.field("DateTimeStart").read(interval), INTERVAL.field("DateTimeEnd").read(interval)
             if end <= start:
                 raise invalid("DateTimeEnd", "must be after DateTimeStart")
             return {
-                "UID": new_guid(interval, "UID"),
-                "Enabled": flag(interval, "Enabled", True),
+                "UID": INTERVAL.field("UID").read(interval),
+                "Enabled": INTERVAL.field("Enabled").read(interval),
                 "DateTimeStart": start,
                 "DateTimeEnd": end,
-                "Status": check.integer(interval, "Status", 0, 2, 0),
+                "Status": INTERVAL.field("Status").read(interval),
             }
 
         checked.append(_within(prefix, build))
     return checked
 
 
-# Constraints.
+def _list_of(item: Body, high: int, description: str) -> Callable[[], dict[str, Any]]:
+    return lambda: {"type": "array", "minItems": 1, "maxItems": high, "description": description,
+                    "items": item.schema()}
 
-_CONSTRAINT_CHECKS: dict[str, Callable[[Mapping[str, Any], str], Any]] = {
-    "PA": lambda body, field: check.number(body, field, 0, 360),
-    "C_AltMin": lambda body, field: check.number(body, field, 0, 90),
-    "C_SqmMin": lambda body, field: check.number(body, field, 0, 25),
-    "C_HAStart": lambda body, field: check.number(body, field, -12, 12),
-    "C_HAEnd": lambda body, field: check.number(body, field, -12, 12),
-    "C_DateStart": epoch,
-    "C_DateEnd": epoch,
-    "C_TimeStart": time_of_day,
-    "C_TimeEnd": time_of_day,
-    "C_MoonDown": flag,
-    "C_MoonPhaseMin": lambda body, field: check.number(body, field, 0, 100),
-    "C_MoonPhaseMax": lambda body, field: check.number(body, field, 0, 100),
-    "C_MoonDistanceDegree": lambda body, field: check.number(body, field, 0, 180),
-    "C_HFDMeanLimit": lambda body, field: check.number(body, field, 0, 100, above=True),
-    "C_MaxTimeForDay": lambda body, field: check.integer(body, field, 1, 1440),
-    "C_AirMassMin": lambda body, field: check.number(body, field, 1, 40),
-    "C_AirMassMax": lambda body, field: check.number(body, field, 1, 40),
-    "C_MaxTime": lambda body, field: check.integer(body, field, 1, 1440),
-    "C_OSDateStart": epoch,
-    "C_OSTimeStart": time_of_day,
-    "C_OSEarly": lambda body, field: check.integer(body, field, 0, 1440),
-    "C_MoonDistanceLorentzian": lambda body, field: check.integer(body, field, 0, 2),
-    "C_PINTEarly": lambda body, field: check.integer(body, field, 0, 1440),
-    "C_PINTReset": flag,
-    "C_PINTIntervals": intervals,
+
+CONSTRAINTS: dict[str, Field] = {
+    field.name: field
+    for field in (
+        Number("PA", 0, 360, default=0),
+        Number("C_AltMin", 0, 90),
+        Number("C_SqmMin", 0, 25),
+        Number("C_HAStart", -12, 12),
+        Number("C_HAEnd", -12, 12),
+        Epoch("C_DateStart"),
+        Epoch("C_DateEnd"),
+        TimeOfDay("C_TimeStart"),
+        TimeOfDay("C_TimeEnd"),
+        Flag("C_MoonDown"),
+        Number("C_MoonPhaseMin", 0, 100),
+        Number("C_MoonPhaseMax", 0, 100),
+        Number("C_MoonDistanceDegree", 0, 180),
+        Integer("C_MoonDistanceLorentzian", 0, 2, description="Letter S: moon avoidance Lorentzian"),
+        Number("C_HFDMeanLimit", 0, 100, above=True),
+        Integer("C_MaxTimeForDay", 1, 1440),
+        Number("C_AirMassMin", 1, 40),
+        Number("C_AirMassMax", 1, 40),
+        Integer("C_MaxTime", 1, 1440, description="Letter T: max sequence time, minutes"),
+        Epoch("C_OSDateStart"),
+        TimeOfDay("C_OSTimeStart"),
+        Integer("C_OSEarly", 0, 1440),
+        Integer("C_PINTEarly", 0, 1440),
+        Flag("C_PINTReset"),
+        Composite("C_PINTIntervals", reader=intervals,
+                  layout=_list_of(INTERVAL, MAX_INTERVALS, "Letter V: preset time intervals")),
+    )
 }
+C_MASK = Text("C_Mask", default="", description=(
+    f"Letters from {''.join(CONSTRAINT_FIELDS)} (the AddTarget/UpdateTarget table), each needing its field: "
+    + ", ".join(f"{letter} {'+'.join(fields)}" for letter, fields in CONSTRAINT_FIELDS.items())
+))
+C_MASK2 = Text("C_Mask2", default="", description=(
+    f"Codes from {', '.join(MASK2_CODES)}, each needing its boolean C_L01..."
+))
+MASK2_FLAGS = tuple(Flag(f"C_{code}") for code in MASK2_CODES)
+C_ID = Guid("C_ID", fresh=True)
 
 
 def constraints(body: Mapping[str, Any], updating: bool = False) -> dict[str, Any]:
     """C_Mask and C_Mask2 with every companion value they switch on (an update keeps its C_ID unless given)."""
-    mask = text(body, "C_Mask", "")
+    mask = C_MASK.read(body)
     params: dict[str, Any] = {"C_Mask": mask}
     if not updating or body.get("C_ID") is not None:
-        params["C_ID"] = new_guid(body, "C_ID")
+        params["C_ID"] = C_ID.read(body)
     for letter in mask:
         if letter not in CONSTRAINT_FIELDS:
             raise invalid("C_Mask", f"unknown letter {letter!r}; use {''.join(CONSTRAINT_FIELDS)}")
@@ -203,36 +203,90 @@ def constraints(body: Mapping[str, Any], updating: bool = False) -> dict[str, An
         for field in CONSTRAINT_FIELDS[letter]:
             if body.get(field) is None:
                 raise invalid(field, f"is required by C_Mask letter {letter}")
-            params[field] = _CONSTRAINT_CHECKS[field](body, field)
-    mask2 = text(body, "C_Mask2", "")
+            params[field] = CONSTRAINTS[field].read(body)
+    mask2 = C_MASK2.read(body)
     codes = [mask2[at:at + 3] for at in range(0, len(mask2), 3)]
     for code in codes:
         if code not in MASK2_CODES or codes.count(code) > 1:
             raise invalid("C_Mask2", f"must be distinct codes from {', '.join(MASK2_CODES)}, got {code!r}")
-        params[f"C_{code}"] = flag(body, f"C_{code}")
+        params[f"C_{code}"] = Flag(f"C_{code}").read(body)
     params["C_Mask2"] = mask2
     return params
 
 
-# Objects.
+# Sets.
+
+SET_COMMON = (
+    Text("Name", filled=True),
+    Text("Tag", default=""),
+    Integer("Status", 0, 1, default=0, description="0 enabled, 1 disabled"),
+    Text("Note", default=""),
+)
+SET_NEW = (
+    Guid("Guid", fresh=True),
+    Text("ProfileName", filled=True, description="Voyager profile file, e.g. Default.v2y"),
+    Flag("IsDefault", default=False),
+)
+SET = Body((SET_NEW[0], SET_COMMON[0], *SET_NEW[1:], *SET_COMMON[1:]), title="RoboTargetSet")
+SET_UPDATE = Body(SET_COMMON, title="RoboTargetSetUpdate")
 
 
 def set_params(body: Mapping[str, Any], guid_from_path: str | None = None) -> dict[str, Any]:
     """AddSet params, or UpdateSet params for the set at C{guid_from_path}."""
-    common = {
-        "Name": text(body, "Name", required=True),
-        "Tag": text(body, "Tag", ""),
-        "Status": check.integer(body, "Status", 0, 1, 0),
-        "Note": text(body, "Note", ""),
-    }
+    common = {field.name: field.read(body) for field in SET_COMMON}
     if guid_from_path is not None:
         return {"RefGuidSet": guid(guid_from_path, "guid"), **common}
-    return {
-        "Guid": new_guid(body, "Guid"),
-        "ProfileName": text(body, "ProfileName", required=True),
-        "IsDefault": flag(body, "IsDefault", False),
-        **common,
-    }
+    return {field.name: field.read(body) for field in SET_NEW} | common
+
+
+# Targets.
+
+TARGET_FIELDS = (
+    Text("TargetName", filled=True),
+    Text("Tag", default=""),
+    Angle("RAJ2000", 0, 24, wraps=True, description="Hours: decimal, or sexagesimal such as 05:35:17.3"),
+    Angle("DECJ2000", -90, 90, description="Degrees: decimal, or sexagesimal such as -05:23:28"),
+    CONSTRAINTS["PA"],
+    Integer("Status", 0, 1, default=0, description="0 enabled, 1 disabled (a plan's target: 1 unless given)"),
+    Integer("StatusOp", -1, 4, default=0),
+    Integer("Priority", 0, 4, default=2, description="0 very low ... 4 first"),
+    Text("Note", default=""),
+    Flag("IsRepeat", default=False),
+    Integer("Repeat", 1, 1000, default=1),
+    Flag("IsFinishActualExposure", default=False),
+    Flag("IsCoolSetPoint", default=False),
+    Integer("CoolSetPoint", -60, 40, default=0),
+    Flag("IsWaitShot", default=False),
+    Integer("WaitShot", 0, 86400, default=0),
+    Flag("IsGuideTime", default=False),
+    Number("GuideTime", 0, 3600, default=0),
+)
+TTYPE = Integer("TType", TARGET_TYPES.start, TARGET_TYPES.stop - 1, default=0, description=(
+    "Always sent: 0 DSO (default); 1 comet, 2 asteroid, 3 planet, 4 DynaSearch are dynamic targets and need TKey"
+))
+TKEY = Text("TKey", default="", description="Search key of a dynamic target (RoboOrbits name); required unless TType is 0")
+TNAME = Text("TName", default="")
+TARGET_GUID = Guid("GuidTarget", fresh=True)
+DATE_CREATION = Epoch("DateCreation", optional=True, description="Epoch seconds, or ISO 8601; default: now")
+REF_SET = Guid("RefGuidSet")
+REF_SEQUENCE = Guid("RefGuidBaseSequence")
+_DYNAMIC_NEEDS_KEY = {
+    "allOf": [{"if": {"properties": {"TType": {"enum": list(TARGET_TYPES)[1:]}}, "required": ["TType"]},
+               "then": {"required": ["TKey"], "properties": {"TKey": {"minLength": 1}}}}]
+}
+_TARGET_REST = (
+    *TARGET_FIELDS, C_ID, C_MASK, *(f for name, f in CONSTRAINTS.items() if name != "PA"),
+    C_MASK2, *MASK2_FLAGS, TTYPE, TKEY, TNAME,
+)
+
+
+def target_type(body: Mapping[str, Any]) -> dict[str, Any]:
+    """TType, always sent (the protocol says it must be); a dynamic type needs the TKey Voyager looks up."""
+    kind = TTYPE.read(body)
+    key = TKEY.read(body)
+    if kind != 0 and not key.strip():
+        raise invalid("TKey", f"is required by TType {kind} (a dynamic target)")
+    return {"TType": kind, "TKey": key, "TName": TNAME.read(body)}
 
 
 def target_params(
@@ -249,44 +303,50 @@ def target_params(
     """
     updating = guid_from_path is not None
     identity: dict[str, Any] = (
-        {"RefGuidTarget": guid(guid_from_path, "guid")} if updating else {"GuidTarget": new_guid(body, "GuidTarget")}
+        {"RefGuidTarget": guid(guid_from_path, "guid")} if updating else {"GuidTarget": TARGET_GUID.read(body)}
     )
     if not updating or body.get("DateCreation") is not None:
         identity["DateCreation"] = epoch(body, "DateCreation", now)
+    identity["RefGuidSet"] = set_guid or REF_SET.read(body)
+    identity["RefGuidBaseSequence"] = REF_SEQUENCE.read(body)
+    fields = {
+        field.name: (attrs.evolve(field, default=status) if field.name == "Status" else field).read(body)
+        for field in TARGET_FIELDS
+    }
     return {
         **identity,
-        "RefGuidSet": set_guid or guid(body.get("RefGuidSet"), "RefGuidSet"),
-        "RefGuidBaseSequence": guid(body.get("RefGuidBaseSequence"), "RefGuidBaseSequence"),
-        "TargetName": text(body, "TargetName", required=True),
-        "Tag": text(body, "Tag", ""),
-        "RAJ2000": check.angle(body, "RAJ2000", 0, 24, wraps=True),
-        "DECJ2000": check.angle(body, "DECJ2000", -90, 90, wraps=False),
-        "PA": check.number(body, "PA", 0, 360, 0),
-        "Status": check.integer(body, "Status", 0, 1, status),
-        "StatusOp": check.integer(body, "StatusOp", -1, 4, 0),
-        "Priority": check.integer(body, "Priority", 0, 4, 2),
-        "Note": text(body, "Note", ""),
-        "IsRepeat": flag(body, "IsRepeat", False),
-        "Repeat": check.integer(body, "Repeat", 1, 1000, 1),
-        "IsFinishActualExposure": flag(body, "IsFinishActualExposure", False),
-        "IsCoolSetPoint": flag(body, "IsCoolSetPoint", False),
-        "CoolSetPoint": check.integer(body, "CoolSetPoint", -60, 40, 0),
-        "IsWaitShot": flag(body, "IsWaitShot", False),
-        "WaitShot": check.integer(body, "WaitShot", 0, 86400, 0),
-        "IsGuideTime": flag(body, "IsGuideTime", False),
-        "GuideTime": check.number(body, "GuideTime", 0, 3600, 0),
+        **fields,
         **target_type(body),
         **constraints(body, updating),
     }
 
 
-def target_type(body: Mapping[str, Any]) -> dict[str, Any]:
-    """TType, always sent (the protocol says it must be); a dynamic type needs the TKey Voyager looks up."""
-    kind = check.integer(body, "TType", TARGET_TYPES.start, TARGET_TYPES.stop - 1, 0)
-    key = text(body, "TKey", "")
-    if kind != 0 and not key.strip():
-        raise invalid("TKey", f"is required by TType {kind} (a dynamic target)")
-    return {"TType": kind, "TKey": key, "TName": text(body, "TName", "")}
+TARGET = Body((TARGET_GUID, REF_SET, REF_SEQUENCE, DATE_CREATION, *_TARGET_REST), rules=_DYNAMIC_NEEDS_KEY,
+              title="RoboTargetTarget")
+TARGET_UPDATE = Body((REF_SET, REF_SEQUENCE, DATE_CREATION, *_TARGET_REST), rules=_DYNAMIC_NEEDS_KEY,
+                     title="RoboTargetTargetUpdate", description="The target at the path; DateCreation and C_ID kept unless given")
+
+
+# Shots.
+
+SHOT_FIELDS = (
+    Text("Label", default=""),
+    Integer("FilterIndex", 0, 31, default=0),
+    Integer("Num", 1, 10000),
+    Integer("Bin", 1, 4, default=1),
+    Integer("ReadoutMode", 0, 31, default=0),
+    Integer("Type", 0, 3, default=0, description="0 light, 1 bias, 2 dark, 3 flat"),
+    Integer("Speed", 0, 31, default=0),
+    # No special values here, unlike RemoteCameraShot: 0 when the camera has no gain or offset.
+    Integer("Gain", 0, MAX_GAIN, default=0, description="For CMOS cameras; 0 otherwise (no special values)"),
+    Integer("Offset", 0, MAX_GAIN, default=0, description="For CMOS cameras; 0 otherwise (no special values)"),
+    Number("Exposure", 0, 86400, above=True),
+    Integer("Order", -1, 10000, default=-1, description="-1 appends"),
+    Flag("Done", default=False),
+    Flag("Enabled", default=True),
+)
+SHOT_GUID = Guid("GuidShot", fresh=True)
+REF_TARGET = Guid("RefGuidTarget")
 
 
 def shot_params(
@@ -296,26 +356,20 @@ def shot_params(
     identity = (
         {"RefGuidShot": guid(guid_from_path, "guid")}
         if guid_from_path is not None
-        else {"GuidShot": new_guid(body, "GuidShot")}
+        else {"GuidShot": SHOT_GUID.read(body)}
     )
     return {
         **identity,
-        "RefGuidTarget": target_guid or guid(body.get("RefGuidTarget"), "RefGuidTarget"),
-        "Label": text(body, "Label", ""),
-        "FilterIndex": check.integer(body, "FilterIndex", 0, 31, 0),
-        "Num": check.integer(body, "Num", 1, 10000),
-        "Bin": check.integer(body, "Bin", 1, 4, 1),
-        "ReadoutMode": check.integer(body, "ReadoutMode", 0, 31, 0),
-        "Type": check.integer(body, "Type", 0, 3, 0),
-        "Speed": check.integer(body, "Speed", 0, 31, 0),
-        # No special values here, unlike RemoteCameraShot: 0 when the camera has no gain or offset.
-        "Gain": check.integer(body, "Gain", 0, MAX_GAIN, 0),
-        "Offset": check.integer(body, "Offset", 0, MAX_GAIN, 0),
-        "Exposure": check.number(body, "Exposure", 0, 86400, above=True),
-        "Order": check.integer(body, "Order", -1, 10000, -1),
-        "Done": flag(body, "Done", False),
-        "Enabled": flag(body, "Enabled", True),
+        "RefGuidTarget": target_guid or REF_TARGET.read(body),
+        **{field.name: field.read(body) for field in SHOT_FIELDS},
     }
+
+
+SHOT = Body((SHOT_GUID, REF_TARGET, *SHOT_FIELDS), title="RoboTargetShot")
+SHOT_UPDATE = Body((REF_TARGET, *SHOT_FIELDS), title="RoboTargetShotUpdate")
+
+
+# Plans.
 
 
 def plan(body: Mapping[str, Any], now: float) -> Plan:
@@ -324,6 +378,8 @@ def plan(body: Mapping[str, Any], now: float) -> Plan:
     checked, every GUID distinct. The target is created disabled unless its
     Status says otherwise: a booking prepared ahead waits for its slot.
     """
+    from ..robotarget.plans import Plan  # the robotarget package starts Twisted: only when a plan is read
+
     parts = {name: body.get(name) for name in ("set", "target", "shots")}
     for name in ("set", "target"):
         check.json_object(parts[name], name)
@@ -347,3 +403,18 @@ def plan(body: Mapping[str, Any], now: float) -> Plan:
             raise invalid(field, f"{value} is used twice in this plan")
         seen.add(value)
     return Plan(set_part, target, checked)
+
+
+_PLAN_TARGET = Body((TARGET_GUID, REF_SEQUENCE, DATE_CREATION, *_TARGET_REST), rules=_DYNAMIC_NEEDS_KEY,
+                    description="RefGuidSet is the plan's set; Status defaults to 1 (disabled until its slot)")
+_PLAN_SHOT = Body((SHOT_GUID, *SHOT_FIELDS), description="RefGuidTarget is the plan's target")
+PLAN = Body(
+    (
+        Composite("set", reader=lambda body, name: body.get(name), layout=lambda: {"$ref": "#/components/schemas/RoboTargetSet"}),
+        Composite("target", reader=lambda body, name: body.get(name), layout=_PLAN_TARGET.schema),
+        Composite("shots", reader=lambda body, name: body.get(name),
+                  layout=_list_of(_PLAN_SHOT, MAX_SHOTS_PER_PLAN, "The target's shots, created in order")),
+    ),
+    title="RoboTargetPlan",
+    description="One booking. The target's RefGuidSet and each shot's RefGuidTarget are filled in by the proxy.",
+)

@@ -1,224 +1,230 @@
 """
 The /api/robotarget routes: sets, targets, shots, progress and plans.
 
-Registered on L{RestApi}'s Klein app, so they share its keys, rate limits,
-body checks and error envelope. Reads need a key; writes the control role.
+Their own Klein app, mounted by one route of L{RestApi}, over the same
+L{Guard} (keys, roles, CORS, rate limits, body parsing) and the same error
+envelope. Each route is declared in L{voyager_proxy.rest.routes}: reads need
+a key; writes the control role and, on a narrowed key, each method they send.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import re
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Mapping
 
 from klein import Klein
+from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 
-from ..auth import ApiKey
-from ..robotarget.manager import PREFIX
+from ..robotarget import PlanDesk, RoboTarget
 from . import robotarget_bodies as bodies
-from . import validation as check
-from .envelope import ApiError, invalid, write_json
+from .envelope import ApiError, write_json
+from .fields import guid as checked_guid
+from .guard import Guard, answer_in_envelope
+from .routes import ROBOTARGET, RT, Route, route
 
-if TYPE_CHECKING:
-    from .api import RestApi
-
-BASE = "/api/robotarget"
-_NUMBER = re.compile(r"^\d+(\.\d+)?$")
 SET, TARGET, SHOT = 2, 1, 0  # EnableDisableObject ObjectType
 ENABLE, DISABLE = 0, 1  # EnableDisableObject OperationType
 SHOT_HEADERS = (("HFD", "HFD"), ("Star-Index", "StarIndex"), ("Width", "PixelDimX"), ("Height", "PixelDimY"))
 
-
-def _query(request: IRequest, name: str, default: str | None = None) -> str | None:
-    values = request.args.get(name.encode())
-    return values[0].decode("utf-8", "replace") if values else default
-
-
-def _authorise(api: RestApi, request: IRequest, *names: str, write: bool = False) -> ApiKey:
-    """
-    The caller's key. Any key may read; a write needs the control role and,
-    on a key narrowed to some methods, each RoboTarget method it sends.
-    """
-    key = api._caller(request, control=write, command=write)
-    for name in names if write else ():
-        if not key.may_call(PREFIX + name):
-            raise ApiError(403, "forbidden", f"the key {key.name!r} may not call {PREFIX}{name}")
-    return key
-
-
-def _optional_guid(request: IRequest, name: str) -> str:
-    """A GUID query parameter, or "" (Voyager's "any") when absent."""
-    value = _query(request, name)
-    return bodies.guid(value, name) if value else ""
-
-
-def _required_guid(request: IRequest, name: str) -> str:
-    value = _query(request, name)
-    if value is None:
-        raise invalid(name, "is required")
-    return bodies.guid(value, name)
-
-
-Params = Callable[["RestApi", IRequest, "str | None"], dict[str, Any]]  # (api, request, path GUID)
+# (api, request, the route, the path's GUID) -> Voyager's params
+Params = Callable[["RoboTargetApi", IRequest, Route, "str | None"], dict[str, Any]]
 
 
 def _path_guid(field: str) -> Params:
     """Params naming the object of the path: C{{field: guid}}."""
-    return lambda api, request, guid: {field: bodies.guid(guid, "guid")}
+    return lambda api, request, declared, guid: {field: checked_guid(guid, "guid")}
 
 
-def _profile(api: RestApi, request: IRequest, guid: str | None) -> dict[str, Any]:
-    return {"ProfileName": _query(request, "profile", "")}
+def _query(*names: str) -> Params:
+    """Params read from the route's query fields, sent as C{names} in order."""
+    return lambda api, request, declared, guid: {
+        name: query.read(request.args) for name, query in zip(names, declared.query)
+    }
 
 
 def _switch(object_type: int, operation: int) -> Params:
     """EnableDisableObject on the set, target or shot of the path."""
-    return lambda api, request, guid: {
-        "RefGuidObject": bodies.guid(guid, "guid"), "ObjectType": object_type, "OperationType": operation,
+    return lambda api, request, declared, guid: {
+        "RefGuidObject": checked_guid(guid, "guid"), "ObjectType": object_type, "OperationType": operation,
     }
 
 
-def _shots_done_since(api: RestApi, request: IRequest, guid: str | None) -> dict[str, Any]:
+def _shots_done_since(api: RoboTargetApi, request: IRequest, declared: Route, guid: str | None) -> dict[str, Any]:
     """C{since} is UTC epoch seconds: sent as SinceUTC, and as Since, the only one the protocol's example sends."""
-    since = _query(request, "since")
-    moment = bodies.epoch({"since": float(since) if since and _NUMBER.match(since) else since}, "since")
-    return {
-        "Since": moment,
-        "SinceUTC": moment,
-        "RefGuidSet": _optional_guid(request, "setGuid"),
-        "RefGuidTarget": _optional_guid(request, "targetGuid"),
-    }
+    since, set_guid, target_guid = (query.read(request.args) for query in declared.query)
+    return {"Since": since, "SinceUTC": since, "RefGuidSet": set_guid, "RefGuidTarget": target_guid}
 
 
-def add_robotarget_routes(app: Klein) -> None:
-    """Register every /api/robotarget route on C{app}."""
+def _body(read: Callable[[RoboTargetApi, Mapping[str, Any], str | None], dict[str, Any]]) -> Params:
+    """Params read from the JSON body (and the path's GUID)."""
+    return lambda api, request, declared, guid: read(api, api.guard.body(request), guid)
 
-    def route(path: str, method: str) -> Any:
-        def register(function: Any) -> Any:
-            # Klein names endpoints after their function: each needs its own name.
-            name = re.sub(r"[^a-z]+", "_", f"{method.lower()}{BASE}{path}".lower()).strip("_")
-            function.__name__ = function.__qualname__ = name
-            return app.route(BASE + path, methods=[method])(function)
 
-        return register
+class RoboTargetApi:
+    """The /api/robotarget Klein app; its paths are relative to the mount point."""
 
-    def read(path: str, name: str, field: str, params: Params) -> None:
-        """A GET answering C{{field: ParamRet.list}} of one RoboTarget method."""
+    app = Klein()
+    answer_in_envelope(app)
 
-        @route(path, "GET")
-        async def listed(self: RestApi, request: IRequest, guid: str | None = None) -> bytes:
-            _authorise(self, request, name)
-            answer = await self._robotarget.call(name, params(self, request, guid))
-            return write_json(request, {"success": True, field: answer.get("list", [])})
+    def __init__(
+        self, guard: Guard, routes: Mapping[str, Route], clock: IReactorTime, robotarget: RoboTarget, plans: PlanDesk
+    ) -> None:
+        self.guard = guard
+        self.routes = routes
+        self._clock = clock
+        self._robotarget = robotarget
+        self._plans = plans
 
-    def shots_done(path: str, name: str, params: Params) -> None:
-        """A GET answering C{{"shotsDone": {"done": [...], "deleted": [...]}}}: Voyager's two lists, kept apart."""
+    @app.route("/<path:anything>", methods=["OPTIONS"])
+    def preflight(self, request: IRequest, anything: str) -> bytes:
+        return self.guard.preflight(request)
 
-        @route(path, "GET")
-        async def listed(self: RestApi, request: IRequest, guid: str | None = None) -> bytes:
-            _authorise(self, request, name)
-            answer = (await self._robotarget.call(name, params(self, request, guid))).get("list") or {}
-            if not isinstance(answer, dict):
-                raise ApiError(502, "bad_answer", f"Voyager's {name} list is not an object of done and deleted shots")
-            lists = {part: answer.get(part) or [] for part in ("done", "deleted")}
-            return write_json(request, {"success": True, "shotsDone": lists})
 
-    def write(path: str, method: str, name: str, params: Params, status: int = 200, returns: str | None = None) -> None:
-        """A write sending one RoboTarget method; C{returns} names the param answered as C{guid}."""
+def _serves(method: str, path: str) -> Callable[[Any], Any]:
+    """Register a handler of the table's route C{method /api/robotarget<path>}; it is given the route."""
+    declared = route(method, ROBOTARGET + path)
 
-        @route(path, method)
-        async def written(self: RestApi, request: IRequest, guid: str | None = None) -> bytes:
-            _authorise(self, request, name, write=True)
-            sent = params(self, request, guid)
-            await self._robotarget.call(name, sent)
-            return write_json(request, {"success": True, **({"guid": sent[returns]} if returns else {})}, status)
+    def register(handler: Any) -> Any:
+        def endpoint(self: RoboTargetApi, request: IRequest, **kwargs: Any) -> Any:
+            return handler(self, request, self.routes[declared.name], **kwargs)
 
-    @route("/status", "GET")
-    def status(self: RestApi, request: IRequest) -> bytes:
-        self._caller(request)
-        return write_json(request, {"success": True, "robotarget": self._robotarget.describe()})
+        RoboTargetApi.app.route(path, methods=[method], endpoint=declared.name)(endpoint)
+        return handler
 
-    # Sets and base sequences.
-    read("/sets", "GetSet", "sets", _profile)
-    write("/sets", "POST", "AddSet", lambda api, request, guid: bodies.set_params(api._body(request)), 201, "Guid")
-    write("/sets/<guid>", "PUT", "UpdateSet",
-          lambda api, request, guid: bodies.set_params(api._body(request), guid_from_path=guid), returns="RefGuidSet")
-    write("/sets/<guid>", "DELETE", "RemoveSet", _path_guid("RefGuidSet"))
-    write("/sets/<guid>/enable", "POST", "EnableDisableObject", _switch(SET, ENABLE))
-    write("/sets/<guid>/disable", "POST", "EnableDisableObject", _switch(SET, DISABLE))
-    read("/base-sequences", "GetBaseSequence", "baseSequences", _profile)
+    return register
 
-    # Targets.
-    read("/targets", "GetTarget", "targets",
-         lambda api, request, guid: {"RefGuidSet": _required_guid(request, "setGuid")})
-    write("/targets", "POST", "AddTarget",
-          lambda api, request, guid: bodies.target_params(api._body(request), api._clock.seconds()), 201, "GuidTarget")
-    write("/targets/<guid>", "PUT", "UpdateTarget",
-          lambda api, request, guid: bodies.target_params(api._body(request), api._clock.seconds(), guid_from_path=guid),
-          returns="RefGuidTarget")
-    write("/targets/<guid>", "DELETE", "RemoveTarget", _path_guid("RefGuidTarget"))
-    write("/targets/<guid>/activate", "POST", "EnableDisableObject", _switch(TARGET, ENABLE))
-    write("/targets/<guid>/deactivate", "POST", "EnableDisableObject", _switch(TARGET, DISABLE))
-    read("/targets/<guid>/shots", "GetShot", "shots", _path_guid("RefGuidTarget"))
-    read("/targets/<guid>/sessions", "GetSessionListByTarget", "sessions", _path_guid("RefGuidTarget"))
 
-    @route("/targets/<guid>", "GET")
-    async def get_target(self: RestApi, request: IRequest, guid: str) -> bytes:
-        """Voyager lists targets by set only: look through every set."""
-        _authorise(self, request)
-        wanted = bodies.guid(guid, "guid")
-        sets = (await self._robotarget.call("GetSet", {"ProfileName": ""})).get("list", [])
-        for found_set in sets:
-            targets = await self._robotarget.call("GetTarget", {"RefGuidSet": found_set.get("guid", "")})
-            for target in targets.get("list", []):
-                if str(target.get("guid", "")).lower() == wanted:
-                    return write_json(request, {"success": True, "target": target})
-        raise ApiError(404, "unknown_target", f"no target {wanted} in any set")
+def _name(declared: Route) -> str:
+    """The RoboTarget method a route sends or reads, without its prefix."""
+    (method,) = declared.sends or declared.reads
+    return method.removeprefix(RT)
 
-    # Shots.
-    write("/shots", "POST", "AddShot", lambda api, request, guid: bodies.shot_params(api._body(request)), 201, "GuidShot")
-    write("/shots/<guid>", "PUT", "UpdateShot",
-          lambda api, request, guid: bodies.shot_params(api._body(request), guid_from_path=guid), returns="RefGuidShot")
-    write("/shots/<guid>", "DELETE", "RemoveShot", _path_guid("RefGuidShot"))
 
-    # Progress and results.
-    read("/runs", "GetRunList", "runs", lambda api, request, guid: {
-        **_profile(api, request, guid), "Days": check.query_int(request.args, "days", 0, 3650, 0),
-    })
-    shots_done("/sessions/<guid>/shots-done", "GetShotDoneBySessionList", _path_guid("RefGuidSession"))
-    shots_done("/sets/<guid>/shots-done", "GetShotDoneBySetList", _path_guid("RefGuidSet"))
-    shots_done("/shots-done", "GetShotDoneSinceList", _shots_done_since)
+def read(path: str, field: str, params: Params) -> None:
+    """A GET answering C{{field: ParamRet.list}} of one RoboTarget method."""
 
-    @route("/shots-done/<guid>/jpeg", "GET")
-    async def shot_done_jpeg(self: RestApi, request: IRequest, guid: str) -> bytes:
-        _authorise(self, request)
-        params = {"RefGuidShotDone": bodies.guid(guid, "guid"), "FITFileName": ""}
-        answer = await self._robotarget.call("GetShotJpg", params)
-        # The table names it BaseData, the protocol's example answers Base64Data: read both.
-        data = answer.get("BaseData") or answer.get("Base64Data") or ""
-        try:
-            jpeg = base64.b64decode(str(data), validate=True)
-        except binascii.Error:
-            raise ApiError(502, "bad_image", "Voyager's BaseData is not base64") from None
-        if not jpeg:
-            raise ApiError(404, "no_image", f"Voyager has no JPEG for shot {guid}")
-        for header, field in SHOT_HEADERS:
-            if answer.get(field) is not None:
-                request.setHeader(f"X-Shot-{header}", str(answer[field]))
-        request.setHeader("Content-Type", "image/jpeg")
-        return jpeg
+    @_serves("GET", path)
+    async def listed(self: RoboTargetApi, request: IRequest, declared: Route, guid: str | None = None) -> bytes:
+        self.guard.admit(request, declared)
+        answer = await self._robotarget.call(_name(declared), params(self, request, declared, guid))
+        return write_json(request, {"success": True, field: answer.get("list", [])})
 
-    # Plans: one booking, all or nothing.
-    @route("/plans", "POST")
-    async def add_plan(self: RestApi, request: IRequest) -> bytes:
-        key = _authorise(self, request, "AddSet", "AddTarget", "AddShot", "RemoveSet", write=True)
-        plan = bodies.plan(self._body(request), self._clock.seconds())
-        outcome, replayed = self._plans.submit(plan, key.name, request.getHeader("Idempotency-Key"))
-        created = await outcome
-        if replayed:
-            request.setHeader("Idempotent-Replay", "true")
-        return write_json(request, {"success": True, **created}, 201)
 
-    write("/plans/<guid>", "DELETE", "RemoveSet", _path_guid("RefGuidSet"))
+def shots_done(path: str, params: Params) -> None:
+    """A GET answering C{{"shotsDone": {"done": [...], "deleted": [...]}}}: Voyager's two lists, kept apart."""
+
+    @_serves("GET", path)
+    async def listed(self: RoboTargetApi, request: IRequest, declared: Route, guid: str | None = None) -> bytes:
+        self.guard.admit(request, declared)
+        name = _name(declared)
+        answer = (await self._robotarget.call(name, params(self, request, declared, guid))).get("list") or {}
+        if not isinstance(answer, dict):
+            raise ApiError(502, "bad_answer", f"Voyager's {name} list is not an object of done and deleted shots")
+        lists = {part: answer.get(part) or [] for part in ("done", "deleted")}
+        return write_json(request, {"success": True, "shotsDone": lists})
+
+
+def write(method: str, path: str, params: Params, status: int = 200, returns: str | None = None) -> None:
+    """A write sending one RoboTarget method; C{returns} names the param answered as C{guid}."""
+
+    @_serves(method, path)
+    async def written(self: RoboTargetApi, request: IRequest, declared: Route, guid: str | None = None) -> bytes:
+        self.guard.admit(request, declared)
+        sent = params(self, request, declared, guid)
+        await self._robotarget.call(_name(declared), sent)
+        return write_json(request, {"success": True, **({"guid": sent[returns]} if returns else {})}, status)
+
+
+@_serves("GET", "/status")
+def status(self: RoboTargetApi, request: IRequest, declared: Route) -> bytes:
+    self.guard.admit(request, declared)
+    return write_json(request, {"success": True, "robotarget": self._robotarget.describe()})
+
+
+# Sets and base sequences.
+read("/sets", "sets", _query("ProfileName"))
+write("POST", "/sets", _body(lambda api, body, guid: bodies.set_params(body)), 201, "Guid")
+write("PUT", "/sets/<guid>", _body(lambda api, body, guid: bodies.set_params(body, guid_from_path=guid)),
+      returns="RefGuidSet")
+write("DELETE", "/sets/<guid>", _path_guid("RefGuidSet"))
+write("POST", "/sets/<guid>/enable", _switch(SET, ENABLE))
+write("POST", "/sets/<guid>/disable", _switch(SET, DISABLE))
+read("/base-sequences", "baseSequences", _query("ProfileName"))
+
+# Targets.
+read("/targets", "targets", _query("RefGuidSet"))
+write("POST", "/targets", _body(lambda api, body, guid: bodies.target_params(body, api._clock.seconds())), 201,
+      "GuidTarget")
+write("PUT", "/targets/<guid>",
+      _body(lambda api, body, guid: bodies.target_params(body, api._clock.seconds(), guid_from_path=guid)),
+      returns="RefGuidTarget")
+write("DELETE", "/targets/<guid>", _path_guid("RefGuidTarget"))
+write("POST", "/targets/<guid>/activate", _switch(TARGET, ENABLE))
+write("POST", "/targets/<guid>/deactivate", _switch(TARGET, DISABLE))
+read("/targets/<guid>/shots", "shots", _path_guid("RefGuidTarget"))
+read("/targets/<guid>/sessions", "sessions", _path_guid("RefGuidTarget"))
+
+
+@_serves("GET", "/targets/<guid>")
+async def get_target(self: RoboTargetApi, request: IRequest, declared: Route, guid: str) -> bytes:
+    """Voyager lists targets by set only: look through every set."""
+    self.guard.admit(request, declared)
+    wanted = checked_guid(guid, "guid")
+    sets = (await self._robotarget.call("GetSet", {"ProfileName": ""})).get("list", [])
+    for found_set in sets:
+        targets = await self._robotarget.call("GetTarget", {"RefGuidSet": found_set.get("guid", "")})
+        for target in targets.get("list", []):
+            if str(target.get("guid", "")).lower() == wanted:
+                return write_json(request, {"success": True, "target": target})
+    raise ApiError(404, "unknown_target", f"no target {wanted} in any set")
+
+
+# Shots.
+write("POST", "/shots", _body(lambda api, body, guid: bodies.shot_params(body)), 201, "GuidShot")
+write("PUT", "/shots/<guid>", _body(lambda api, body, guid: bodies.shot_params(body, guid_from_path=guid)),
+      returns="RefGuidShot")
+write("DELETE", "/shots/<guid>", _path_guid("RefGuidShot"))
+
+# Progress and results.
+read("/runs", "runs", _query("ProfileName", "Days"))
+shots_done("/sessions/<guid>/shots-done", _path_guid("RefGuidSession"))
+shots_done("/sets/<guid>/shots-done", _path_guid("RefGuidSet"))
+shots_done("/shots-done", _shots_done_since)
+
+
+@_serves("GET", "/shots-done/<guid>/jpeg")
+async def shot_done_jpeg(self: RoboTargetApi, request: IRequest, declared: Route, guid: str) -> bytes:
+    self.guard.admit(request, declared)
+    params = {"RefGuidShotDone": checked_guid(guid, "guid"), "FITFileName": ""}
+    answer = await self._robotarget.call(_name(declared), params)
+    # The table names it BaseData, the protocol's example answers Base64Data: read both.
+    data = answer.get("BaseData") or answer.get("Base64Data") or ""
+    try:
+        jpeg = base64.b64decode(str(data), validate=True)
+    except binascii.Error:
+        raise ApiError(502, "bad_image", "Voyager's BaseData is not base64") from None
+    if not jpeg:
+        raise ApiError(404, "no_image", f"Voyager has no JPEG for shot {guid}")
+    for header, field in SHOT_HEADERS:
+        if answer.get(field) is not None:
+            request.setHeader(f"X-Shot-{header}", str(answer[field]))
+    request.setHeader("Content-Type", "image/jpeg")
+    return jpeg
+
+
+# Plans: one booking, all or nothing.
+@_serves("POST", "/plans")
+async def add_plan(self: RoboTargetApi, request: IRequest, declared: Route) -> bytes:
+    key = self.guard.admit(request, declared)
+    assert key is not None
+    plan = bodies.plan(self.guard.body(request), self._clock.seconds())
+    outcome, replayed = self._plans.submit(plan, key.name, request.getHeader("Idempotency-Key"))
+    created = await outcome
+    if replayed:
+        request.setHeader("Idempotent-Replay", "true")
+    return write_json(request, {"success": True, **created}, 201)
+
+
+write("DELETE", "/plans/<guid>", _path_guid("RefGuidSet"))

@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any, Mapping
 
-from .envelope import invalid
+from .errors import invalid
 
 _SEXAGESIMAL = re.compile(
     r"^\s*(?P<sign>[+-])?\s*(?P<a>\d{1,3})(?:[:\s°hd]+\s*(?P<b>\d{1,2})(?:[:\s'′m]+\s*(?P<c>\d{1,2}(?:\.\d+)?))?)?\s*[\"″s]?\s*$"

@@ -52,11 +52,6 @@ class VoyagerLink(Service):
         self._setup_steps: list[SessionSetup] = []
 
     @property
-    def max_timeout(self) -> float:
-        """The longest time limit a caller may give a command (voyager.max_command_timeout)."""
-        return self._settings.max_command_timeout
-
-    @property
     def session(self) -> VoyagerSession | None:
         """The ready session, if any (its C{session_key} signs RoboTarget calls)."""
         session = self._session

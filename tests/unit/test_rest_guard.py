@@ -1,0 +1,123 @@
+"""The shared request guard: one authorisation rule over the methods each route declares, one key lookup."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from tests.support.memory_proxy import MemoryProxy
+from voyager_proxy.auth import LOCAL, KeyRing, parse_keys
+from voyager_proxy.keys import KeyLookup, presented_key
+from voyager_proxy.rest.routes import ROUTES, Role
+
+CONTROL = "control-key-0123456789"
+READ = "read-key-0123456789abc"
+SHOOTER = "shooter-key-0123456789"
+MOUNT_READER = "mount-key-0123456789ab"
+KEYS = (
+    f"laravel:control:{CONTROL}",
+    f"dashboard:read:{READ}",
+    f"shooter:control:{SHOOTER}:RemoteCameraShot",
+    f"mount:read:{MOUNT_READER}:RemoteMountStatusGetInfo",
+)
+
+
+@pytest.fixture
+def proxy() -> Iterator[MemoryProxy]:
+    running = MemoryProxy(keys=KEYS, command_burst=1000, read_burst=1000)
+    yield running
+    running.stop()
+
+
+def as_key(key: str) -> dict[str, str]:
+    return {"X-API-Key": key}
+
+
+def test_telescope_status_refused_for_a_key_whose_list_lacks_its_method(proxy: MemoryProxy) -> None:
+    """GET /api/telescope/status is a 403 naming RemoteMountStatusGetInfo for a key narrowed to other methods."""
+    code, answer, lines = proxy.request("GET", "/api/telescope/status", headers=as_key(SHOOTER))
+    assert code == 403 and answer["error"]["code"] == "forbidden"
+    assert "RemoteMountStatusGetInfo" in answer["error"]["message"] and lines == []
+
+
+def test_telescope_status_for_keys_that_may_send_it(proxy: MemoryProxy) -> None:
+    """A read key with no method list, and a read key listing RemoteMountStatusGetInfo, get the mount status."""
+    for key in (READ, MOUNT_READER):
+        code, answer, lines = proxy.request("GET", "/api/telescope/status", headers=as_key(key))
+        assert code == 200 and answer["mount"]["IsMountConnected"] is True
+        assert [line["method"] for line in lines] == ["RemoteMountStatusGetInfo"]
+
+
+def test_a_narrowed_key_is_refused_before_its_body_is_read(proxy: MemoryProxy) -> None:
+    """A command the key may not send is a 403, even with a bad body: authorisation comes first."""
+    code, answer, lines = proxy.request("POST", "/api/filter/change", {"filterIndex": "x"}, headers=as_key(SHOOTER))
+    assert code == 403 and "RemoteFilterChangeTo" in answer["error"]["message"] and lines == []
+
+
+def test_every_sending_route_refuses_a_key_not_listing_its_methods(proxy: MemoryProxy) -> None:
+    """Each route of the table that sends something is a 403 for a key narrowed to an unrelated method."""
+    for route in ROUTES:
+        if not route.sends or "<" in route.path:
+            continue
+        code, answer, lines = proxy.request(route.method, route.path, {}, headers=as_key(SHOOTER))
+        if route.sends == ("RemoteCameraShot",):
+            continue
+        assert code == 403 and answer["error"]["code"] == "forbidden", route.name
+        assert lines == [], route.name
+
+
+def test_robotarget_reads_take_any_key_and_writes_need_control(proxy: MemoryProxy) -> None:
+    """RoboTarget lookups (reads) need only a key; its writes are 403 for a read key, over the same guard."""
+    code, _, _ = proxy.request("GET", "/api/robotarget/sets", headers=as_key(SHOOTER))
+    assert code == 200
+    code, answer, lines = proxy.request("POST", "/api/robotarget/sets", {"Name": "B", "ProfileName": "P.v2y"},
+                                        headers=as_key(READ))
+    assert code == 403 and "read role" in answer["error"]["message"] and lines == []
+    code, answer, _ = proxy.request("GET", "/api/robotarget/sets")
+    assert code == 401 and answer["error"]["code"] == "unauthorized"
+
+
+def test_the_robotarget_mount_answers_in_the_envelope(proxy: MemoryProxy) -> None:
+    """Under the /api/robotarget mount an unknown path is a 404 and a wrong method a 405, both our envelope."""
+    code, answer, _ = proxy.request("GET", "/api/robotarget/nothing-here", headers=as_key(CONTROL))
+    assert code == 404 and answer["error"]["code"] == "not_found"
+    code, answer, _ = proxy.request("PATCH", "/api/robotarget/sets", headers=as_key(CONTROL))
+    assert code == 405 and answer["error"]["message"] == "use GET, HEAD, POST"
+
+
+def test_cors_preflight_under_the_robotarget_mount(proxy: MemoryProxy) -> None:
+    """OPTIONS on a RoboTarget path is the same 204 preflight as anywhere under /api."""
+    for path in ("/api/robotarget/sets", "/api/commands"):
+        code, _, _ = proxy.request("OPTIONS", path)
+        assert code == 204
+
+
+def test_roles_of_the_table() -> None:
+    """Only health, readiness and the document are open; every write needs control."""
+    assert {route.path for route in ROUTES if route.role is Role.OPEN} == {"/health", "/health/ready", "/api/openapi.json"}
+    assert all(route.role is Role.CONTROL for route in ROUTES if route.method != "GET")
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def test_key_lookup() -> None:
+    """The shared lookup: LOCAL without keys, 401 without a key, 403 for an unknown one, the key otherwise."""
+    assert KeyLookup(KeyRing(())).find(None, "127.0.0.1", Refused) is LOCAL
+    lookup = KeyLookup(KeyRing(parse_keys(KEYS)), "WebSocket handshake")
+    for presented, status in ((None, 401), ("", 401), ("not-a-key-0123456789", 403)):
+        with pytest.raises(Refused) as raised:
+            lookup.find(presented, "127.0.0.1", Refused)
+        assert raised.value.status == status
+    assert lookup.find(READ, "127.0.0.1", Refused).name == "dashboard"
+
+
+def test_presented_key_prefers_the_header() -> None:
+    """X-API-Key wins over ?api_key=, which is used when the header is absent."""
+    assert presented_key("a", ["b"]) == "a"
+    assert presented_key(None, ["b", "c"]) == "b"
+    assert presented_key(None, None) is None

@@ -1,0 +1,132 @@
+"""
+The OpenAPI 3.1 document, built from the route table at start-up (pure).
+
+Paths, parameters, request bodies and which errors each route may answer
+come from L{voyager_proxy.rest.routes}; only the shared components (the
+error envelope, the ledger entry, answers, common responses and parameters)
+are written by hand, in C{components.json}. The checked-in C{openapi.json}
+is this document built with the default settings, for Laravel developers:
+C{python -m voyager_proxy.rest.document > voyager_proxy/rest/openapi.json}.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.resources
+import json
+import re
+import sys
+from typing import Any, Iterable
+
+from .. import __version__
+from .routes import COMMAND_QUERY, ROUTES, Role, Route
+
+SECURITY = [{"apiKeyHeader": []}, {"apiKeyQuery": []}]
+
+
+def _response(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+GUARDED = {"400": _response("BadRequest"), "401": _response("Unauthorized"), "403": _response("Forbidden"),
+           "429": _response("RateLimited")}
+WITH_BODY = {"413": _response("TooLarge"), "415": _response("UnsupportedMedia")}
+VOYAGER = {"502": _response("VoyagerError"), "503": _response("NotReady"), "504": _response("Timeout")}
+ROBOTARGET = {"502": _response("RoboTargetFailed"), "503": _response("RoboTargetUnavailable"),
+              "504": _response("Timeout")}
+
+
+def components() -> dict[str, Any]:
+    """The hand-written part: C{info} and the shared components."""
+    text = importlib.resources.files(__package__).joinpath("components.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def responses(route: Route) -> dict[str, Any]:
+    """What C{route} may answer: its own answers, then the errors its role, body and methods imply."""
+    answered = dict(route.answers)
+    if route.role is not Role.OPEN:
+        answered.update(GUARDED)
+    if route.role is Role.CONTROL:
+        answered.update(WITH_BODY)
+    if route.is_robotarget:
+        answered.update(ROBOTARGET)
+    elif route.is_command or route.sends:
+        answered.update(VOYAGER)
+    answered.update(route.errors)
+    return answered
+
+
+def _description(route: Route) -> str:
+    parts = [route.description] if route.description else []
+    if route.is_command and route.sends:
+        (method,) = route.sends
+        parts.append(f"Sends Voyager's `{method}` and answers its final result"
+                     " (or 202 after the acknowledgement with `wait=false`).")
+    return " ".join(parts)
+
+
+def operation(route: Route, path_names: list[str], schemas: dict[str, Any]) -> dict[str, Any]:
+    """One Operation Object; titled body schemas are put in C{schemas} and referred to."""
+    built: dict[str, Any] = {"summary": route.summary}
+    description = _description(route)
+    if description:
+        built["description"] = description
+    built["security"] = [] if route.role is Role.OPEN else copy.deepcopy(SECURITY)
+    built["x-role"] = route.role.value
+    if route.sends:
+        built["x-voyager-sends"] = list(route.sends)
+    if route.reads:
+        built["x-voyager-reads"] = list(route.reads)
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"},
+         **({"description": f"The {own}"} if own != name else {})}
+        for name, own in zip(path_names, route.path_parameters)
+    ]
+    parameters += [query.parameter() for query in route.query]
+    parameters += [{"$ref": f"#/components/parameters/{name}"} for name in route.shared]
+    if parameters:
+        built["parameters"] = parameters
+    built["responses"] = copy.deepcopy(responses(route))
+    if route.body is not None:
+        schema = route.body.schema()
+        if route.body.title:
+            schemas[route.body.title] = schema
+            schema = {"$ref": f"#/components/schemas/{route.body.title}"}
+        built["requestBody"] = {"required": route.body.required, "content": {"application/json": {"schema": schema}}}
+    return built
+
+
+def build_document(routes: Iterable[Route], settings: Any) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of C{routes}, with the bounds C{settings} give."""
+    shared = components()
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {**shared["info"], "version": __version__},
+        "paths": {},
+        "components": shared["components"],
+    }
+    for query in COMMAND_QUERY:
+        document["components"]["parameters"][query.name.capitalize()] = query.resolve(settings).parameter()
+    schemas = document["components"]["schemas"]
+    templates: dict[str, tuple[str, list[str]]] = {}  # shape -> (OpenAPI path, its parameter names)
+    for route in routes:
+        resolved = route.resolve(settings)
+        shape = re.sub(r"<(?:\w+:)?\w+>", "{}", route.path)
+        # One path per shape: GET /api/commands/{uid} and POST /api/commands/<method> share it.
+        path, names = templates.setdefault(
+            shape, (re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route.path), route.path_parameters)
+        )
+        document["paths"].setdefault(path, {})[route.method.lower()] = operation(resolved, names, schemas)
+    return document
+
+
+def encode(document: dict[str, Any]) -> bytes:
+    """The document as the checked-in file holds it."""
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+if __name__ == "__main__":
+    from ..config import ApiSettings
+
+    sys.stdout.buffer.write(encode(build_document(ROUTES, ApiSettings())))

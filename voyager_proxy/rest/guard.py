@@ -1,0 +1,158 @@
+"""
+The request guard both Klein apps share: key lookup, role, method list, CORS,
+rate limits and the JSON body; and the error handlers answering our envelope.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from klein import Klein
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.iweb import IRequest
+from werkzeug.exceptions import HTTPException
+
+from ..auth import ApiKey, KeyRing
+from ..config import ApiSettings
+from ..ratelimit import RateLimiter
+from ..voyager import VoyagerError
+from . import validation as check
+from .envelope import ApiError, from_voyager_error, write_json
+from ..keys import KeyLookup, may_send, presented_key, query_values
+from .routes import Role, Route
+
+JSON_MEDIA = "application/json"
+CORS_ALLOWED_HEADERS = "Content-Type, X-API-Key, Idempotency-Key, If-None-Match"
+
+
+def _refused(status: int, message: str) -> ApiError:
+    return ApiError(status, "unauthorized" if status == 401 else "forbidden", message)
+
+
+class Guard:
+    """
+    Admits a request to a route of the table: CORS headers, then the key
+    (none for L{Role.OPEN}), its role, a rate-limit token (from the command
+    bucket when the route sends Voyager something), then the method list:
+    a narrowed key must list every method the route sends.
+    """
+
+    def __init__(self, clock: IReactorTime, settings: ApiSettings, keys: KeyRing) -> None:
+        self._settings = settings
+        self._lookup = KeyLookup(keys)
+        self._read_limits = RateLimiter(clock, settings.read_rate, settings.read_burst)
+        self._command_limits = RateLimiter(clock, settings.command_rate, settings.command_burst)
+
+    def admit(self, request: IRequest, route: Route) -> ApiKey | None:
+        """The caller's key (None on an open route); an L{ApiError} when it may not call C{route}."""
+        self.cors(request)
+        if route.role is Role.OPEN:
+            return None
+        key = self.identify(request)
+        if route.role is Role.CONTROL and not key.can_control:
+            raise ApiError(403, "forbidden", f"the key {key.name!r} has the read role; this needs control")
+        limiter = self._command_limits if route.sends or route.is_command else self._read_limits
+        wait = limiter.take(key.name)
+        if wait:
+            raise ApiError(
+                429, "rate_limited", "too many requests; slow down",
+                headers={"Retry-After": RateLimiter.retry_after(wait)},
+            )
+        self.check_methods(key, route.sends)
+        return key
+
+    @staticmethod
+    def check_methods(key: ApiKey, methods: tuple[str, ...]) -> None:
+        """403 unless a narrowed C{key} lists each of C{methods}."""
+        for method in methods:
+            if not may_send(key, method):
+                raise ApiError(403, "forbidden", f"the key {key.name!r} may not call {method}")
+
+    def identify(self, request: IRequest) -> ApiKey:
+        client = request.getClientAddress()
+        presented = presented_key(request.getHeader("X-API-Key"), query_values(request.args, "api_key"))
+        return self._lookup.find(presented, getattr(client, "host", str(client)), _refused)
+
+    def cors(self, request: IRequest) -> None:
+        origin = request.getHeader("Origin")
+        if origin and origin in self._settings.cors_origins:
+            request.setHeader("Access-Control-Allow-Origin", origin)
+            request.setHeader("Vary", "Origin")
+
+    def preflight(self, request: IRequest) -> bytes:
+        """The CORS preflight answer, for any path."""
+        self.cors(request)
+        request.setResponseCode(204)
+        request.setHeader("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
+        request.setHeader("Access-Control-Allow-Headers", CORS_ALLOWED_HEADERS)
+        request.setHeader("Access-Control-Max-Age", "600")
+        return b""
+
+    def body(self, request: IRequest) -> dict[str, Any]:
+        """The JSON object sent, C{{}} for an empty body; 413, 415 and 400 otherwise."""
+        content = request.content
+        content.seek(0, 2)
+        size = content.tell()
+        if size > self._settings.max_body_bytes:
+            raise ApiError(413, "body_too_large", f"the body is over {self._settings.max_body_bytes} bytes")
+        if size == 0:
+            return {}
+        media = (request.getHeader("Content-Type") or "").split(";")[0].strip().lower()
+        if media != JSON_MEDIA:
+            raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+        content.seek(0)
+        try:
+            body = json.loads(content.read())
+        except ValueError as error:
+            raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
+        if body == []:
+            return {}  # PHP encodes an empty array, Laravel's default body, as []
+        return check.json_object(body)
+
+
+# Errors: always our envelope, never an HTML page or a traceback.
+
+_log = Logger(namespace="voyager_proxy.rest")
+
+
+def _api_error(instance: Any, request: IRequest, failure: Failure) -> bytes:
+    error = failure.value
+    for name, value in error.headers.items():
+        request.setHeader(name, value)
+    return write_json(request, error.body(), error.status)
+
+
+def _voyager_error(instance: Any, request: IRequest, failure: Failure) -> bytes:
+    return _api_error(instance, request, Failure(from_voyager_error(failure.value)))
+
+
+def _http_error(instance: Any, request: IRequest, failure: Failure) -> bytes:
+    error = failure.value
+    status = error.code
+    allowed = sorted(m for m in getattr(error, "valid_methods", None) or [] if m != "OPTIONS")
+    if status == 405 and not allowed:
+        status = 404  # only the CORS preflight route matched: the path does not exist
+    if status == 404:
+        body = ApiError(404, "not_found", "no such route").body()
+    elif status == 405:
+        request.setHeader("Allow", ", ".join(allowed))
+        body = ApiError(405, "method_not_allowed", f"use {', '.join(allowed)}").body()
+    else:
+        body = ApiError(status, "http_error", error.description or "HTTP error").body()
+    return write_json(request, body, status)
+
+
+def _internal_error(instance: Any, request: IRequest, failure: Failure) -> bytes:
+    _log.failure("unexpected error answering {uri}", failure, uri=request.uri)
+    return write_json(request, ApiError(500, "internal_error", "internal error; see the proxy's log").body(), 500)
+
+
+def answer_in_envelope(app: Klein) -> None:
+    """Register on C{app} the handlers turning every failure into our JSON envelope."""
+    app.handle_errors(ApiError)(_api_error)
+    app.handle_errors(VoyagerError)(_voyager_error)
+    app.handle_errors(HTTPException)(_http_error)
+    app.handle_errors(Exception)(_internal_error)
