@@ -10,8 +10,9 @@ from twisted.python.failure import Failure
 
 from twisted.internet.interfaces import IReactorTime
 
+from .failures import describe
 from .metrics import Metrics
-from .voyager import Command, VoyagerError, VoyagerEvent, VoyagerLink
+from .voyager import Command, VoyagerEvent, VoyagerLink
 
 
 @attrs.define(eq=False)
@@ -36,11 +37,8 @@ class LedgerEntry:
         }
         outcome = command.outcome
         if isinstance(outcome, Failure):
-            error = outcome.value
-            entry["error"] = {
-                "code": error.kind if isinstance(error, VoyagerError) else "internal_error",
-                "message": str(error),
-            }
+            described = describe(outcome.value)
+            entry["error"] = {"code": described.code, "message": described.message, **described.details}
         elif isinstance(outcome, VoyagerEvent):
             entry["result"] = event_body(outcome)
         elif outcome is not None:

@@ -20,7 +20,7 @@ from ..config import ApiSettings
 from ..ratelimit import RateLimiter
 from ..voyager import VoyagerError
 from . import validation as check
-from .envelope import ApiError, from_voyager_error, write_json
+from .envelope import ApiError, from_failure, write_json
 from ..keys import KeyLookup, may_send, presented_key, query_values
 from .routes import Role, Route
 
@@ -126,7 +126,7 @@ def _api_error(instance: Any, request: IRequest, failure: Failure) -> bytes:
 
 
 def _voyager_error(instance: Any, request: IRequest, failure: Failure) -> bytes:
-    return _api_error(instance, request, Failure(from_voyager_error(failure.value)))
+    return _api_error(instance, request, Failure(from_failure(failure.value)))
 
 
 def _http_error(instance: Any, request: IRequest, failure: Failure) -> bytes:
@@ -147,7 +147,7 @@ def _http_error(instance: Any, request: IRequest, failure: Failure) -> bytes:
 
 def _internal_error(instance: Any, request: IRequest, failure: Failure) -> bytes:
     _log.failure("unexpected error answering {uri}", failure, uri=request.uri)
-    return write_json(request, ApiError(500, "internal_error", "internal error; see the proxy's log").body(), 500)
+    return write_json(request, from_failure(failure.value).body(), 500)
 
 
 def answer_in_envelope(app: Klein) -> None:
