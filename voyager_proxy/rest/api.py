@@ -283,7 +283,7 @@ class RestApi:
     @app.route("/api/dashboard/state", methods=["GET"])
     def dashboard_state(self, request: IRequest) -> bytes:
         self._caller(request)
-        state = self._link.state
+        state = self._link.cache
         generation = state.generation
         if self._state_body is None or self._state_body[0] != generation:
             self._state_body = (generation, json.dumps({"success": True, "state": state.snapshot()}).encode())
@@ -299,7 +299,7 @@ class RestApi:
     @app.route("/api/camera/preview", methods=["GET"])
     def preview(self, request: IRequest) -> bytes:
         self._caller(request)
-        preview = self._link.state.preview
+        preview = self._link.cache.preview
         if preview is None:
             raise ApiError(404, "no_preview", "no preview image since the proxy started")
         if JSON_MEDIA in (request.getHeader("Accept") or ""):

@@ -32,7 +32,7 @@ class VoyagerLink(Service):
     Holds one self-healing session with Voyager.
 
     C{events} carries every Voyager event, C{status_changes} every change of
-    L{ConnectionStatus}, C{state} caches the latest of both. Commands go
+    L{ConnectionStatus}, C{cache} keeps the latest of both. Commands go
     through L{submit} or L{send} and fail at once while the session is not
     ready: telescope motion is never queued for later.
     """
@@ -48,7 +48,7 @@ class VoyagerLink(Service):
         self.events: EventBus[VoyagerEvent] = EventBus()
         self.status_changes: EventBus[ConnectionStatus] = EventBus()
         self.status = ConnectionStatus(LinkState.STOPPED, since=clock.seconds())
-        self.state = StateCache(self.events, self.status_changes, self.status)
+        self.cache = StateCache(self.events, self.status_changes, self.status)
         self._setup_steps: list[SessionSetup] = []
 
     @property
@@ -162,7 +162,7 @@ class VoyagerLink(Service):
         self.events.publish(event)
 
     def session_line_rejected(self, kind: str) -> None:
-        self.state.line_rejected(kind)
+        self.cache.line_rejected(kind)
 
     def _update(self, **changes: Any) -> None:
         status = self.status
