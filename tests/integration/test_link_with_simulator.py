@@ -134,7 +134,7 @@ async def test_garbage_split_writes_and_huge_line_are_survived(
         simulator.simulator.faults.split_writes = 7
         result = await link.send("RemoteGetStatus")
         assert result.fields["ActionResultInt"] == 4
-        assert link.cache.snapshot()["counters"]["rejectedLines"] == {"malformed": 1, "too_long": 1}
+        assert link.cache.counters()["rejectedLines"] == {"malformed": 1, "too_long": 1}
         assert link.status.ready
     finally:
         await link.stopService()

@@ -520,7 +520,7 @@ def test_malformed_and_oversize_lines_are_counted_and_survived() -> None:
     fake.said_by_link()
     fake.say(result_event(command.uid))
     assert command.state is CommandState.OK and fake.link.status.ready
-    assert fake.link.cache.snapshot()["counters"]["rejectedLines"] == {"malformed": 2, "too_long": 1}
+    assert fake.link.cache.counters()["rejectedLines"] == {"malformed": 2, "too_long": 1}
     fake.stop()
 
 
