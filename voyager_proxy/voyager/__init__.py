@@ -13,7 +13,7 @@ from .events import VoyagerEvent
 from .link import VoyagerLink
 from .pending import Command, CommandState
 from .state import Preview, StateCache
-from .status import ConnectionStatus, LinkState
+from .status import ConnectionStatus, LinkState, SessionRef
 
 __all__ = [
     "ActionFailed",
@@ -27,6 +27,7 @@ __all__ = [
     "LinkState",
     "NotReady",
     "Preview",
+    "SessionRef",
     "StateCache",
     "Subscription",
     "VoyagerError",
