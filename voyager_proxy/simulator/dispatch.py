@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 HANDLERS: dict[str, Handler] = {**COMMANDS, **ROBOTARGET}
 
 
-def handle(sim: VoyagerSimulator, client: SimulatorProtocol, method: str, request_id: Any, params: dict[str, Any]) -> None:
+def handle(
+    sim: VoyagerSimulator, client: SimulatorProtocol, method: str, request_id: Any, params: dict[str, Any]
+) -> None:
     """Answer one request as Voyager would."""
     handler = HANDLERS.get(method)
     if handler is None or method not in TABLE:
