@@ -83,7 +83,7 @@ def bench_control_data(count: int = 100_000) -> float:
     for offset in range(0, len(stream), CHUNK):
         protocol.dataReceived(stream[offset : offset + CHUNK])
     elapsed = time.perf_counter() - start
-    assert seen[0] == count and link.state.snapshot()["controlData"] is not None
+    assert seen[0] == count and link.cache.snapshot()["controlData"] is not None
     return count / elapsed
 
 
@@ -114,7 +114,7 @@ def bench_jpeg_line(size: int = 2 * 1024 * 1024, repeats: int = 20) -> list[floa
     timings = []
     for repeat in range(repeats):
         timings.append(feed(protocol, line))
-        assert seen.count("NewJPGReady") == repeat + 1 and link.state.preview is not None
+        assert seen.count("NewJPGReady") == repeat + 1 and link.cache.preview is not None
     return timings
 
 

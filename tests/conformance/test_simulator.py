@@ -34,7 +34,7 @@ from tests.unit.simulator.test_robotarget import (
     ok,
 )
 from voyager_proxy.simulator import SimulatorSettings, VoyagerSimulator
-from voyager_proxy.simulator.commands import HANDLERS
+from voyager_proxy.simulator.dispatch import HANDLERS
 from voyager_proxy.simulator.params import TABLE
 from voyager_proxy.simulator.robotarget import command_mac, manager_hash
 

@@ -29,7 +29,7 @@ async def test_full_session(link: VoyagerLink) -> None:
     assert link.session.session_key.count(".") == 1
     control = await recorder.next("ControlData")
     assert control.parsed["camera"]["connected"] is True
-    assert link.state.snapshot()["controlData"]["parsed"]["camera"] is not None
+    assert link.cache.snapshot()["controlData"]["parsed"]["camera"] is not None
     result = await link.send("RemoteGetStatus")
     assert result.fields["ActionResultInt"] == 4
 
@@ -54,8 +54,8 @@ async def test_shot_from_command_to_preview(link: VoyagerLink) -> None:
     names = [e.name for e in events]  # without the results of the session's own mode switches
     assert names.index("ShotRunning") < names.index("NewFITReady") < names.index("NewJPGReady")
     assert names.index("NewJPGReady") < names.index("RemoteActionResult")
-    assert link.state.preview is not None and link.state.preview.jpeg[:2] == b"\xff\xd8"
-    assert link.state.snapshot()["shot"]["progress"] > 0
+    assert link.cache.preview is not None and link.cache.preview.jpeg[:2] == b"\xff\xd8"
+    assert link.cache.snapshot()["shot"]["progress"] > 0
 
 
 @pytest_twisted.ensureDeferred
@@ -134,7 +134,7 @@ async def test_garbage_split_writes_and_huge_line_are_survived(
         simulator.simulator.faults.split_writes = 7
         result = await link.send("RemoteGetStatus")
         assert result.fields["ActionResultInt"] == 4
-        assert link.state.snapshot()["counters"]["rejectedLines"] == {"malformed": 1, "too_long": 1}
+        assert link.cache.counters()["rejectedLines"] == {"malformed": 1, "too_long": 1}
         assert link.status.ready
     finally:
         await link.stopService()

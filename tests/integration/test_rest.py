@@ -110,9 +110,9 @@ async def test_dashboard_state_and_etag(proxy: Proxy) -> None:
     code, body, headers = await proxy.call("GET", "/api/dashboard/state")
     assert code == 200 and body["state"]["controlData"]["parsed"]["camera"]["connected"] is True
     etag = headers.getRawHeaders("ETag")[0]
-    generation = proxy.link.state.generation
+    generation = proxy.link.cache.generation
     code, _, _ = await proxy.call("GET", "/api/dashboard/state", headers={"If-None-Match": etag})
-    assert code == 304 or proxy.link.state.generation != generation
+    assert code == 304 or proxy.link.cache.generation != generation
 
 
 @pytest_twisted.ensureDeferred

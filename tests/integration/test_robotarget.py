@@ -195,8 +195,9 @@ async def test_crud_of_sets_targets_and_shots(proxy: Proxy) -> None:
     assert (await proxy.call("POST", f"/api/robotarget/sets/{set_guid}/enable"))[0] == 200
     code, sets = await proxy.call("GET", "/api/robotarget/sets?profile=Default.v2y")
     assert sets["sets"][0]["setname"] == "Tonight (M31)" and sets["sets"][0]["status"] == 0
+    # Disabled (Status 1), so the simulator's scheduler never starts a run while the test goes on.
     target = {"RefGuidSet": set_guid, "RefGuidBaseSequence": await base_sequence(proxy), "TargetName": "M31",
-              "RAJ2000": 0.7123, "DECJ2000": 41.269}
+              "RAJ2000": 0.7123, "DECJ2000": 41.269, "Status": 1}
     code, made = await proxy.call("POST", "/api/robotarget/targets", target)
     assert code == 201
     assert (await proxy.call("PUT", f"/api/robotarget/targets/{made['guid']}", {**target, "Priority": 4}))[0] == 200

@@ -7,6 +7,7 @@ from typing import Any, Callable
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 
+from voyager_proxy.observer import SingleObserver
 from voyager_proxy.voyager.events import VoyagerEvent
 from voyager_proxy.voyager.link import VoyagerLink
 from voyager_proxy.voyager.status import ConnectionStatus
@@ -50,15 +51,14 @@ class EventRecorder:
 
     def __init__(self, link: VoyagerLink) -> None:
         self.events: list[VoyagerEvent] = []
-        self._waiters: list[tuple[str, Deferred[VoyagerEvent]]] = []
+        self._next: dict[str, SingleObserver[VoyagerEvent]] = {}  # by event name
         self._subscription = link.events.subscribe(self._received)
 
     def names(self) -> list[str]:
         return [event.name for event in self.events]
 
     def next(self, name: str, seconds: float = DEADLINE) -> Deferred[VoyagerEvent]:
-        waiter: Deferred[VoyagerEvent] = Deferred()
-        self._waiters.append((name, waiter))
+        waiter = self._next.setdefault(name, SingleObserver()).when_fired()
         return _deadline(waiter, f"a {name} event", seconds)
 
     def stop(self) -> None:
@@ -66,9 +66,6 @@ class EventRecorder:
 
     def _received(self, event: VoyagerEvent) -> None:
         self.events.append(event)
-        for entry in list(self._waiters):
-            name, waiter = entry
-            if name == event.name:
-                self._waiters.remove(entry)
-                if not waiter.called:
-                    waiter.callback(event)
+        observer = self._next.pop(event.name, None)
+        if observer is not None:
+            observer.fire(event)

@@ -198,7 +198,7 @@ def test_a_slow_long_line_keeps_the_watchdog_fed(voyager: FakeVoyager) -> None:
         voyager.protocol.dataReceived(b"A" * 65536)
     assert voyager.transport is not None and not voyager.transport.disconnecting
     voyager.protocol.dataReceived(b'"}\r\n')
-    assert voyager.link.state.preview is not None
+    assert voyager.link.cache.preview is not None
     voyager.stop()
 
 
@@ -520,7 +520,7 @@ def test_malformed_and_oversize_lines_are_counted_and_survived() -> None:
     fake.said_by_link()
     fake.say(result_event(command.uid))
     assert command.state is CommandState.OK and fake.link.status.ready
-    assert fake.link.state.snapshot()["counters"]["rejectedLines"] == {"malformed": 2, "too_long": 1}
+    assert fake.link.cache.counters()["rejectedLines"] == {"malformed": 2, "too_long": 1}
     fake.stop()
 
 

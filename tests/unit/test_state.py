@@ -38,7 +38,7 @@ def test_snapshot_keeps_the_latest_of_each_kind() -> None:
     assert snapshot["controlData"]["parsed"]["camera"]["temperature"] == -6.0
     assert snapshot["shot"]["progress"] == 50.0 and snapshot["lastImage"]["fileName"] == "a.fit"
     assert snapshot["connection"]["state"] == "ready"
-    assert snapshot["counters"]["eventsByType"]["ControlData"] == 2
+    assert state.counters()["eventsByType"]["ControlData"] == 2
 
 
 def test_signals_are_bounded() -> None:
@@ -54,7 +54,7 @@ def test_snapshot_is_reused_until_something_changes() -> None:
     state, events, _ = cache()
     first = state.snapshot()
     assert state.snapshot() is first
-    publish(events, Event="Polling")
+    publish(events, Event="ControlData", CCDTEMP=-5.0)
     second = state.snapshot()
     assert second is not first and second["generation"] == first["generation"] + 1
 
@@ -74,4 +74,17 @@ def test_rejected_lines_are_counted() -> None:
     state, _, _ = cache()
     state.line_rejected("malformed")
     state.line_rejected("malformed")
-    assert state.snapshot()["counters"]["rejectedLines"] == {"malformed": 2}
+    assert state.counters()["rejectedLines"] == {"malformed": 2}
+
+
+def test_polling_leaves_the_generation_alone_and_control_data_bumps_it() -> None:
+    """A Polling event (or a rejected line) only counts; a ControlData change bumps the generation."""
+    state, events, _ = cache()
+    first = state.snapshot()
+    publish(events, Event="Polling")
+    state.line_rejected("too_long")
+    assert state.generation == first["generation"] and state.snapshot() is first
+    assert state.counters()["eventsByType"] == {"Polling": 1}
+    publish(events, Event="ControlData", CCDTEMP=-5.0)
+    assert state.generation == first["generation"] + 1
+    assert "counters" not in state.snapshot()

@@ -85,7 +85,7 @@ class PushFactory(WebSocketServerFactory):
         self._subscribers.discard(client)
 
     def initial_state(self) -> dict[str, Any]:
-        snapshot = self._link.state.snapshot()
+        snapshot = self._link.cache.snapshot()
         return {
             "epoch": self.epoch,
             "seq": self.seq,

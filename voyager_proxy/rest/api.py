@@ -211,7 +211,7 @@ class RestApi:
     @serves(app, "GET", "/api/dashboard/state")
     def dashboard_state(self, request: IRequest, declared: Route) -> bytes:
         self._key(request, declared)
-        state = self._link.state
+        state = self._link.cache
         generation = state.generation
         if self._state_body is None or self._state_body[0] != generation:
             self._state_body = (generation, json.dumps({"success": True, "state": state.snapshot()}).encode())
@@ -227,7 +227,7 @@ class RestApi:
     @serves(app, "GET", "/api/camera/preview")
     def preview(self, request: IRequest, declared: Route) -> bytes:
         self._key(request, declared)
-        preview = self._link.state.preview
+        preview = self._link.cache.preview
         if preview is None:
             raise ApiError(404, "no_preview", "no preview image since the proxy started")
         if JSON_MEDIA in (request.getHeader("Accept") or ""):

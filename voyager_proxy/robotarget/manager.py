@@ -12,8 +12,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from ..config import RoboTargetSettings
-from ..voyager import ActionFailed, ConnectionStatus, LinkState, VoyagerError, VoyagerEvent, VoyagerLink
-from ..voyager.connection import VoyagerSession
+from ..voyager import ActionFailed, ConnectionStatus, LinkState, SessionRef, VoyagerError, VoyagerEvent, VoyagerLink
 from .signing import command_mac, manager_hash
 
 DONE = "DONE"
@@ -99,7 +98,7 @@ class RoboTarget:
         self._link = link
         self._clock = clock
         self._settings = settings
-        self._session: VoyagerSession | None = None
+        self._session: SessionRef | None = None  # the session manager mode is for
         self._retry: IDelayedCall | None = None
         self._retry_delay = self.RETRY_FIRST
         self.pending_removals: set[str] = set()  # sets a failed plan could not remove yet
@@ -120,7 +119,7 @@ class RoboTarget:
         method = PREFIX + name
         # On the session that entered manager mode, which may still be
         # switching dashboard mode on: manager mode came first.
-        command = self._session.send_command(method, params, sign=self._sign, private=True)
+        command = self._link.submit(method, params, sign=self._sign, private=True, session=self._session)
         return command.finished().addCallback(self._checked, method)
 
     def describe(self) -> dict[str, Any]:
@@ -150,7 +149,7 @@ class RoboTarget:
         settings = self._settings
         return command_mac(settings.secret, session_key, request_id, uid, settings.mac_encoding)
 
-    def _session_setup(self, session: VoyagerSession) -> None:
+    def _session_setup(self, session: SessionRef) -> None:
         """Manager mode goes first after authentication, before dashboard and log mode."""
         self._session = session
         self._activate(session)
@@ -158,34 +157,34 @@ class RoboTarget:
     def _link_changed(self, status: ConnectionStatus) -> None:
         if status.state is LinkState.CONFIGURING:
             return  # the session's setup step is running
-        session = self._link.session
+        session = self._link.ready_session
         if session is None:
             self._session = None
             self._cancel_retry()
             self._retry_delay = self.RETRY_FIRST
             if self.status.state is not RoboTargetState.WAITING:
                 self._set(RoboTargetState.WAITING, f"Voyager is {status.state.value}")
-        elif session is not self._session:
+        elif session != self._session:
             self._session = session  # a session that was set up before we listened
             self._activate(session)
 
-    def _activate(self, session: VoyagerSession) -> None:
+    def _activate(self, session: SessionRef) -> None:
         self._retry = None
-        if session is not self._session:
+        if session != self._session:
             return  # that session ended while the retry waited
         settings = self._settings
-        assert session.session_key is not None
         self._set(RoboTargetState.ACTIVATING)
-        signed = manager_hash(settings.secret, session.session_key, settings.mac_words, settings.mac_encoding)
-        command = session.send_command(
-            "RemoteSetRoboTargetManagerMode", {"MACKey": settings.mac_key, "Hash": signed}, private=True
+        signed = manager_hash(settings.secret, session.key, settings.mac_words, settings.mac_encoding)
+        command = self._link.submit(
+            "RemoteSetRoboTargetManagerMode", {"MACKey": settings.mac_key, "Hash": signed}, private=True,
+            session=session,
         )
         command.finished().addCallbacks(
             self._activated, self._refused, callbackArgs=(session,), errbackArgs=(session,)
         )
 
-    def _activated(self, outcome: Any, session: VoyagerSession) -> None:
-        if session is not self._session:
+    def _activated(self, outcome: Any, session: SessionRef) -> None:
+        if session != self._session:
             return  # that session is gone; a newer one activates itself
         param_ret = _param_ret(outcome)
         if param_ret.get("ret") == DONE:
@@ -206,11 +205,11 @@ class RoboTarget:
         else:
             self._fail(session, f"Voyager answered {param_ret.get('ret')!r}")
 
-    def _refused(self, failure: Failure, session: VoyagerSession) -> None:
-        if session is self._session:
+    def _refused(self, failure: Failure, session: SessionRef) -> None:
+        if session == self._session:
             self._fail(session, _refusal(failure))
 
-    def _fail(self, session: VoyagerSession, reason: str) -> None:
+    def _fail(self, session: SessionRef, reason: str) -> None:
         delay, self._retry_delay = self._retry_delay, min(self._retry_delay * 2, self.RETRY_MAX)
         self._log.error(
             "RoboTarget manager mode refused: {reason} (check robotarget.secret, mac_key, mac_words; "

@@ -6,10 +6,11 @@ from collections import OrderedDict
 from typing import Any
 
 import attrs
-from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from ..observer import SingleObserver
 from ..voyager import ActionFailed, VoyagerError
 from .manager import RoboTarget, RoboTargetRefused
 
@@ -96,28 +97,6 @@ async def _remove_set(robotarget: RoboTarget, set_guid: str) -> bool:
     return True
 
 
-@attrs.define(eq=False)
-class _Outcome:
-    """A plan's result, for every request waiting on it."""
-
-    result: Any = None
-    settled: bool = False
-    waiters: list[Deferred[Any]] = attrs.field(factory=list)
-
-    def settle(self, result: Any) -> None:
-        self.result, self.settled = result, True
-        waiters, self.waiters = self.waiters, []
-        for waiter in waiters:
-            waiter.errback(result) if isinstance(result, Failure) else waiter.callback(result)
-
-    def wait(self) -> Deferred[Any]:
-        if self.settled:
-            return fail(self.result) if isinstance(self.result, Failure) else succeed(self.result)
-        waiter: Deferred[Any] = Deferred()
-        self.waiters.append(waiter)
-        return waiter
-
-
 class PlanDesk:
     """
     Runs each plan to its end, even when the HTTP client leaves (a cancelled
@@ -129,25 +108,27 @@ class PlanDesk:
     def __init__(self, robotarget: RoboTarget, remembered: int = 200) -> None:
         self._robotarget = robotarget
         self._remembered = remembered
-        self._outcomes: OrderedDict[tuple[str, str], _Outcome] = OrderedDict()
+        self._outcomes: OrderedDict[tuple[str, str], SingleObserver[dict[str, Any]]] = OrderedDict()
 
     def submit(self, plan: Plan, caller: str, idempotency_key: str | None) -> tuple[Deferred[dict[str, Any]], bool]:
         """The plan's result to wait on, and whether it replays an earlier request."""
         key = (caller, idempotency_key) if idempotency_key else None
         earlier = self._outcomes.get(key) if key else None
         if earlier is not None:
-            return earlier.wait(), True
-        outcome = _Outcome()
+            return earlier.when_fired(), True
+        outcome: SingleObserver[dict[str, Any]] = SingleObserver()
         if key is not None:
             self._outcomes[key] = outcome
             while len(self._outcomes) > self._remembered:
                 self._outcomes.popitem(last=False)
         work = Deferred.fromCoroutine(create_plan(self._robotarget, plan))
         work.addErrback(self._forget, key, outcome)
-        work.addBoth(outcome.settle)
-        return outcome.wait(), False
+        work.addBoth(outcome.fire)
+        return outcome.when_fired(), False
 
-    def _forget(self, failure: Failure, key: tuple[str, str] | None, outcome: _Outcome) -> Failure:
+    def _forget(
+        self, failure: Failure, key: tuple[str, str] | None, outcome: SingleObserver[dict[str, Any]]
+    ) -> Failure:
         """A failed plan may be sent again under the same key."""
         if key is not None and self._outcomes.get(key) is outcome:
             del self._outcomes[key]

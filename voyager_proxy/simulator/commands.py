@@ -1,114 +1,13 @@
-"""What the simulator understands: one handler per Voyager method."""
+"""What the simulator understands outside RoboTarget: one handler per Voyager method."""
 
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any
 
+from .call import REFUSED, Call, Handler, flag, integer, number
 from .model import FILTERS, sexagesimal
-from .params import TABLE, BadParams, check
-
-if TYPE_CHECKING:
-    from .protocol import SimulatorProtocol
-    from .server import VoyagerSimulator
-
-# Voyager's documents show code 1 on every JSON-RPC error answer.
-REFUSED = 1
-UNKNOWN_METHOD = BAD_PARAMS = BUSY = REFUSED
-
-
-def number(params: dict[str, Any], name: str, default: float | None = None) -> float:
-    value = params.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadParams(f"{name} must be a number")
-    return float(value)
-
-
-def integer(params: dict[str, Any], name: str, default: int | None = None) -> int:
-    value = params.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadParams(f"{name} must be an integer")
-    return value
-
-
-def flag(params: dict[str, Any], name: str, default: bool | None = None) -> bool:
-    value = params.get(name, default)
-    if not isinstance(value, bool):
-        raise BadParams(f"{name} must be true or false")
-    return value
-
-
-class Call:
-    """One request being handled: who asked, with what, and how to answer."""
-
-    def __init__(
-        self, sim: VoyagerSimulator, client: SimulatorProtocol, method: str, request_id: Any, params: dict[str, Any]
-    ):
-        self.sim = sim
-        self.method = method
-        self.client = client
-        self.request_id = request_id
-        self.params = params
-        self.uid = str(params.get("UID", ""))
-
-    def ack(self) -> None:
-        self.client.answer(self.request_id, result=0)
-
-    def result(self, code: int = 4, reason: str = "", param_ret: dict[str, Any] | None = None) -> None:
-        self.ack()
-        self.sim.send_result(self.uid, code, reason, param_ret)
-
-    def start(
-        self,
-        signals: tuple[int, ...],
-        duration: float | None,
-        finish: Callable[[], tuple[int, str, dict[str, Any]]] | None = None,
-        on_tick: Callable[[float], bool] | None = None,
-        on_abort: Callable[[], dict[str, Any]] | None = None,
-        result: bool = True,
-    ) -> None:
-        """Run this call as the main action (see L{VoyagerSimulator.start_action})."""
-        extra = {} if finish is None else {"finish": finish}
-        self.sim.start_action(
-            self.uid, self.method, signals, duration, on_tick=on_tick, on_abort=on_abort, result=result, **extra
-        )
-
-
-Handler = Callable[[Call], None]
-HANDLERS: dict[str, Handler] = {}
-MAIN_ACTIONS: set[str] = set()
-
-
-def command(name: str, main_action: bool = False) -> Callable[[Handler], Handler]:
-    """Register a handler; main actions are refused while another one runs."""
-
-    def register(handler: Handler) -> Handler:
-        HANDLERS[name] = handler
-        if main_action:
-            MAIN_ACTIONS.add(name)
-        return handler
-
-    return register
-
-
-def handle(sim: VoyagerSimulator, client: SimulatorProtocol, method: str, request_id: Any, params: dict[str, Any]) -> None:
-    """Answer one request as Voyager would."""
-    handler = HANDLERS.get(method)
-    if handler is None or method not in TABLE:
-        client.error(request_id, UNKNOWN_METHOD, f"Method not found: {method}")
-        return
-    try:
-        params = check(method, params)
-    except BadParams as error:
-        client.error(request_id, BAD_PARAMS, str(error))
-        return
-    if method in MAIN_ACTIONS and sim.action is not None:
-        client.error(request_id, BUSY, f"busy: {sim.action.method} is running")
-        return
-    try:
-        handler(Call(sim, client, method, request_id, params))
-    except BadParams as error:
-        client.error(request_id, BAD_PARAMS, str(error))
+from .params import BadParams
 
 
 def require(params: dict[str, Any], *names: str) -> None:
@@ -135,25 +34,21 @@ def star_text(value: str, name: str, limit: float) -> float:
 # Session.
 
 
-@command("AuthenticateUserBase")
 def authenticate(call: Call) -> None:
     call.client.authenticate(call.request_id, call.params)
 
 
-@command("disconnect")
 def disconnect(call: Call) -> None:
     """Answer result 0 and let the client go (no RemoteActionResult)."""
     call.ack()
     call.client.close()
 
 
-@command("RemoteSetDashboardMode")
 def dashboard_mode(call: Call) -> None:
     call.client.dashboard = flag(call.params, "IsOn")
     call.result()
 
 
-@command("RemoteSetLogEvent")
 def log_mode(call: Call) -> None:
     """IsOn with Level 0 (every line) or 1 (no INFO, no DEBUG)."""
     on = flag(call.params, "IsOn")
@@ -164,12 +59,10 @@ def log_mode(call: Call) -> None:
 # Queries: answered at once, never busy.
 
 
-@command("RemoteGetStatus")
 def get_status(call: Call) -> None:
     call.result(param_ret={"VoyagerStatus": "RUN" if call.sim.action else "IDLE"})
 
 
-@command("RemoteMountStatusGetInfo")
 def mount_status(call: Call) -> None:
     """The mount's state; only the site is given while it is not connected."""
     model = call.sim.model
@@ -202,12 +95,10 @@ def mount_status(call: Call) -> None:
     )
 
 
-@command("RemoteGetCCDTemperature")
 def ccd_temperature(call: Call) -> None:
     call.result(param_ret={"CCDTemp": round(call.sim.model.ccd_temperature, 1)})
 
 
-@command("RemoteGetFilterConfiguration")
 def filter_configuration(call: Call) -> None:
     """FilterNum, then Filter1_Name ... FilterN_Offset (numbered from 1)."""
     param_ret: dict[str, Any] = {"FilterNum": len(FILTERS)}
@@ -223,26 +114,22 @@ def filter_configuration(call: Call) -> None:
     call.result(param_ret=param_ret)
 
 
-@command("RemoteFilterGetActual")
 def filter_actual(call: Call) -> None:
     call.result(param_ret={"FilterIndex": call.sim.model.filter_index})
 
 
-@command("GetArrayElementData")
 def array_element_data(call: Call) -> None:
     """Answered by the ArrayElementData event, not a RemoteActionResult."""
     call.ack()
     call.client.send(call.sim.event("ArrayElementData", **call.sim.model.array_element_data()))
 
 
-@command("Abort")
 def abort_all(call: Call) -> None:
     """Ack only: Abort has no UID and no RemoteActionResult of its own."""
     call.ack()
     call.sim.abort_action()
 
 
-@command("RemoteActionAbort")
 def abort_one(call: Call) -> None:
     running = call.sim.action
     if running is None or running.uid != call.uid:
@@ -263,7 +150,6 @@ def _needs_setup(call: Call) -> bool:
     return False
 
 
-@command("RemoteSetupConnect", main_action=True)
 def setup_connect(call: Call) -> None:
     integer(call.params, "TimeoutConnect", 60)
     call.ack()
@@ -275,7 +161,6 @@ def setup_connect(call: Call) -> None:
     call.start((15,), 2.0, connected)
 
 
-@command("RemoteSetupDisconnect", main_action=True)
 def setup_disconnect(call: Call) -> None:
     call.ack()
 
@@ -286,7 +171,6 @@ def setup_disconnect(call: Call) -> None:
     call.start((16,), 1.0, disconnected)
 
 
-@command("RemoteCameraShot", main_action=True)
 def camera_shot(call: Call) -> None:
     params, sim = call.params, call.sim
     exposure = number(params, "Expo")
@@ -346,7 +230,6 @@ def camera_shot(call: Call) -> None:
     call.start((18, 2), None, saved, on_tick=progress, on_abort=aborted)
 
 
-@command("RemoteMountFastCommand", main_action=True)
 def mount_fast(call: Call) -> None:
     kind = integer(call.params, "CommandType")
     if not _needs_setup(call):
@@ -370,7 +253,6 @@ def mount_fast(call: Call) -> None:
     call.start((31,), 3.0 if kind != 4 else 1.0, arrived)
 
 
-@command("RemoteCooling", main_action=True)
 def cooling(call: Call) -> None:
     params, model = call.params, call.sim.model
     cool = flag(params, "IsCoolDown", False) or flag(params, "IsSetPoint", False)
@@ -398,7 +280,6 @@ def cooling(call: Call) -> None:
     call.start((19, 2), None, on_tick=reached)
 
 
-@command("RemoteFilterChangeTo", main_action=True)
 def filter_change(call: Call) -> None:
     index = integer(call.params, "FilterIndex")
     if not 0 <= index < len(FILTERS):
@@ -431,7 +312,6 @@ def _move_focuser(call: Call, signal: int, position: int) -> None:
     call.start((signal,), 1.0, moved)
 
 
-@command("RemoteFocuserMoveTo", main_action=True)
 def focuser_move(call: Call) -> None:
     """Absolute (NewPosition) or relative (NewPosition steps OUT 0 or IN 1) move; every param sent."""
     params = call.params
@@ -446,7 +326,6 @@ def focuser_move(call: Call) -> None:
     _move_focuser(call, 20, position)
 
 
-@command("RemoteFocuserOffset", main_action=True)
 def focuser_offset(call: Call) -> None:
     """A signed Offset from the current position; every param sent."""
     require(call.params, "Offset", *BACKLASH_PARAMS)
@@ -467,7 +346,6 @@ FOCUS_PARAMS = (
 )
 
 
-@command("RemoteFocusEx", main_action=True)
 def autofocus(call: Call) -> None:
     """Every documented param sent; mode 0 (Focus Star) needs the star's J2000 coordinates."""
     params, sim = call.params, call.sim
@@ -507,7 +385,6 @@ def autofocus(call: Call) -> None:
     call.start((5,), 4.0, focused)
 
 
-@command("RemoteSolveActualPosition", main_action=True)
 def plate_solve(call: Call) -> None:
     """RA in hours; DEC as text (the table) or a number (the examples), per the settings."""
     flag(call.params, "IsBlind", False)
@@ -532,7 +409,6 @@ def plate_solve(call: Call) -> None:
     call.start((25, 2), 2.0, solved)
 
 
-@command("RemotePrecisePointTarget", main_action=True)
 def precise_point(call: Call) -> None:
     """J2000 RA hours and DEC degrees, as numbers or (IsText) as RAText/DECText."""
     params = call.params
@@ -557,7 +433,6 @@ def precise_point(call: Call) -> None:
     call.start((4,), 4.0, pointed)
 
 
-@command("RemoteSequence", main_action=True)
 def sequence(call: Call) -> None:
     name = str(call.params.get("SequenceFile", "")).removesuffix(".s2q")
     if not name:
@@ -573,7 +448,6 @@ def sequence(call: Call) -> None:
     call.start((), 60.0, ended)
 
 
-@command("RemoteDragScript", main_action=True)
 def drag_script(call: Call) -> None:
     """Start a DragScript: ack only; it runs and ends without any RemoteActionResult."""
     name = str(call.params.get("DragScriptFile", ""))
@@ -590,4 +464,51 @@ def drag_script(call: Call) -> None:
     call.start((), 30.0, ended, result=False)
 
 
-from . import robotarget  # noqa: E402,F401  registers the RoboTarget handlers
+# The table: method name to handler.
+
+COMMANDS: dict[str, Handler] = {
+    "AuthenticateUserBase": authenticate,
+    "disconnect": disconnect,
+    "RemoteSetDashboardMode": dashboard_mode,
+    "RemoteSetLogEvent": log_mode,
+    "RemoteGetStatus": get_status,
+    "RemoteMountStatusGetInfo": mount_status,
+    "RemoteGetCCDTemperature": ccd_temperature,
+    "RemoteGetFilterConfiguration": filter_configuration,
+    "RemoteFilterGetActual": filter_actual,
+    "GetArrayElementData": array_element_data,
+    "Abort": abort_all,
+    "RemoteActionAbort": abort_one,
+    "RemoteSetupConnect": setup_connect,
+    "RemoteSetupDisconnect": setup_disconnect,
+    "RemoteCameraShot": camera_shot,
+    "RemoteMountFastCommand": mount_fast,
+    "RemoteCooling": cooling,
+    "RemoteFilterChangeTo": filter_change,
+    "RemoteFocuserMoveTo": focuser_move,
+    "RemoteFocuserOffset": focuser_offset,
+    "RemoteFocusEx": autofocus,
+    "RemoteSolveActualPosition": plate_solve,
+    "RemotePrecisePointTarget": precise_point,
+    "RemoteSequence": sequence,
+    "RemoteDragScript": drag_script,
+}
+
+# Main actions: refused while another one runs.
+MAIN_ACTIONS: frozenset[str] = frozenset(
+    {
+        "RemoteSetupConnect",
+        "RemoteSetupDisconnect",
+        "RemoteCameraShot",
+        "RemoteMountFastCommand",
+        "RemoteCooling",
+        "RemoteFilterChangeTo",
+        "RemoteFocuserMoveTo",
+        "RemoteFocuserOffset",
+        "RemoteFocusEx",
+        "RemoteSolveActualPosition",
+        "RemotePrecisePointTarget",
+        "RemoteSequence",
+        "RemoteDragScript",
+    }
+)

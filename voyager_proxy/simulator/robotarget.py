@@ -8,7 +8,8 @@ import hmac
 import math
 from typing import Any, Callable, Iterable, Mapping
 
-from .commands import BadParams, Call, command, flag, integer, number
+from .call import Call, Handler, flag, integer, number
+from .params import BadParams
 from .robotarget_db import DISABLED, SET, SHOT, VERSION_DB, RoboTargetDatabase, RoboTargetError
 
 SEPARATOR = "||:||"
@@ -198,27 +199,22 @@ def _refusal(call: Call) -> str | None:
     return None if _same(text(call.params, "MAC"), expected) else "MAC not valid"
 
 
-def robotarget(name: str) -> Callable[[RoboHandler], RoboHandler]:
-    """Register C{RemoteRoboTarget<name>}: licensed, manager mode and a valid MAC first; write errors refused."""
+def _guarded(handler: RoboHandler) -> Handler:
+    """A C{RemoteRoboTarget*} handler: licensed, manager mode and a valid MAC first; write errors refused."""
 
-    def register(handler: RoboHandler) -> RoboHandler:
-        def guarded(call: Call) -> None:
-            reason = _refusal(call)
-            if reason is not None:
-                refuse(call, reason)
-                return
-            try:
-                handler(call, call.sim.robotarget)
-            except RoboTargetError as error:
-                refuse(call, str(error))
+    def guarded(call: Call) -> None:
+        reason = _refusal(call)
+        if reason is not None:
+            refuse(call, reason)
+            return
+        try:
+            handler(call, call.sim.robotarget)
+        except RoboTargetError as error:
+            refuse(call, str(error))
 
-        command("RemoteRoboTarget" + name)(guarded)
-        return handler
-
-    return register
+    return guarded
 
 
-@command("RemoteSetRoboTargetManagerMode")
 def manager_mode(call: Call) -> None:
     """Check the licence MAC key and the session's Hash; on success this connection is in manager mode."""
     settings = call.sim.settings
@@ -244,47 +240,38 @@ def manager_mode(call: Call) -> None:
 # Lists.
 
 
-@robotarget("GetSet")
 def get_set(call: Call, db: RoboTargetDatabase) -> None:
     listing(call, db.list_sets(text(call.params, "ProfileName", "")))
 
 
-@robotarget("GetBaseSequence")
 def get_base_sequence(call: Call, db: RoboTargetDatabase) -> None:
     listing(call, db.list_sequences(text(call.params, "ProfileName", "")))
 
 
-@robotarget("GetTarget")
 def get_target(call: Call, db: RoboTargetDatabase) -> None:
     listing(call, db.list_targets(text(call.params, "RefGuidSet")))
 
 
-@robotarget("GetShot")
 def get_shot(call: Call, db: RoboTargetDatabase) -> None:
     listing(call, db.list_shots(text(call.params, "RefGuidTarget")))
 
 
-@robotarget("GetRunList")
 def get_run_list(call: Call, db: RoboTargetDatabase) -> None:
     listing(call, db.list_runs(text(call.params, "ProfileName", ""), number(call.params, "Days", 0)))
 
 
-@robotarget("GetSessionListByTarget")
 def get_sessions(call: Call, db: RoboTargetDatabase) -> None:
     listing(call, db.list_sessions(text(call.params, "RefGuidTarget")))
 
 
-@robotarget("GetShotDoneBySessionList")
 def get_shots_done_by_session(call: Call, db: RoboTargetDatabase) -> None:
     shots_done(call, db.shots_done_by_session(text(call.params, "RefGuidSession")))
 
 
-@robotarget("GetShotDoneBySetList")
 def get_shots_done_by_set(call: Call, db: RoboTargetDatabase) -> None:
     shots_done(call, db.shots_done_by_set(text(call.params, "RefGuidSet")))
 
 
-@robotarget("GetShotDoneSinceList")
 def get_shots_done_since(call: Call, db: RoboTargetDatabase) -> None:
     params = call.params
     since = number(params, "Since")
@@ -294,7 +281,6 @@ def get_shots_done_since(call: Call, db: RoboTargetDatabase) -> None:
     shots_done(call, db.shots_done_since(since, set_guid, target_guid))
 
 
-@robotarget("GetShotJpg")
 def get_shot_jpg(call: Call, db: RoboTargetDatabase) -> None:
     params = call.params
     row = db.find_shot_done(text(params, "RefGuidShotDone", ""), text(params, "FITFileName", "")).row()
@@ -318,67 +304,57 @@ def get_shot_jpg(call: Call, db: RoboTargetDatabase) -> None:
 # Writes.
 
 
-@robotarget("AddSet")
 def add_set(call: Call, db: RoboTargetDatabase) -> None:
     guid = new_guid(call.params, "Guid")
     db.add_set(guid, read(call.params, SET_FIELDS))
     done(call)
 
 
-@robotarget("UpdateSet")
 def update_set(call: Call, db: RoboTargetDatabase) -> None:
     guid = text(call.params, "RefGuidSet")
     db.update_set(guid, read(call.params, SET_UPDATE, update=True))
     done(call)
 
 
-@robotarget("RemoveSet")
 def remove_set(call: Call, db: RoboTargetDatabase) -> None:
     db.remove_set(text(call.params, "RefGuidSet"))
     done(call)
 
 
-@robotarget("AddTarget")
 def add_target(call: Call, db: RoboTargetDatabase) -> None:
     guid, set_guid = new_guid(call.params, "GuidTarget"), text(call.params, "RefGuidSet")
     db.add_target(guid, set_guid, target_fields(call, update=False))
     done(call)
 
 
-@robotarget("UpdateTarget")
 def update_target(call: Call, db: RoboTargetDatabase) -> None:
     guid = text(call.params, "RefGuidTarget")
     db.update_target(guid, target_fields(call, update=True))
     done(call)
 
 
-@robotarget("RemoveTarget")
 def remove_target(call: Call, db: RoboTargetDatabase) -> None:
     db.remove_target(text(call.params, "RefGuidTarget"))
     done(call)
 
 
-@robotarget("AddShot")
 def add_shot(call: Call, db: RoboTargetDatabase) -> None:
     guid, target_guid = new_guid(call.params, "GuidShot"), text(call.params, "RefGuidTarget")
     db.add_shot(guid, target_guid, read(call.params, SHOT_FIELDS))
     done(call)
 
 
-@robotarget("UpdateShot")
 def update_shot(call: Call, db: RoboTargetDatabase) -> None:
     guid = text(call.params, "RefGuidShot")
     db.update_shot(guid, read(call.params, SHOT_FIELDS, update=True))
     done(call)
 
 
-@robotarget("RemoveShot")
 def remove_shot(call: Call, db: RoboTargetDatabase) -> None:
     db.remove_shot(text(call.params, "RefGuidShot"))
     done(call)
 
 
-@robotarget("EnableDisableObject")
 def enable_disable(call: Call, db: RoboTargetDatabase) -> None:
     params = call.params
     guid = text(params, "RefGuidObject")
@@ -388,10 +364,40 @@ def enable_disable(call: Call, db: RoboTargetDatabase) -> None:
     done(call, IsChangedProfile=False)
 
 
-@robotarget("Abort")
 def abort(call: Call, db: RoboTargetDatabase) -> None:
     """Stop the running session (all filters "" = whatever runs) and halt the scheduler."""
     names = ("RefGuidTarget", "RefGuidSet", "RefGuidTargetTag", "RefGuidSetTag")
     target_guid, set_guid, target_tag, set_tag = (text(call.params, name, "") for name in names)
     db.abort(target_guid, set_guid, target_tag, set_tag)
     done(call)
+
+
+# The table: method name to handler.
+
+_GUARDED: tuple[tuple[str, RoboHandler], ...] = (
+    ("GetSet", get_set),
+    ("GetBaseSequence", get_base_sequence),
+    ("GetTarget", get_target),
+    ("GetShot", get_shot),
+    ("GetRunList", get_run_list),
+    ("GetSessionListByTarget", get_sessions),
+    ("GetShotDoneBySessionList", get_shots_done_by_session),
+    ("GetShotDoneBySetList", get_shots_done_by_set),
+    ("GetShotDoneSinceList", get_shots_done_since),
+    ("GetShotJpg", get_shot_jpg),
+    ("AddSet", add_set),
+    ("UpdateSet", update_set),
+    ("RemoveSet", remove_set),
+    ("AddTarget", add_target),
+    ("UpdateTarget", update_target),
+    ("RemoveTarget", remove_target),
+    ("AddShot", add_shot),
+    ("UpdateShot", update_shot),
+    ("RemoveShot", remove_shot),
+    ("EnableDisableObject", enable_disable),
+    ("Abort", abort),
+)
+ROBOTARGET: dict[str, Handler] = {
+    "RemoteSetRoboTargetManagerMode": manager_mode,
+    **{"RemoteRoboTarget" + name: _guarded(handler) for name, handler in _GUARDED},
+}

@@ -12,6 +12,7 @@ from twisted.internet.protocol import ServerFactory
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
+from .dispatch import handle
 from .faults import Faults
 from .model import ObservatoryModel
 from .protocol import SimulatorProtocol
@@ -165,8 +166,6 @@ class VoyagerSimulator(ServerFactory):
     # Commands.
 
     def dispatch(self, client: SimulatorProtocol, method: str, request_id: Any, params: dict[str, Any]) -> None:
-        from .commands import handle
-
         handle(self, client, method, request_id, params)
 
     def start_action(

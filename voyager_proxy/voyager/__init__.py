@@ -1,35 +1,42 @@
-"""The Voyager link: everything other layers may use from this package."""
+"""The Voyager link: everything other layers may use from this package.
 
-from .bus import EventBus, Subscription
-from .errors import (
-    ActionFailed,
-    CommandRejected,
-    CommandTimeout,
-    ConnectionLost,
-    NotReady,
-    VoyagerError,
-)
-from .events import VoyagerEvent
-from .link import VoyagerLink
-from .pending import Command, CommandState
-from .state import Preview, StateCache
-from .status import ConnectionStatus, LinkState
+The names load on first use: importing a pure module (C{wire}, C{codes},
+C{events}, ...) brings in neither the link nor Twisted's networking.
+"""
 
-__all__ = [
-    "ActionFailed",
-    "Command",
-    "CommandRejected",
-    "CommandState",
-    "CommandTimeout",
-    "ConnectionLost",
-    "ConnectionStatus",
-    "EventBus",
-    "LinkState",
-    "NotReady",
-    "Preview",
-    "StateCache",
-    "Subscription",
-    "VoyagerError",
-    "VoyagerEvent",
-    "VoyagerLink",
-]
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..exports import lazy_exports
+
+if TYPE_CHECKING:
+    from .bus import EventBus, Subscription
+    from .errors import ActionFailed, CommandRejected, CommandTimeout, ConnectionLost, NotReady, VoyagerError
+    from .events import VoyagerEvent
+    from .link import VoyagerLink
+    from .pending import Command, CommandState
+    from .state import Preview, StateCache
+    from .status import ConnectionStatus, LinkState, SessionRef
+
+_EXPORTS = {
+    "EventBus": "bus",
+    "Subscription": "bus",
+    "ActionFailed": "errors",
+    "CommandRejected": "errors",
+    "CommandTimeout": "errors",
+    "ConnectionLost": "errors",
+    "NotReady": "errors",
+    "VoyagerError": "errors",
+    "VoyagerEvent": "events",
+    "VoyagerLink": "link",
+    "Command": "pending",
+    "CommandState": "pending",
+    "Preview": "state",
+    "StateCache": "state",
+    "ConnectionStatus": "status",
+    "LinkState": "status",
+    "SessionRef": "status",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -12,6 +12,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from ..observer import SingleObserver
 from .commands import Uid, rule_for
 from .errors import CommandTimeout, VoyagerError
 from .events import VoyagerEvent, parse_event
@@ -74,7 +75,7 @@ class VoyagerSession:
         self._polling: IDelayedCall | None = None
         self._watchdog: IDelayedCall | None = None
         self._version_waiter: Deferred[None] | None = None
-        self._close_waiters: list[Deferred[None]] = []
+        self._closed: SingleObserver[None] = SingleObserver()
         self._lost = False
         self._end_reason: str | None = None
         self.state = LinkState.AWAITING_VERSION
@@ -141,9 +142,7 @@ class VoyagerSession:
         if self._version_waiter is not None and not self._version_waiter.called:
             self._version_waiter.cancel()
         self._pending.fail_all(error)
-        waiters, self._close_waiters = self._close_waiters, []
-        for waiter in waiters:
-            waiter.callback(None)
+        self._closed.fire(None)
 
     # Commands.
 
@@ -197,8 +196,7 @@ class VoyagerSession:
         self._write(encode_request("disconnect", {}, next(self._request_ids)))
         transport = self._protocol.transport
         transport.loseConnection()
-        closed: Deferred[None] = Deferred()
-        self._close_waiters.append(closed)
+        closed = self._closed.when_fired()
         closed.addTimeout(
             CLOSE_GRACE_SECONDS, self._clock, onTimeoutCancel=lambda *_: transport.abortConnection()
         )

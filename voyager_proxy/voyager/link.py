@@ -18,13 +18,13 @@ from .events import VoyagerEvent
 from .factory import VoyagerClientFactory
 from .pending import Command
 from .state import StateCache
-from .status import ConnectionStatus, LinkState
+from .status import ConnectionStatus, LinkState, SessionRef
 
 if TYPE_CHECKING:
     from ..config import VoyagerSettings
 
 Connect = Callable[[ClientFactory], IConnector]
-SessionSetup = Callable[[VoyagerSession], None]
+SessionSetup = Callable[[SessionRef], None]
 
 
 class VoyagerLink(Service):
@@ -32,7 +32,7 @@ class VoyagerLink(Service):
     Holds one self-healing session with Voyager.
 
     C{events} carries every Voyager event, C{status_changes} every change of
-    L{ConnectionStatus}, C{state} caches the latest of both. Commands go
+    L{ConnectionStatus}, C{cache} keeps the latest of both. Commands go
     through L{submit} or L{send} and fail at once while the session is not
     ready: telescope motion is never queued for later.
     """
@@ -45,24 +45,31 @@ class VoyagerLink(Service):
         self._connect = connect
         self._factory: VoyagerClientFactory | None = None
         self._session: VoyagerSession | None = None
+        self._session_number = 0  # of the current (or last) session
         self.events: EventBus[VoyagerEvent] = EventBus()
         self.status_changes: EventBus[ConnectionStatus] = EventBus()
         self.status = ConnectionStatus(LinkState.STOPPED, since=clock.seconds())
-        self.state = StateCache(self.events, self.status_changes, self.status)
+        self.cache = StateCache(self.events, self.status_changes, self.status)
         self._setup_steps: list[SessionSetup] = []
 
     @property
     def session(self) -> VoyagerSession | None:
-        """The ready session, if any (its C{session_key} signs RoboTarget calls)."""
+        """The ready session, if any; other layers use L{ready_session}."""
         session = self._session
         return session if session is not None and session.state is LinkState.READY else None
+
+    @property
+    def ready_session(self) -> SessionRef | None:
+        """Which session is ready, if any: its number and key (the key signs RoboTarget calls)."""
+        session = self.session
+        return None if session is None else self._ref(session)
 
     def add_session_setup(self, step: SessionSetup) -> None:
         """
         Call C{step} with each new session right after authentication, before
-        dashboard and log mode: the commands it sends (on the session
-        itself) are the first ones Voyager gets. The handshake does not wait
-        for them.
+        dashboard and log mode: the commands it sends (through L{submit}
+        with C{session}) are the first ones Voyager gets. The handshake does
+        not wait for them.
         """
         self._setup_steps.append(step)
 
@@ -73,15 +80,22 @@ class VoyagerLink(Service):
         timeout: float | None = None,
         sign: Signer | None = None,
         private: bool = False,
+        session: SessionRef | None = None,
     ) -> Command:
         """
         Send a command now and return it for tracking; raise L{NotReady} if we
         can't. See L{VoyagerSession.send_command} for C{sign} and C{private}.
+        With C{session} the command goes to that session while it is the
+        current one, ready or still configuring (as a setup step's commands
+        do); without it, to the ready session.
         """
-        session = self.session
         if session is None:
+            target = self.session
+        else:
+            target = self._session if session.number == self._session_number else None
+        if target is None:
             raise NotReady(self.status.state.value, self.status.last_error)
-        return session.send_command(method, params or {}, timeout, sign, private)
+        return target.send_command(method, params or {}, timeout, sign, private)
 
     def send(
         self, method: str, params: Mapping[str, Any] | None = None, timeout: float | None = None
@@ -127,6 +141,7 @@ class VoyagerLink(Service):
             return
         if state is LinkState.AWAITING_VERSION:
             self._session = session
+            self._session_number += 1
             self._update(state=state, authenticated=False)
         elif state is LinkState.READY:
             assert self._factory is not None
@@ -147,9 +162,10 @@ class VoyagerLink(Service):
             self._update(state=state, authenticated=session.authenticated)
 
     def session_configuring(self, session: VoyagerSession) -> None:
+        ref = self._ref(session)
         for step in self._setup_steps:
             try:
-                step(session)
+                step(ref)
             except Exception:
                 self._log.failure("session setup step {step!r} failed", step=step)
 
@@ -157,7 +173,11 @@ class VoyagerLink(Service):
         self.events.publish(event)
 
     def session_line_rejected(self, kind: str) -> None:
-        self.state.line_rejected(kind)
+        self.cache.line_rejected(kind)
+
+    def _ref(self, session: VoyagerSession) -> SessionRef:
+        assert session is self._session and session.session_key is not None
+        return SessionRef(self._session_number, session.session_key)
 
     def _update(self, **changes: Any) -> None:
         status = self.status

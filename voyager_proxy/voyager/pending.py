@@ -7,11 +7,12 @@ from collections import deque
 from typing import Any, Callable
 
 import attrs
-from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from ..observer import SingleObserver
 from .codes import ActionResult, action_result_name, is_final, is_success
 from .commands import ANSWER_EVENTS, Completion, Uid, rule_for
 from .errors import (
@@ -63,8 +64,8 @@ class Command:
     state: CommandState = CommandState.SENT
     answer: dict[str, Any] | None = None
     outcome: VoyagerEvent | dict[str, Any] | Failure | None = None
-    _ack_waiters: list[Deferred[dict[str, Any]]] = attrs.field(factory=list, repr=False)
-    _done_waiters: list[Deferred[Any]] = attrs.field(factory=list, repr=False)
+    _acked: SingleObserver[dict[str, Any]] = attrs.field(factory=SingleObserver, repr=False)
+    _done: SingleObserver[Any] = attrs.field(factory=SingleObserver, repr=False)
 
     @property
     def is_final(self) -> bool:
@@ -72,43 +73,24 @@ class Command:
 
     def acknowledged(self) -> Deferred[dict[str, Any]]:
         """Fires with Voyager's immediate answer, or fails if the command failed first."""
-        if self.answer is not None:
-            return succeed(self.answer)
-        if isinstance(self.outcome, Failure):
-            return fail(self.outcome)
-        waiter: Deferred[dict[str, Any]] = Deferred()
-        self._ack_waiters.append(waiter)
-        return waiter
+        return self._acked.when_fired()
 
     def finished(self) -> Deferred[Any]:
         """Fires with the final RemoteActionResult event (or answer), or a L{VoyagerError}."""
-        if self.is_final:
-            return fail(self.outcome) if isinstance(self.outcome, Failure) else succeed(self.outcome)
-        waiter: Deferred[Any] = Deferred()
-        self._done_waiters.append(waiter)
-        return waiter
+        return self._done.when_fired()
 
     def _mark_acknowledged(self, answer: dict[str, Any]) -> None:
         self.answer = answer
         if self.state is CommandState.SENT:
             self.state = CommandState.ACKNOWLEDGED
-        waiters, self._ack_waiters = self._ack_waiters, []
-        for waiter in waiters:
-            waiter.callback(answer)
+        self._acked.fire(answer)
 
     def _settle(self, state: CommandState, outcome: Any) -> None:
         self.state = state
         self.outcome = outcome
         if isinstance(outcome, Failure):
-            ack_waiters, self._ack_waiters = self._ack_waiters, []
-            for waiter in ack_waiters:
-                waiter.errback(outcome)
-        done_waiters, self._done_waiters = self._done_waiters, []
-        for waiter in done_waiters:
-            if isinstance(outcome, Failure):
-                waiter.errback(outcome)
-            else:
-                waiter.callback(outcome)
+            self._acked.fire(outcome)  # no-op once answered
+        self._done.fire(outcome)
 
 
 def _uid_key(uid: Any) -> str:

@@ -33,8 +33,10 @@ class StateCache:
     """
     Keeps the latest of everything Voyager said, fed by the link's buses.
 
-    C{generation} increases on every change; C{snapshot()} is rebuilt only
-    after a change, so callers can use the generation as an ETag.
+    C{generation} increases on every change to what C{snapshot()} holds,
+    which is rebuilt only after one, so callers can use the generation as an
+    ETag. Counters (events by type, rejected lines) change on every Polling,
+    so they stay out of it: see L{counters}.
     """
 
     def __init__(
@@ -78,7 +80,10 @@ class StateCache:
     def line_rejected(self, kind: str) -> None:
         """Count a line from Voyager that could not be used (C{malformed}, C{too_long})."""
         self._rejected_lines[kind] += 1
-        self._changed()
+
+    def counters(self) -> dict[str, Any]:
+        """Events received by type and lines rejected by kind; not part of the snapshot."""
+        return {"eventsByType": dict(self._events_by_type), "rejectedLines": dict(self._rejected_lines)}
 
     def snapshot(self) -> dict[str, Any]:
         """Everything cached, JSON-ready (the JPEG itself excluded; see L{preview})."""
@@ -95,10 +100,6 @@ class StateCache:
                 if preview is None
                 else {**preview.metadata, "receivedAt": preview.received_at},
                 "signals": list(self._signals),
-                "counters": {
-                    "eventsByType": dict(self._events_by_type),
-                    "rejectedLines": dict(self._rejected_lines),
-                },
             }
         return self._snapshot
 
@@ -113,9 +114,9 @@ class StateCache:
     def _on_event(self, event: VoyagerEvent) -> None:
         self._events_by_type[event.name] += 1
         handler = self._handlers.get(event.name)
-        if handler is not None:
+        if handler is not None:  # the others (Polling, LogEvent, results) change no snapshot field
             handler(event)
-        self._changed()
+            self._changed()
 
     def _on_version(self, event: VoyagerEvent) -> None:
         self._version = dict(event.parsed or {})

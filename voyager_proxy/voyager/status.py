@@ -59,3 +59,14 @@ class ConnectionStatus:
             "isReady": self.ready,
             "reconnects": self.reconnects,
         }
+
+
+@attrs.frozen
+class SessionRef:
+    """
+    One Voyager session as other layers see it: its number (sessions are
+    counted from 1 since start) and its key from the Version event.
+    """
+
+    number: int
+    key: str
