@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any, Iterator
 
 import pytest
 from twisted.internet.task import Clock
+
+pytest_plugins = ("pytester",)  # tests/unit/test_suite_checks.py runs this file on sample tests
 
 _CALL_FAILED = pytest.StashKey[bool]()
 
@@ -27,8 +31,10 @@ def no_delayed_calls_left(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
     failed already is not charged again for what its failure left.
     """
     clocks: list[Clock] = []
-    original = Clock.__init__
+    # Unwrapped, so tests run inside a test (pytester) record their clocks for themselves only.
+    original = inspect.unwrap(Clock.__init__)
 
+    @functools.wraps(original)
     def recording_init(self: Clock, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
         clocks.append(self)
