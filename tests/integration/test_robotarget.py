@@ -320,6 +320,7 @@ async def test_a_repeated_plan_is_answered_once_and_a_taken_set_guid_is_a_confli
 
 @pytest_twisted.ensureDeferred
 async def test_a_key_narrowed_to_other_methods_may_read_but_not_write(proxy: Proxy) -> None:
+    """A control key narrowed to RemoteCameraShot lists sets (200) but may not create one (403 naming RemoteRoboTargetAddSet)."""
     code, _ = await proxy.call("GET", "/api/robotarget/sets", key=NARROW)
     assert code == 200
     code, refused = await proxy.call("POST", "/api/robotarget/sets", {"Name": "x", "ProfileName": "Default.v2y"}, key=NARROW)

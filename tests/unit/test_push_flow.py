@@ -25,6 +25,7 @@ HANDSHAKE = (
 
 
 def test_outbox_keeps_latest_telemetry_and_bounds_the_rest() -> None:
+    """The outbox replaces a queued controlData with the newer one, keeps every other message in order, and refuses past its limit."""
     outbox: Outbox[str] = Outbox(limit=2)
     assert outbox.hold("controlData", "c1") is Hold.KEPT
     assert outbox.hold("signal", "s1") is Hold.KEPT
@@ -117,6 +118,7 @@ def metric(factory: PushFactory, name: str, **labels: str) -> float:
 
 
 def test_paused_client_gets_latest_telemetry_and_every_other_message(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """A paused client is owed every signal but only the latest controlData, in seq order; a client not paused gets all ten."""
     factory = make_factory(clock, link)
     slow, fast = Client(factory), Client(factory)
     assert [e["event"] for e in slow.events()] == ["initialState"]
@@ -135,6 +137,7 @@ def test_paused_client_gets_latest_telemetry_and_every_other_message(clock: Memo
 
 
 def test_client_full_too_long_is_closed_with_1008(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """A client kept paused for 30 s is closed with 1008, once and counted once, leaving no deadline; each new pause restarts the 30 s."""
     factory = make_factory(clock, link, slow_client_timeout=30.0)
     client = Client(factory)
     client.received()
@@ -158,6 +161,7 @@ def test_client_full_too_long_is_closed_with_1008(clock: MemoryReactorClock, lin
 
 
 def test_queue_over_its_limit_closes_the_client(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """One message past queue_limit for a paused client closes it with 1008 and cancels its slow-client deadline."""
     factory = make_factory(clock, link, queue_limit=10)
     client = Client(factory)
     client.received()
@@ -172,6 +176,7 @@ def test_queue_over_its_limit_closes_the_client(clock: MemoryReactorClock, link:
 
 
 def test_flooding_client_gets_errors_then_is_closed(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """Past its burst a client gets rate_limited errors, gets tokens back with time, and is closed with 1008 if it keeps flooding."""
     factory = make_factory(clock, link, message_rate=10.0, message_burst=20)
     client = Client(factory)
     client.received()
@@ -194,6 +199,7 @@ def test_flooding_client_gets_errors_then_is_closed(clock: MemoryReactorClock, l
 
 
 def test_oversize_message_is_answered_and_the_connection_stays(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """A message over max_message_bytes gets a too_large error naming the limit; the connection stays and answers the next ping."""
     factory = make_factory(clock, link, max_message_bytes=1024)
     client = Client(factory)
     client.received()
@@ -205,6 +211,7 @@ def test_oversize_message_is_answered_and_the_connection_stays(clock: MemoryReac
 
 
 def test_replies_wait_behind_what_a_paused_client_is_owed(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """A pong to a paused client is queued after the events it is owed, never ahead of them."""
     factory = make_factory(clock, link)
     client = Client(factory)
     client.received()

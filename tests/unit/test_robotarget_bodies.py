@@ -27,6 +27,7 @@ def target(**fields: Any) -> dict[str, Any]:
 
 
 def test_guid() -> None:
+    """GUIDs are lower-cased; empty, short, long, non-hex and non-string ones are refused naming the field; new ones are fresh."""
     assert bodies.guid(GUID, "g") == GUID.lower()
     for bad in ("", "0697f2f9-24e4-4850-84e9", GUID + "0", "zz97f2f9-24e4-4850-84e9-18ea28b05fe9", 7, None):
         assert refused(lambda: bodies.guid(bad, "g")) == "g"
@@ -40,15 +41,18 @@ def test_guid() -> None:
      ("2026-11-24T02:43:13+01:00", 1795484593), ("2026-11-24T01:43:13", 1795484593)],
 )
 def test_epoch_from_numbers_and_iso_8601(given: Any, expected: int) -> None:
+    """Dates read as whole epoch seconds from numbers and ISO 8601 (Z, offset, or naive as UTC)."""
     assert bodies.epoch({"d": given}, "d") == expected
 
 
 @pytest.mark.parametrize("bad", ["tomorrow", "2026-13-01", -1, True, None, [1]])
 def test_epoch_refuses(bad: Any) -> None:
+    """Words, impossible dates, negatives, booleans, null and lists are refused as dates, naming the field."""
     assert refused(lambda: bodies.epoch({"d": bad}, "d")) == "d"
 
 
 def test_time_of_day() -> None:
+    """Times of day read as seconds since midnight from HH:MM, HH:MM:SS or seconds; out-of-range, wordy and fractional ones are refused."""
     assert bodies.time_of_day({"t": "21:30"}, "t") == 77400
     assert bodies.time_of_day({"t": "05:04:03"}, "t") == 18243
     assert bodies.time_of_day({"t": 3600}, "t") == 3600
@@ -100,6 +104,7 @@ def test_mask_letters_follow_the_addtarget_table() -> None:
 
 
 def test_mask_letters_and_mask2_codes() -> None:
+    """C_Mask refuses unknown, repeated and lower-case letters; each C_Mask2 code needs its boolean, unknown or repeated codes are refused."""
     assert refused(lambda: bodies.constraints({"C_Mask": "I"})) == "C_Mask"  # no letter I
     assert refused(lambda: bodies.constraints({"C_Mask": "BB", "C_AltMin": 10})) == "C_Mask"
     assert refused(lambda: bodies.constraints({"C_Mask": "b", "C_AltMin": 10})) == "C_Mask"
@@ -111,6 +116,7 @@ def test_mask_letters_and_mask2_codes() -> None:
 
 
 def test_set_params() -> None:
+    """A new set gets a GUID, Status 0 and IsDefault false; an update sends RefGuidSet; missing, blank or bad Name, Status and path GUID are refused."""
     created = bodies.set_params({"Name": "Booking", "ProfileName": "Default.v2y"})
     assert created["Status"] == 0 and created["IsDefault"] is False and len(created["Guid"]) == 36
     assert bodies.set_params({"Name": "B", "Status": 1}, guid_from_path=GUID) == {
@@ -122,6 +128,7 @@ def test_set_params() -> None:
 
 
 def test_target_params() -> None:
+    """Targets take sexagesimal RA/Dec, default Priority 2 and DateCreation now; each out-of-range or mistyped field is refused by name."""
     params = bodies.target_params(target(RAJ2000="05:35:17.3", DECJ2000="-05° 23' 28\""), NOW)
     assert abs(params["RAJ2000"] - 5.588139) < 1e-6 and abs(params["DECJ2000"] + 5.391111) < 1e-6
     assert params["Priority"] == 2 and params["DateCreation"] == int(NOW) and params["RefGuidSet"] == GUID.lower()
@@ -158,6 +165,7 @@ def test_shot_params() -> None:
 
 
 def test_plan_names_nested_fields_and_links_its_parts() -> None:
+    """A plan links target to set and shots to target; a bad nested field is refused by its path (shots[1].Num, target.DECJ2000)."""
     good = {"set": {"Name": "B", "ProfileName": "Default.v2y"},
             "target": {k: v for k, v in target().items() if k != "RefGuidSet"},
             "shots": [{"Num": 1, "Exposure": 1}, {"Num": 2, "Exposure": 2}]}
@@ -184,6 +192,7 @@ def test_updates_keep_what_the_body_leaves_out() -> None:
 
 
 def test_a_plan_prepares_its_target_disabled_and_refuses_repeated_guids() -> None:
+    """A plan's target is created disabled unless asked otherwise; a GUID used twice in one plan is refused where it repeats."""
     good = {"set": {"Name": "B", "ProfileName": "Default.v2y"},
             "target": {k: v for k, v in target().items() if k != "RefGuidSet"},
             "shots": [{"Num": 1, "Exposure": 1}]}
@@ -196,6 +205,7 @@ def test_a_plan_prepares_its_target_disabled_and_refuses_repeated_guids() -> Non
 
 
 def test_numbers_too_big_for_a_float_and_dates_out_of_range_are_400() -> None:
+    """Integers beyond a float and dates out of range (year 1, year 2200) are refused naming the field, never a crash."""
     huge = 10 ** 400
     assert refused(lambda: bodies.shot_params({"RefGuidTarget": GUID, "Num": 1, "Exposure": huge})) == "Exposure"
     assert refused(lambda: bodies.target_params(target(RAJ2000=huge), NOW)) == "RAJ2000"

@@ -27,6 +27,7 @@ def voyager() -> FakeVoyager:
 
 
 def test_manager_mode_then_signed_calls(voyager: FakeVoyager) -> None:
+    """Manager mode is sent with the session's hash and MAC key; once DONE, calls carry their MAC, and a ret other than DONE fails with RoboTargetRefused."""
     robotarget = RoboTarget(voyager.link, voyager.clock, SETTINGS)
     assert robotarget.status.state is RoboTargetState.WAITING
     voyager.ready()
@@ -56,6 +57,7 @@ def test_manager_mode_then_signed_calls(voyager: FakeVoyager) -> None:
 
 
 def test_refused_manager_mode_is_an_error_state_with_voyagers_reason(voyager: FakeVoyager) -> None:
+    """A refused manager mode is state error with Voyager's ret as reason; calls fail at once with it and the link stays ready."""
     robotarget = RoboTarget(voyager.link, voyager.clock, SETTINGS)
     voyager.ready()
     (manager,) = voyager.said_by_link()
@@ -69,6 +71,7 @@ def test_refused_manager_mode_is_an_error_state_with_voyagers_reason(voyager: Fa
 
 
 def test_each_new_session_enters_manager_mode_with_its_own_key(voyager: FakeVoyager) -> None:
+    """After a reconnect manager mode is sent again, first, with a hash from the new session key."""
     robotarget = RoboTarget(voyager.link, voyager.clock, SETTINGS)
     voyager.ready()
     (first,) = voyager.said_by_link()
@@ -107,6 +110,7 @@ def test_manager_mode_is_the_first_command_after_authentication() -> None:
 
 
 def test_not_configured_means_disabled_and_nothing_sent(voyager: FakeVoyager) -> None:
+    """Without RoboTarget settings nothing is sent, the state is disabled and calls fail with RoboTargetUnavailable."""
     robotarget = RoboTarget(voyager.link, voyager.clock, RoboTargetSettings())
     voyager.ready()
     assert voyager.said_by_link() == []
@@ -150,6 +154,7 @@ def requests_within(voyager: FakeVoyager, seconds: float) -> list[dict[str, Any]
 
 
 def test_refused_manager_mode_is_tried_again_with_backoff(voyager: FakeVoyager) -> None:
+    """A refused manager mode is retried after RETRY_FIRST, then after twice that, until DONE makes it ready."""
     robotarget = RoboTarget(voyager.link, voyager.clock, SETTINGS)
     voyager.ready()
     (manager,) = voyager.said_by_link()

@@ -19,6 +19,7 @@ UID = "0697f2f9-24e4-4850-84e9-18ea28b05fe9"
     ],
 )
 def test_manager_hash_vectors(encoding: str, expected: str) -> None:
+    """The manager-mode hash matches the protocol sheet's vectors in both encodings."""
     assert manager_hash("s3cr3t", KEY, WORDS, encoding) == expected
 
 
@@ -30,6 +31,7 @@ def test_manager_hash_vectors(encoding: str, expected: str) -> None:
     ],
 )
 def test_command_mac_vectors(encoding: str, expected: str) -> None:
+    """The command MAC matches the protocol sheet's vectors in both encodings."""
     assert command_mac("s3cr3t", KEY, 7, UID, encoding) == expected
 
 
@@ -42,11 +44,13 @@ def test_the_document_example_string_hashes_as_the_sheet_says() -> None:
 
 
 def test_every_input_changes_the_mac() -> None:
+    """Secret, session key, request id and UID each change the command MAC."""
     base = command_mac("s3cr3t", KEY, 7, UID)
     assert len({base, command_mac("s3cr3u", KEY, 7, UID), command_mac("s3cr3t", KEY + "1", 7, UID),
                 command_mac("s3cr3t", KEY, 8, UID), command_mac("s3cr3t", KEY, 7, UID[:-1] + "a")}) == 5
 
 
 def test_an_unknown_encoding_is_refused() -> None:
+    """An encoding other than hex-base64 or raw-base64 raises ValueError."""
     with pytest.raises(ValueError, match="hex"):
         command_mac("s3cr3t", KEY, 7, UID, "hex")

@@ -555,10 +555,43 @@ def test_close_aborts_when_voyager_does_not_let_go(voyager: FakeVoyager) -> None
     """If the close does not complete in 2 s the connection is aborted."""
     voyager.ready()
     closing = voyager.link.stopService()
-    voyager.clock.advance(2)
-    assert voyager.transport.disconnecting
+    assert voyager.transport.disconnecting and not voyager.transport.disconnected  # a polite close first
+    voyager.clock.advance(1.9)
+    assert not voyager.transport.disconnected
+    voyager.clock.advance(0.1)
+    assert voyager.transport.disconnected  # how StringTransport records abortConnection
     voyager.finish_close()
     assert closing.called
     assert voyager.clock.getDelayedCalls() == []
 
 
+
+
+def test_a_command_on_a_closed_session_fails_at_once(voyager: FakeVoyager) -> None:
+    """A command sent on a session whose connection is gone fails at once with ConnectionLost, unwritten and untimed."""
+    voyager.ready()
+    session, transport = voyager.link.session, voyager.transport
+    assert session is not None and transport is not None
+    voyager.drop()
+    command = session.send_command("RemoteGetStatus", {})
+    failure = outcome(command.finished())
+    assert failure.check(ConnectionLost) and not failure.value.acknowledged
+    assert command.state is CommandState.LOST and session.in_flight == 0
+    assert transport.value() == b""
+    voyager.link.stopService()
+
+
+def test_a_commands_repr_hides_its_params(voyager: FakeVoyager) -> None:
+    """A command's repr, as logs and tracebacks show it, leaves out its params: they may hold a MAC."""
+    voyager.ready()
+    assert voyager.link.session is not None
+    command = voyager.link.session.send_command(
+        "RemoteGetStatus", {"Tag": "param-value-7"}, sign=lambda key, request_id, uid: "MAC-0123456789"
+    )
+    (request,) = voyager.said_by_link()
+    assert request["params"]["MAC"] == "MAC-0123456789"  # sent, never shown
+    shown = repr(command)
+    assert "RemoteGetStatus" in shown
+    assert "MAC-0123456789" not in shown and "param-value-7" not in shown
+    voyager.finish(request)
+    voyager.stop()

@@ -1,0 +1,50 @@
+"""Suite-wide checks: no test may leave timers behind on a clock it made."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Iterator
+
+import pytest
+from twisted.internet.task import Clock
+
+pytest_plugins = ("pytester",)  # tests/unit/test_suite_checks.py runs this file on sample tests
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
+@pytest.fixture(autouse=True)
+def no_delayed_calls_left(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """
+    Fail a test that leaves DelayedCalls on a Clock (MemoryReactorClock
+    included) it created: a timer still pending is a service not stopped or
+    a deadline never reached. The global reactor is not watched; a test that
+    failed already is not charged again for what its failure left.
+    """
+    clocks: list[Clock] = []
+    # Unwrapped, so tests run inside a test (pytester) record their clocks for themselves only.
+    original = inspect.unwrap(Clock.__init__)
+
+    @functools.wraps(original)
+    def recording_init(self: Clock, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        clocks.append(self)
+
+    monkeypatch.setattr(Clock, "__init__", recording_init)
+    yield
+    monkeypatch.undo()
+    if request.node.stash.get(_CALL_FAILED, False):
+        return
+    left = [(clock, call) for clock in clocks for call in clock.getDelayedCalls()]
+    assert not left, "DelayedCalls left on a test's clock:\n" + "\n".join(
+        f"  {type(clock).__name__}@{id(clock):x}: {call}" for clock, call in left
+    )
