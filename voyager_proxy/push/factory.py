@@ -69,6 +69,7 @@ class PushFactory(WebSocketServerFactory):
         self.seq = 0
         # Every seq, in order; None where the message is not replayed (previews, room messages).
         self._replay: deque[tuple[int, Published | None]] = deque(maxlen=settings.replay_size)
+        self._initial: tuple[tuple[int, int], PreparedMessage] | None = None  # (generation, seq), frame
         self._link = link
         self._subscribers: set[PushProtocol] = set()
         link.events.subscribe(self._event)
@@ -95,6 +96,17 @@ class PushFactory(WebSocketServerFactory):
             "shot": snapshot["shot"],
             "signals": snapshot["signals"],
         }
+
+    def initial_state_frame(self) -> PreparedMessage:
+        """
+        The C{initialState} frame, prepared once per state generation and
+        C{seq}: every client opening in between (a ramp of a thousand
+        dashboards) shares it.
+        """
+        key = (self._link.state.generation, self.seq)
+        if self._initial is None or self._initial[0] != key:
+            self._initial = (key, self.prepareMessage(encode("initialState", self.initial_state())))
+        return self._initial[1]
 
     def replay_since(self, epoch: str, since: int) -> list[tuple[int, Published | None]] | None:
         """Messages after C{since}, or None when the epoch changed or the gap is too old."""
