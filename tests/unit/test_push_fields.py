@@ -24,21 +24,22 @@ PARSED = {"camera": {"temperature": -15.2, "setPoint": None}, "rotator": {"posit
 SLIM = {"camera": {"temperature": -15.2}}
 
 
-def handshake(query: str = "") -> bytes:
+def handshake(query: str = "", origin: str | None = None) -> bytes:
     return (
         f"GET /ws{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        + (f"Origin: {origin}\r\n" if origin else "")
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     ).encode()
 
 
 class Dashboard:
     """A connection over StringTransport that opened with C{query}."""
 
-    def __init__(self, factory: PushFactory, query: str = "") -> None:
+    def __init__(self, factory: PushFactory, query: str = "", origin: str | None = None) -> None:
         self.protocol: PushProtocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
         self.transport = StringTransport()
         self.protocol.makeConnection(self.transport)
-        self.protocol.dataReceived(handshake(query))
+        self.protocol.dataReceived(handshake(query, origin))
         self.response, _, self._rest = self.transport.value().partition(b"\r\n\r\n")
         self.transport.clear()
 
