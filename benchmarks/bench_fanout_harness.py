@@ -13,6 +13,12 @@ stop count as lost, up to one frame per client. Coalesced + closed are the
 frames and clients the proxy itself dropped. RSS is the daemon's VmRSS, the
 highest sample while the clients read. The load average is read before each run.
 
+As an extra, ``--observers`` Python clients (default 10) open beside the
+harness's and note when each controlData frame arrived, so that the p99 of
+each second since the clients started is printed after the table: the
+connect ramp apart from the steady state. They are not in the harness's
+figures; their frames are taken out of what the proxy owed.
+
 By default: two rounds of 500 and 1,000 clients at 10 Hz (alternating), then
 5,000 clients at Voyager's real cadence (one ControlData every 2 s), then the
 size of one controlData frame per ``?fields=`` mode. ``--profile`` instead runs
@@ -70,6 +76,7 @@ class Run:
     rss: float
     cpu: float  # proxy CPU while the clients read, fraction of one core
     dropped: int  # frames coalesced for paused clients, and clients closed by the proxy
+    per_second: tuple[float | None, ...] = ()  # the observers' p99 (ms) of each second since the clients started
 
     @property
     def delivered(self) -> float:
@@ -124,8 +131,58 @@ def proxy_env(clients: int) -> dict[str, str]:
     return {"VOYAGER_PROXY_WEBSOCKET_MAX_CLIENTS": str(max(1000, clients + 100))}
 
 
+def p99(latencies: list[float]) -> float:
+    ordered = sorted(latencies)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+class Observers:
+    """
+    A few clients of our own, in a thread, noting (second since start,
+    latency in ms) of each controlData frame, latency as the harness's client
+    reckons it.
+    """
+
+    def __init__(self, url: str, count: int, seconds: float) -> None:
+        self.samples: list[tuple[int, float]] = []
+        self._url, self._count, self._seconds = url, count, seconds
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+        self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join(timeout=30)
+
+    async def _run(self) -> None:
+        await asyncio.gather(*(self._observe() for _ in range(self._count)), return_exceptions=True)
+
+    async def _observe(self) -> None:
+        deadline = self.started + self._seconds
+        async with connect(self._url, max_size=None, proxy=None, open_timeout=self._seconds) as client:
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    frame = await asyncio.wait_for(client.recv(decode=False), left)
+                except asyncio.TimeoutError:
+                    return
+                if frame.startswith(b'{"event":"controlData"'):
+                    now = time.time()
+                    timestamp = json.loads(frame)["data"].get("Timestamp")
+                    if timestamp:
+                        self.samples.append((int(time.monotonic() - self.started), (now - timestamp) * 1000))
+
+    def per_second(self) -> tuple[float | None, ...]:
+        """The p99 of each second, None for a second without frames."""
+        by_second: dict[int, list[float]] = {}
+        for second, latency in self.samples:
+            by_second.setdefault(second, []).append(latency)
+        last = max(by_second, default=-1)
+        return tuple(p99(by_second[s]) if s in by_second else None for s in range(last + 1))
+
+
 def measure(script: Path, clients: int, hz: float, seconds: float, fields: str | None,
-            twistd_args: tuple[str, ...] = ()) -> Run:
+            twistd_args: tuple[str, ...] = (), observers: int = 0) -> Run:
     """One run: a fresh fake and proxy, then the Node.js clients for C{seconds}."""
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     fake = FakeVoyager(hz)
@@ -137,10 +194,11 @@ def measure(script: Path, clients: int, hz: float, seconds: float, fields: str |
         query = f"?fields={fields}" if fields else ""
         owed_at_start = owed(proxy)
         cpu_at_start, started = proxy.cpu_seconds(), time.monotonic()
-        node = subprocess.Popen(
-            ["node", script.name, f"ws://127.0.0.1:{proxy.port}/ws{query}", str(clients), f"{seconds:g}"],
-            cwd=script.parent, stdout=subprocess.PIPE, text=True,
-        )
+        url = f"ws://127.0.0.1:{proxy.port}/ws{query}"
+        node = subprocess.Popen(["node", script.name, url, str(clients), f"{seconds:g}"],
+                                cwd=script.parent, stdout=subprocess.PIPE, text=True)
+        watch = Observers(url, observers, seconds)
+        watch.start()
         samples: list[float] = []
         sampling = threading.Event()
 
@@ -155,6 +213,8 @@ def measure(script: Path, clients: int, hz: float, seconds: float, fields: str |
         sampling.set()
         cpu = (proxy.cpu_seconds() - cpu_at_start) / (time.monotonic() - started)
         node.wait(timeout=60)
+        watch.join()
+        owed_total -= len(watch.samples)  # the observers', as near as they tell (frames without a Timestamp aside)
         dropped = proxy.metrics(*DROPPED)
         report = json.loads(out)
         for problem in proxy.problems:
@@ -162,7 +222,7 @@ def measure(script: Path, clients: int, hz: float, seconds: float, fields: str |
         return Run(
             clients, hz, fields, load, report["connected"], report["got"], int(owed_total),
             report["p50"], report["p99"], report["max"], rss_idle, max(samples, default=rss_idle), cpu,
-            int(sum(dropped.values())),
+            int(sum(dropped.values())), watch.per_second(),
         )
     finally:
         proxy.close()
@@ -215,6 +275,13 @@ def row(run: Run) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def per_second_line(run: Run) -> str:
+    cells = " ".join("-" if value is None else f"{value:.0f}" for value in run.per_second)
+    steady = [value for value in run.per_second[3:] if value is not None]
+    tail = f"; from second 3 on at most {max(steady):.0f}" if steady else ""
+    return f"- {run.clients:,} clients, {run.hz:g} Hz, load {run.load}: {cells}{tail}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", default="500,1000", help="client counts of each round, comma separated")
@@ -224,6 +291,8 @@ def main() -> None:
     parser.add_argument("--fields", choices=FIELDS, help="?fields= of the clients (default: none given)")
     parser.add_argument("--cadence-clients", type=int, default=5000,
                         help="clients at one ControlData every 2 s (0: skip)")
+    parser.add_argument("--observers", type=int, default=10,
+                        help="extra clients timing each second (printed after the table; 0: none)")
     parser.add_argument("--node-dir", type=Path, default=Path("/tmp/wsbench"))
     parser.add_argument("--profile", action="store_true", help="one profiled round of the largest client count")
     parser.add_argument("--top", type=int, default=20)
@@ -237,12 +306,20 @@ def main() -> None:
     started = time.monotonic()
     print(HEADER)
     print("|---" * HEADER.count(" | ") + "|---|")
-    for _ in range(options.rounds):
-        for count in counts:
-            print(row(measure(script, count, options.hz, options.seconds, options.fields)), flush=True)
+    runs = []
+    plan = [(count, options.hz) for _ in range(options.rounds) for count in counts]
     if options.cadence_clients:
-        print(row(measure(script, options.cadence_clients, 0.5, options.seconds, options.fields)), flush=True)
+        plan.append((options.cadence_clients, 0.5))
+    for count, hz in plan:
+        runs.append(measure(script, count, hz, options.seconds, options.fields, observers=options.observers))
+        print(row(runs[-1]), flush=True)
     print()
+    if options.observers:
+        print(f"Observers' p99 ms of each second since the clients started ({options.observers} clients beside the"
+              " harness's; the ramp is the first seconds):")
+        for run in runs:
+            print(per_second_line(run))
+        print()
     print("controlData frame, bytes: " + ", ".join(f"{mode} {size:,}" for mode, size in measure_sizes().items()))
     print(f"({time.monotonic() - started:.0f} s in all)")
 

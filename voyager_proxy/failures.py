@@ -27,6 +27,10 @@ class Described:
     message: str
     details: Mapping[str, Any] = attrs.field(factory=dict)
 
+    def as_error(self) -> dict[str, Any]:
+        """The C{error} member of a REST envelope, a ledger entry or a WebSocket reply."""
+        return {"code": self.code, "message": self.message, **self.details}
+
 
 @attrs.frozen
 class _Kind:

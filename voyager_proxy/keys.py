@@ -5,14 +5,13 @@ the WebSocket handshake share.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping, NoReturn, TypeVar
+from typing import Callable, Iterable, Mapping
 
 import attrs
 from twisted.logger import Logger
 
 from .auth import LOCAL, ApiKey, KeyRing
 
-E = TypeVar("E", bound=Exception)
 Refuse = Callable[[int, str], Exception]  # (HTTP status, message) -> the exception to raise
 
 
@@ -30,6 +29,28 @@ def query_values(args: Mapping[bytes, list[bytes]], name: str) -> list[str]:
 
 
 @attrs.frozen
+class KeyRefused:
+    """Why a presented key is not accepted: 401 when none was presented, 403 when it is unknown."""
+
+    status: int
+    message: str
+
+
+NO_KEY = KeyRefused(401, "an API key is required (X-API-Key header or api_key)")
+UNKNOWN_KEY = KeyRefused(403, "the API key is not valid")
+
+
+def look_up(keys: KeyRing, presented: str | None) -> ApiKey | KeyRefused:
+    """The key C{presented} names: L{LOCAL} when no key is configured, else the key or why it is refused."""
+    if not keys.enabled:
+        return LOCAL
+    if not presented:
+        return NO_KEY
+    key = keys.find(presented)
+    return UNKNOWN_KEY if key is None else key
+
+
+@attrs.frozen
 class KeyLookup:
     """
     The configured keys, and how a presented one is judged: C{LOCAL} when no
@@ -43,20 +64,12 @@ class KeyLookup:
 
     def find(self, presented: str | None, address: str, refuse: Refuse) -> ApiKey:
         """The key presented from C{address}; C{refuse(status, message)} is raised otherwise."""
-        if not self.keys.enabled:
-            return LOCAL
-        if not presented:
-            self._log.warn("{what} without a key from {address}", what=self.what, address=address)
-            self._refuse(refuse, 401, "an API key is required (X-API-Key header or api_key)")
-        key = self.keys.find(presented)
-        if key is None:
-            self._log.warn("{what} with an unknown key from {address}", what=self.what, address=address)
-            self._refuse(refuse, 403, "the API key is not valid")
-        return key
-
-    @staticmethod
-    def _refuse(refuse: Refuse, status: int, message: str) -> NoReturn:
-        raise refuse(status, message)
+        found = look_up(self.keys, presented)
+        if isinstance(found, KeyRefused):
+            problem = "without a key" if found is NO_KEY else "with an unknown key"
+            self._log.warn("{what} {problem} from {address}", what=self.what, problem=problem, address=address)
+            raise refuse(found.status, found.message)
+        return found
 
 
 def may_send(key: ApiKey, method: str) -> bool:

@@ -37,8 +37,7 @@ class LedgerEntry:
         }
         outcome = command.outcome
         if isinstance(outcome, Failure):
-            described = describe(outcome.value)
-            entry["error"] = {"code": described.code, "message": described.message, **described.details}
+            entry["error"] = describe(outcome.value).as_error()
         elif isinstance(outcome, VoyagerEvent):
             entry["result"] = event_body(outcome)
         elif outcome is not None:

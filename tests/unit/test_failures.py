@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.support.fake_voyager import FakeVoyager
+from tests.unit.test_push_flow import Client, make_factory
 from voyager_proxy.failures import INTERNAL, describe
 from voyager_proxy.ledger import CommandLedger, LedgerEntry
 from voyager_proxy.rest.envelope import from_failure
@@ -55,3 +56,14 @@ def test_rest_and_ledger_use_the_same_code_and_details() -> None:
     assert entry.as_dict()["error"] == envelope
     assert envelope["code"] == "voyager_error" and envelope["rpcCode"] == 1
     fake.stop()
+
+
+def test_websocket_replies_use_the_same_vocabulary() -> None:
+    """A WebSocket command refused while Voyager is not ready says voyager_not_ready, as REST does."""
+    fake = FakeVoyager()
+    client = Client(make_factory(fake.clock, fake.link))
+    client.received()
+    client.send(b'{"action":"command","id":1,"method":"RemoteGetStatus"}')
+    (refused,) = [e for e in client.events() if e["event"] == "commandResult"]
+    assert refused["data"]["success"] is False
+    assert refused["data"]["error"] == describe(NotReady("stopped")).as_error()

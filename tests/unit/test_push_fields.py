@@ -14,30 +14,32 @@ from twisted.internet.testing import MemoryReactorClock, StringTransport
 from tests.unit.test_push_flow import frames, make_factory
 from voyager_proxy.push import PushFactory
 from voyager_proxy.push.direct import DirectWriter, writer_for
-from voyager_proxy.push.messages import EventMessage, encode
+from voyager_proxy.push.messages import EventMessage, encode, slim
 from voyager_proxy.push.protocol import PushProtocol
 from voyager_proxy.config import VoyagerSettings
 from voyager_proxy.voyager import VoyagerEvent, VoyagerLink
 
 FIELDS = {"Event": "ControlData", "Timestamp": 1700000000.5, "Host": "OBS1", "Inst": 1, "CCDTEMP": -15.2}
-PARSED = {"camera": {"temperature": -15.2}, "unavailable": {}}
+PARSED = {"camera": {"temperature": -15.2, "setPoint": None}, "rotator": {"positionAngle": None}, "unavailable": {}}
+SLIM = {"camera": {"temperature": -15.2}}
 
 
-def handshake(query: str = "") -> bytes:
+def handshake(query: str = "", origin: str | None = None) -> bytes:
     return (
         f"GET /ws{query} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        + (f"Origin: {origin}\r\n" if origin else "")
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     ).encode()
 
 
 class Dashboard:
     """A connection over StringTransport that opened with C{query}."""
 
-    def __init__(self, factory: PushFactory, query: str = "") -> None:
+    def __init__(self, factory: PushFactory, query: str = "", origin: str | None = None) -> None:
         self.protocol: PushProtocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
         self.transport = StringTransport()
         self.protocol.makeConnection(self.transport)
-        self.protocol.dataReceived(handshake(query))
+        self.protocol.dataReceived(handshake(query, origin))
         self.response, _, self._rest = self.transport.value().partition(b"\r\n\r\n")
         self.transport.clear()
 
@@ -69,17 +71,49 @@ def publish(link: VoyagerLink) -> None:
 
 
 def test_each_mode_is_encode_of_its_view() -> None:
-    """both is Voyager's fields plus parsed, raw the fields, parsed the envelope plus parsed: byte for byte."""
+    """both is Voyager's fields plus parsed, raw the fields, parsed the envelope plus slim parsed: byte for byte."""
     message = EventMessage("controlData", FIELDS, PARSED, 7)
     envelope = {name: FIELDS[name] for name in ("Event", "Timestamp", "Host", "Inst")}
     expected = {
         "both": encode("controlData", {**FIELDS, "parsed": PARSED}, 7),
         "raw": encode("controlData", FIELDS, 7),
-        "parsed": encode("controlData", {**envelope, "parsed": PARSED}, 7),
+        "parsed": encode("controlData", {**envelope, "parsed": SLIM}, 7),
     }
     assert {mode: message.payload(mode) for mode in expected} == expected
     message.settle()
     assert {mode: message.payload(mode) for mode in expected} == expected
+
+
+def test_slim_drops_nulls_and_emptied_groups_only() -> None:
+    """Nulls and the groups they empty go; false, zero, empty text, lists and unavailable reasons stay."""
+    parsed = {
+        "status": {"code": None, "name": None},
+        "mount": {"parked": False, "pier": None, "ra": "", "timeToFlip": 0},
+        "guiding": {"dither": {"status": None}},
+        "problems": [None],
+        "unavailable": {"ROTPA": "off"},
+        "setupConnected": None,
+    }
+    assert slim(parsed) == {
+        "mount": {"parked": False, "ra": "", "timeToFlip": 0}, "problems": [None], "unavailable": {"ROTPA": "off"},
+    }
+
+
+def test_only_telemetry_is_slimmed_and_only_in_parsed_mode() -> None:
+    """controlData's parsed frame leaves out nulls, its both frame keeps them; other topics keep them in every mode."""
+    telemetry = EventMessage("controlData", FIELDS, PARSED, 1)
+    assert json.loads(telemetry.payload("parsed"))["data"]["parsed"] == SLIM
+    assert json.loads(telemetry.payload("both"))["data"]["parsed"] == PARSED
+    signal = EventMessage("signal", {"Event": "Signal", "Code": "x"}, {"code": None, "problems": ["no"]}, 2)
+    assert json.loads(signal.payload("parsed"))["data"]["parsed"] == {"code": None, "problems": ["no"]}
+
+
+def test_initial_state_keeps_nulls(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """initialState carries the cached ControlData with both its fields and its full parsed part."""
+    factory = make_factory(clock, link)
+    publish(link)
+    [initial] = Dashboard(factory).events()
+    assert initial["data"]["controlData"]["parsed"] == PARSED and initial["data"]["controlData"]["fields"] == FIELDS
 
 
 def test_parsed_preview_keeps_the_image() -> None:
@@ -102,7 +136,7 @@ def test_default_frame_is_parsed_and_each_asked_mode_is_prepared_once(
     monkeypatch.setattr(factory, "prepareMessage", lambda payload, *a, **k: prepared.append(payload) or original(payload))
     publish(link)
     parsed = encode("controlData", {"Event": "ControlData", "Timestamp": 1700000000.5, "Host": "OBS1", "Inst": 1,
-                                    "parsed": PARSED}, 1)
+                                    "parsed": SLIM}, 1)
     raw = encode("controlData", FIELDS, 1)
     assert sorted(prepared) == sorted([parsed, raw])  # clients are a set: either may be prepared first
     assert [d.payloads() for d in dashboards] == [[parsed]] * 3 + [[raw]]
@@ -123,6 +157,7 @@ def test_fields_action_switches_mode_and_refuses_others(clock: MemoryReactorCloc
     publish(link)
     answer, event = dashboard.events()
     assert answer == {"event": "fields", "data": {"fields": "both"}} and event["data"]["CCDTEMP"] == -15.2
+    assert event["data"]["parsed"] == PARSED
     dashboard.send({"action": "fields", "fields": "all"})
     [refusal] = dashboard.events()
     assert refusal["event"] == "error" and refusal["data"]["code"] == "bad_message"

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import secrets
 from collections import deque
-from typing import Any, Callable, Union
+from typing import Any, Callable, Mapping, Sequence, Union
 
 from autobahn.twisted.websocket import WebSocketServerFactory
 from autobahn.websocket.protocol import PreparedMessage
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from ..auth import KeyRing
+from ..auth import ApiKey, KeyRing
 from ..config import WebSocketSettings
-from ..ledger import CommandDesk
+from ..ledger import CommandDesk, LedgerEntry
 from ..metrics import Metrics
 from ..voyager import ConnectionStatus, VoyagerEvent, VoyagerLink
+from .auth import Refused
+from .handshake import Gate, Grant, authorise
 from .messages import DEFAULT_FIELDS, EventMessage, Message, encode, topic_for
 from .protocol import PushProtocol
 
@@ -61,14 +63,14 @@ class PushFactory(WebSocketServerFactory):
         self.clock = clock
         self.settings = settings
         self.metrics = metrics
-        self.keys = keys
-        self.jwt_secret = settings.jwt_secret
-        self.desk = desk
-        self.allowed_methods = allowed_methods
+        self._gate = Gate(keys, settings.jwt_secret, settings.allowed_origins)
+        self._desk = desk
+        self._allowed_methods = allowed_methods
         self.epoch = secrets.token_hex(8)
         self.seq = 0
         # Every seq, in order; None where the message is not replayed (previews, room messages).
         self._replay: deque[tuple[int, Published | None]] = deque(maxlen=settings.replay_size)
+        self._initial: tuple[tuple[int, int], PreparedMessage] | None = None  # (generation, seq), frame
         self._link = link
         self._subscribers: set[PushProtocol] = set()
         link.events.subscribe(self._event)
@@ -96,14 +98,54 @@ class PushFactory(WebSocketServerFactory):
             "signals": snapshot["signals"],
         }
 
-    def replay_since(self, epoch: str, since: int) -> list[tuple[int, Published | None]] | None:
-        """Messages after C{since}, or None when the epoch changed or the gap is too old."""
+    def initial_state_frame(self) -> PreparedMessage:
+        """
+        The C{initialState} frame, prepared once per state generation and
+        C{seq}: every client opening in between (a ramp of a thousand
+        dashboards) shares it.
+        """
+        key = (self._link.cache.generation, self.seq)
+        if self._initial is None or self._initial[0] != key:
+            self._initial = (key, self.prepareMessage(encode("initialState", self.initial_state())))
+        return self._initial[1]
+
+    def state_payload(self) -> bytes:
+        return encode("state", self.initial_state())
+
+    def replay(self, resume_from: tuple[str, int], fields: str) -> list[bytes] | None:
+        """C{resumed} then the messages after C{since}; None when the epoch changed or the gap is too old."""
+        epoch, since = resume_from
         if epoch != self.epoch or since > self.seq:
             return None
         oldest = self._replay[0][0] if self._replay else self.seq + 1
         if since + 1 < oldest and since < self.seq:
             return None
-        return [(seq, payload) for seq, payload in self._replay if seq > since]
+        missed = [(seq, message) for seq, message in self._replay if seq > since]
+        omitted = [seq for seq, message in missed if message is None]
+        resumed = encode("resumed", {"epoch": self.epoch, "from": since + 1, "to": self.seq, "omitted": omitted})
+        return [resumed] + [message.payload(fields) for _, message in missed if message is not None]
+
+    # What a connection needs of us besides (see Hub).
+
+    def authorise(self, origin: str | None, params: Mapping[str, Sequence[str]],
+                  headers: Mapping[str, str]) -> Grant | Refused:
+        return authorise(self._gate, origin, params, headers)
+
+    def may_call(self, key: ApiKey, method: str) -> bool:
+        return method in self._allowed_methods and key.may_call(method)
+
+    @property
+    def max_timeout(self) -> float:
+        return self._desk.max_timeout
+
+    def submit(self, method: str, params: dict[str, Any], sender: str, timeout: float | None) -> LedgerEntry:
+        return self._desk.submit(method, params, sender, timeout=timeout)
+
+    def count_coalesced(self) -> None:
+        self.metrics.websocket_coalesced.inc()
+
+    def count_closed(self, reason: str) -> None:
+        self.metrics.websocket_closed.labels(reason).inc()
 
     def publish_to_room(self, room: str, event: str, data: dict[str, Any]) -> int:
         """Send an application message to the members of C{room}; return how many got it."""

@@ -26,11 +26,33 @@ DEFAULT_FIELDS = "parsed"
 # Voyager's fields kept beside the parsed part in a parsed frame: the envelope,
 # and the preview itself, which has no parsed form.
 ENVELOPE = ("Event", "Timestamp", "Host", "Inst", "Base64Data")
+# Topics whose parsed part leaves out its null entries in a parsed frame (see
+# L{slim}): the telemetry, ten times a second, half of it nulls.
+SLIMMED = frozenset({"controlData"})
 
 
 def topic_for(event_name: str) -> str:
     """The topic a Voyager event is pushed under."""
     return TOPICS.get(event_name) or (event_name[:1].lower() + event_name[1:])
+
+
+def slim(parsed: Any) -> Any:
+    """
+    C{parsed} without its null entries and the groups they leave empty: what
+    Voyager did not report reads the same absent as null, and why a value is
+    missing stays in C{unavailable}. Lists and every other value are kept.
+    """
+    if not isinstance(parsed, Mapping):
+        return parsed
+    kept: dict[str, Any] = {}
+    for name, value in parsed.items():
+        if isinstance(value, Mapping):
+            value = slim(value)
+            if not value:
+                continue
+        if value is not None:
+            kept[name] = value
+    return kept
 
 
 def _json(value: Any) -> bytes:
@@ -70,7 +92,8 @@ class EventMessage:
     """
     A Voyager event as pushed, in each fields mode: C{both} (Voyager's fields
     plus C{parsed}), C{raw} (the fields alone) or C{parsed} (the parsed part
-    with the L{ENVELOPE} fields).
+    with the L{ENVELOPE} fields; for a L{SLIMMED} topic, the parsed part
+    without its nulls).
 
     Voyager's fields and the parsed part are each serialized at most once, when
     a mode first needs them; a mode's frame is the same bytes spliced together,
@@ -79,16 +102,19 @@ class EventMessage:
     and lets the event go, which is what the replay buffer keeps.
     """
 
-    __slots__ = ("_head", "_tail", "_fields", "_parsed", "_raw_json", "_parsed_json", "_envelope_json")
+    __slots__ = ("_head", "_tail", "_slimmed", "_fields", "_parsed", "_raw_json", "_parsed_json", "_slim_json",
+                 "_envelope_json")
     by_fields = True
 
     def __init__(self, topic: str, fields: Mapping[str, Any], parsed: Any, seq: int) -> None:
         self._head = b'{"event":' + _json(topic) + b',"data":'
         self._tail = b',"seq":%d}' % seq
+        self._slimmed = topic in SLIMMED
         self._fields: Mapping[str, Any] | None = fields
         self._parsed = parsed
         self._raw_json: bytes | None = None
         self._parsed_json: bytes | None = None
+        self._slim_json: bytes | None = None
         self._envelope_json: bytes | None = None
 
     def _raw(self) -> bytes:
@@ -101,6 +127,13 @@ class EventMessage:
             self._parsed_json = _json(self._parsed)
         return self._parsed_json
 
+    def _slim_part(self) -> bytes:
+        if not self._slimmed:
+            return self._parsed_part()
+        if self._slim_json is None:
+            self._slim_json = _json(slim(self._parsed))
+        return self._slim_json
+
     def _envelope(self) -> bytes:
         if self._envelope_json is None:
             fields = self._fields or {}
@@ -112,7 +145,7 @@ class EventMessage:
         if fields == "raw":
             return self._raw()
         if fields == "parsed":
-            return _with_parsed(self._envelope(), self._parsed_part())
+            return _with_parsed(self._envelope(), self._slim_part())
         return _with_parsed(self._raw(), self._parsed_part())
 
     def payload(self, fields: str) -> bytes:
@@ -121,7 +154,7 @@ class EventMessage:
 
     def settle(self) -> None:
         """Serialize every part (for a later mode), then drop the event."""
-        self._raw(), self._parsed_part(), self._envelope()
+        self._raw(), self._parsed_part(), self._slim_part(), self._envelope()
         self._fields = self._parsed = None
 
 

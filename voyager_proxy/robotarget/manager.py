@@ -45,8 +45,6 @@ class RoboTargetStatus:
 class RoboTargetUnavailable(VoyagerError):
     """RoboTarget is off, waiting for Voyager, or was refused on this session."""
 
-    kind = "robotarget_unavailable"
-
     def __init__(self, status: RoboTargetStatus) -> None:
         super().__init__(f"RoboTarget is {status.state.value}" + (f": {status.reason}" if status.reason else ""))
         self.status = status
@@ -54,8 +52,6 @@ class RoboTargetUnavailable(VoyagerError):
 
 class RoboTargetRefused(VoyagerError):
     """Voyager answered a RoboTarget call with something other than DONE."""
-
-    kind = "robotarget_refused"
 
     def __init__(self, method: str, answer: str) -> None:
         super().__init__(f"{method}: Voyager answered {answer!r}")

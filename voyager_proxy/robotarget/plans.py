@@ -30,8 +30,6 @@ class Plan:
 class PlanConflict(VoyagerError):
     """The plan's set GUID is already a set in Voyager: nothing was created."""
 
-    kind = "plan_conflict"
-
     def __init__(self, set_guid: str) -> None:
         super().__init__(f"a set {set_guid} already exists; nothing was created")
         self.set_guid = set_guid
@@ -39,8 +37,6 @@ class PlanConflict(VoyagerError):
 
 class PlanFailed(VoyagerError):
     """One step of a plan failed; what it had created was removed (or will be)."""
-
-    kind = "plan_failed"
 
     def __init__(self, step: str, index: int | None, reason: str, set_guid: str, rolled_back: bool) -> None:
         where = step if index is None else f"{step} (shot {index})"

@@ -48,8 +48,6 @@ class SessionListener(Protocol):
 class HandshakeTimeout(VoyagerError):
     """Voyager did not say what the handshake waits for in time."""
 
-    kind = "timeout"
-
 
 class VoyagerSession:
     """

@@ -6,15 +6,11 @@ from typing import Any, Mapping
 
 
 class VoyagerError(Exception):
-    """Base class; C{kind} is a stable machine-readable name for API envelopes."""
-
-    kind = "voyager_error"
+    """Base class of every command failure; L{voyager_proxy.failures} names each for callers."""
 
 
 class NotReady(VoyagerError):
     """A command was refused because the Voyager session is not ready."""
-
-    kind = "not_ready"
 
     def __init__(self, state: str, last_error: str | None = None) -> None:
         detail = f" (last error: {last_error})" if last_error else ""
@@ -26,8 +22,6 @@ class NotReady(VoyagerError):
 class CommandRejected(VoyagerError):
     """Voyager answered the request with a JSON-RPC error."""
 
-    kind = "rejected"
-
     def __init__(self, method: str, uid: str, code: int | None, message: str) -> None:
         super().__init__(f"Voyager rejected {method}: {message} (code {code})")
         self.method = method
@@ -38,8 +32,6 @@ class CommandRejected(VoyagerError):
 
 class ActionFailed(VoyagerError):
     """The action ended with a RemoteActionResult that is not a success."""
-
-    kind = "action_failed"
 
     def __init__(
         self, method: str, uid: str, code: int, name: str, reason: str, param_ret: Any
@@ -59,8 +51,6 @@ class CommandTimeout(VoyagerError):
     failure of the action: Voyager may still be running it.
     """
 
-    kind = "timeout"
-
     def __init__(self, method: str, uid: str, seconds: float, acknowledged: bool) -> None:
         stage = "result" if acknowledged else "acknowledgement"
         super().__init__(
@@ -75,8 +65,6 @@ class CommandTimeout(VoyagerError):
 
 class ConnectionLost(VoyagerError):
     """The connection to Voyager closed before the command finished."""
-
-    kind = "connection_lost"
 
     def __init__(self, method: str, uid: str, acknowledged: bool, reason: str) -> None:
         maybe = "; the action may still be running on Voyager" if acknowledged else ""

@@ -1,0 +1,137 @@
+"""The opening of a dashboard connection: options, the shared initialState frame, and the pure handshake."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import attrs
+import jwt
+import pytest
+from twisted.internet.testing import MemoryReactorClock
+
+from tests.unit.test_push_fields import Dashboard, publish
+from tests.unit.test_push_flow import make_factory
+from voyager_proxy import push
+from voyager_proxy.auth import LOCAL, KeyRing, parse_keys
+from voyager_proxy.config import VoyagerSettings
+from voyager_proxy.push.auth import Refused
+from voyager_proxy.push.handshake import Gate, Grant, authorise
+from voyager_proxy.voyager import VoyagerLink
+
+
+@pytest.fixture
+def clock() -> MemoryReactorClock:
+    return MemoryReactorClock()
+
+
+@pytest.fixture
+def link(clock: MemoryReactorClock) -> VoyagerLink:
+    return VoyagerLink(clock, VoyagerSettings(), lambda factory: None)
+
+
+def test_each_connection_copies_the_factorys_options(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """Autobahn's options reach every connection from the factory, and a later change leaves open ones alone."""
+    factory = make_factory(clock, link, max_message_bytes=1000)
+    first = Dashboard(factory).protocol
+    factory.setProtocolOptions(maxMessagePayloadSize=5)
+    second = Dashboard(factory).protocol
+    assert first.maxMessagePayloadSize == 16000 and second.maxMessagePayloadSize == 5
+    assert first.autoPingInterval == 0 and first.openHandshakeTimeout == factory.openHandshakeTimeout
+
+
+def test_initial_state_is_prepared_once_per_state(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """Dashboards opening between two events share one prepared initialState; the next event makes a new one."""
+    factory = make_factory(clock, link)
+    first, second = factory.initial_state_frame(), factory.initial_state_frame()
+    assert first is second
+    publish(link)
+    third = factory.initial_state_frame()
+    assert third is not first
+    assert Dashboard(factory).payloads() == [third.payload]
+    factory.publish_to_room("r", "note", {})
+    assert factory.initial_state_frame() is not third  # a room message moves seq on
+
+
+SECRET = "jwt-secret-shared-with-laravel-0123456789"
+KEYS = KeyRing(parse_keys(["reader:read:reader-key-0123456789", "admin:control:control-key-0123456789"]))
+GATE = Gate(KEYS, SECRET, ("https://dash.example",))
+FAR_FUTURE = 4102444800  # 2100: tokens built at collection stay valid however long the suite runs
+
+
+def token(**claims: Any) -> str:
+    return jwt.encode({"sub": "42", "scope": "read", "exp": FAR_FUTURE, **claims}, SECRET, algorithm="HS256")
+
+
+def test_key_in_header_or_query_is_granted_with_its_role() -> None:
+    """A known key (header or ?api_key=) is granted as itself, any room, default fields, no resume."""
+    by_header = authorise(GATE, None, {}, {"x-api-key": "control-key-0123456789"})
+    by_query = authorise(GATE, "https://dash.example", {"api_key": ["reader-key-0123456789"], "fields": ["raw"]}, {})
+    assert isinstance(by_header, Grant) and by_header.key.name == "admin" and by_header.may_join is None
+    assert by_header.fields == "parsed" and by_header.resume_from is None
+    assert isinstance(by_query, Grant) and by_query.key.name == "reader" and by_query.fields == "raw"
+
+
+def test_token_is_granted_its_rooms_and_scope() -> None:
+    """A valid token becomes token:<sub> with its scope, limited to its rooms; a resume point is read."""
+    grant = authorise(GATE, None, {"token": [token(rooms=["a", 7])], "since": ["12"], "epoch": ["e1"]}, {})
+    assert isinstance(grant, Grant)
+    assert (grant.key.name, grant.key.role, grant.may_join, grant.resume_from) == ("token:42", "read",
+                                                                                   frozenset({"a", "7"}), ("e1", 12))
+
+
+@pytest.mark.parametrize("origin, params, headers, refused", [
+    ("https://evil.example", {"api_key": ["control-key-0123456789"]}, {}, Refused(403, "the origin https://evil.example is not allowed")),
+    (None, {"fields": ["all"]}, {"x-api-key": "control-key-0123456789"},
+     Refused(400, "fields must be one of parsed, raw, both (?fields=all)")),
+    (None, {}, {}, Refused(401, "an API key is required (X-API-Key header or api_key)")),
+    (None, {}, {"x-api-key": "nope"}, Refused(403, "the API key is not valid", warn=True)),
+    (None, {"token": [token(exp=1)]}, {}, Refused(401, "the token has expired")),
+    (None, {"token": [token(scope="root")]}, {},
+     Refused(403, "the token needs scope read or control and a list of rooms")),
+])
+def test_refusals_carry_status_and_reason(origin: str | None, params: dict[str, list[str]],
+                                          headers: dict[str, str], refused: Refused) -> None:
+    """Bad origin, bad fields, missing or unknown key, expired or ill-scoped token: each its status and reason."""
+    assert authorise(GATE, origin, params, headers) == refused
+
+
+def test_forged_token_and_tokens_without_a_secret_are_refused() -> None:
+    """A token signed with another secret gets 401; with no jwt_secret configured every token gets 403."""
+    forged = jwt.encode({"sub": "x", "scope": "read", "exp": FAR_FUTURE}, "another-secret-of-at-least-32-bytes!")
+    refused = authorise(GATE, None, {"token": [forged]}, {})
+    assert isinstance(refused, Refused) and refused.status == 401
+    assert authorise(Gate(KEYS, None, ("*",)), None, {"token": [token()]}, {}) == Refused(
+        403, "tokens are not accepted (websocket.jwt_secret is not set)")
+
+
+def test_without_keys_anyone_is_local() -> None:
+    """With no keys configured a request without credentials is granted as the local control key."""
+    assert authorise(Gate(KeyRing(()), None, ("*",)), "https://any.example", {}, {}) == Grant(LOCAL)
+
+
+def test_connection_refuses_bad_origin_and_unknown_key_before_the_upgrade(clock: MemoryReactorClock,
+                                                                           link: VoyagerLink) -> None:
+    """Over the wire the refusals are HTTP 403 before any upgrade; a good key opens the connection."""
+    factory = make_factory(clock, link, allowed_origins=("https://dash.example",))
+    factory._gate = attrs.evolve(factory._gate, keys=KEYS)
+    assert Dashboard(factory, "?api_key=nope").response.startswith(b"HTTP/1.1 403")
+    evil = Dashboard(factory, "?api_key=control-key-0123456789", origin="https://evil.example")
+    assert evil.response.startswith(b"HTTP/1.1 403") and b"origin" in evil.response
+    assert Dashboard(factory, "?api_key=control-key-0123456789", origin="https://dash.example").response.startswith(b"HTTP/1.1 101")
+
+
+PURE = ("auth", "handshake", "actions", "messages", "outbox")
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_pure_modules_import_no_reactor_or_autobahn(module: str) -> None:
+    """The push's pure modules import nothing from twisted.internet or autobahn."""
+    source = (Path(push.__file__).parent / f"{module}.py").read_text()
+    imported = [
+        name for node in ast.walk(ast.parse(source))
+        for name in ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+    ]
+    assert not [name for name in imported if name.startswith(("twisted.internet", "autobahn"))]

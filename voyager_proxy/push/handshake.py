@@ -1,0 +1,70 @@
+"""What a dashboard's opening request is granted, or why it is refused (pure)."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import attrs
+
+from ..auth import LOCAL, ApiKey, KeyRing
+from .auth import Identity, Refused, identify_key, identify_token
+from .messages import DEFAULT_FIELDS, FIELDS_MODES
+
+FIELDS_PROBLEM = "fields must be one of " + ", ".join(FIELDS_MODES)
+
+Params = Mapping[str, Sequence[str]]
+
+
+@attrs.frozen
+class Gate:
+    """The rules every opening request is checked against."""
+
+    keys: KeyRing
+    jwt_secret: str | None
+    allowed_origins: Sequence[str]
+
+
+@attrs.frozen
+class Grant:
+    """An accepted connection: who it is, its fields mode, and where it resumes (epoch, seq) if it asked."""
+
+    key: ApiKey = LOCAL
+    may_join: frozenset[str] | None = None  # None: any room
+    fields: str = DEFAULT_FIELDS
+    resume_from: tuple[str, int] | None = None
+
+
+def _first(params: Params, name: str) -> str | None:
+    values = params.get(name)
+    return values[0] if values else None
+
+
+def resume_point(params: Params) -> tuple[str, int] | None:
+    """C{?since=&epoch=} as (epoch, since), when both are there and since is a number."""
+    since, epoch = _first(params, "since"), _first(params, "epoch")
+    if since is None or epoch is None or not since.isdigit():
+        return None
+    return epoch, int(since)
+
+
+def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[str, str]) -> Grant | Refused:
+    """
+    Check the origin, the fields mode, then the token or the key, in that order.
+
+    Browsers always send Origin; programs may leave it out and authenticate by
+    key. A token wins over a key; with no keys configured, anyone is L{LOCAL}.
+    """
+    if origin and "*" not in gate.allowed_origins and origin not in gate.allowed_origins:
+        return Refused(403, f"the origin {origin} is not allowed")
+    fields = _first(params, "fields") or DEFAULT_FIELDS
+    if fields not in FIELDS_MODES:
+        return Refused(400, f"{FIELDS_PROBLEM} (?fields={fields})")
+    token = _first(params, "token")
+    identity: Identity | Refused
+    if token is not None:
+        identity = identify_token(token, gate.jwt_secret)
+    else:
+        identity = identify_key(headers.get("x-api-key") or _first(params, "api_key"), gate.keys)
+    if isinstance(identity, Refused):
+        return identity
+    return Grant(identity.key, identity.may_join, fields, resume_point(params))

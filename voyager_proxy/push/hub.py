@@ -1,0 +1,62 @@
+"""What a dashboard connection needs of the factory that made it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
+
+from autobahn.websocket.protocol import PreparedMessage
+from twisted.internet.interfaces import IReactorTime
+
+from ..auth import ApiKey
+from ..config import WebSocketSettings
+from ..ledger import LedgerEntry
+from .auth import Refused
+from .handshake import Grant
+
+if TYPE_CHECKING:
+    from .protocol import PushProtocol
+
+
+class Hub(Protocol):
+    """The push factory as one connection sees it (L{PushFactory} is the one)."""
+
+    settings: WebSocketSettings  # limits: queue, rate, message size, slow-client timeout
+    clock: IReactorTime
+
+    def authorise(self, origin: str | None, params: Mapping[str, Sequence[str]],
+                  headers: Mapping[str, str]) -> Grant | Refused:
+        """The opening request's grant, or why it is refused."""
+
+    def initial_state_frame(self) -> PreparedMessage:
+        """The C{initialState} frame of now."""
+
+    def state_payload(self) -> bytes:
+        """The C{state} answer of now (C{getState})."""
+
+    def replay(self, resume_from: tuple[str, int], fields: str) -> list[bytes] | None:
+        """C{resumed} then each message missed since, in C{fields} mode; None when they are not all kept."""
+
+    def prepareMessage(self, payload: bytes) -> PreparedMessage:  # noqa: N802 (Autobahn's)
+        """One frame, ready for any number of clients."""
+
+    def subscribe(self, client: PushProtocol) -> None:
+        """Start sending published messages to C{client}."""
+
+    def unsubscribe(self, client: PushProtocol) -> None:
+        """Stop sending to C{client}; harmless when it was not subscribed."""
+
+    def may_call(self, key: ApiKey, method: str) -> bool:
+        """Whether C{key} may send C{method} to Voyager."""
+
+    @property
+    def max_timeout(self) -> float:
+        """The longest time limit a caller may give a command."""
+
+    def submit(self, method: str, params: dict[str, Any], sender: str, timeout: float | None) -> LedgerEntry:
+        """Send a Voyager command and record it in the ledger (raises VoyagerError)."""
+
+    def count_coalesced(self) -> None:
+        """A held frame was replaced by a newer one of its topic."""
+
+    def count_closed(self, reason: str) -> None:
+        """A client was closed by the daemon (C{slow}, C{flood})."""
