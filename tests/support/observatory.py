@@ -296,7 +296,13 @@ class Observatory:
         if self.link.running:
             self.run(self.link.stopService())
         self.simulator.doStop()
-        self.pump()
+        # What the simulator had scheduled (a delayed result, say) runs out, to no one.
+        for _ in range(1000):
+            calls = self.clock.getDelayedCalls()
+            if not calls:
+                break
+            self.clock.advance(max(0.0, min(call.getTime() for call in calls) - self.clock.seconds()))
+            self.pump()
         left = [call for call in self.clock.getDelayedCalls() if call.active()]
         assert left == [], left
 
