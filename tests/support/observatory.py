@@ -37,6 +37,7 @@ PASSWORD = "clear-skies"
 BASE = "http://proxy.test"
 VOYAGER_ADDRESS = IPv4Address("TCP", "127.0.0.1", 5950)
 PROXY_ADDRESS = IPv4Address("TCP", "127.0.0.1", 40000)
+NIGHT = 1_795_484_593.0  # the clock starts on a night of November 2026, not in 1970
 T = TypeVar("T")
 
 
@@ -95,6 +96,7 @@ class Observatory:
 
     def __init__(self, simulator: dict[str, Any] | None = None, **link: Any) -> None:
         self.clock = MemoryReactorClock()
+        self.clock.advance(NIGHT)
         self.settings = SimulatorSettings(
             **{"username": USERNAME, "password": PASSWORD, "control_data_interval": 0.2, "tick_interval": 0.1,
                **(simulator or {})}
