@@ -29,6 +29,12 @@ BASE = "http://proxy.test"
 Answer = Callable[[str, dict[str, Any]], "dict[str, Any] | None"]
 
 
+def decoded(response: Any, content: bytes) -> Any:
+    """A response body: parsed when it is JSON, the bytes otherwise."""
+    kind = response.headers.getRawHeaders("Content-Type", [""])[0]
+    return json.loads(content) if kind.startswith("application/json") and content else content
+
+
 def documented_answer(method: str, params: dict[str, Any]) -> dict[str, Any] | None:
     """A ParamRet in the documented shape for C{method}; None when the default (C{ret: DONE}) will do."""
     name = method.removeprefix("RemoteRoboTarget")
@@ -110,9 +116,7 @@ class MemoryProxy:
         contents: list[bytes] = []
         self.http.content(response).addCallback(contents.append)
         self.http.flush()
-        kind = response.headers.getRawHeaders("Content-Type", [""])[0]
-        parsed = json.loads(contents[0]) if kind.startswith("application/json") and contents[0] else contents[0]
-        return response.code, parsed, lines
+        return response.code, decoded(response, contents[0]), lines
 
     def stop(self) -> None:
         self.voyager.stop()

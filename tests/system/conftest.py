@@ -52,7 +52,7 @@ def wait_ready(port: int) -> None:
             status = 0
         if status == 200:
             return
-        time.sleep(0.1)
+        time.sleep(0.02)
     pytest.fail("the Voyager session never became ready")
 
 
@@ -63,6 +63,7 @@ class Daemon:
     process: subprocess.Popen[str]
     port: int
     log: list[str]
+    reader: threading.Thread | None = None
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -73,7 +74,8 @@ class Daemon:
         """SIGTERM, wait for the exit, return the whole log."""
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=15)
-        time.sleep(0.2)  # let the reader thread take the last lines
+        if self.reader is not None:
+            self.reader.join(timeout=5)  # the reader takes the last lines, up to end of file
         return "".join(self.log)
 
 
@@ -100,9 +102,10 @@ def start_daemon(env: dict[str, str] | None = None) -> Daemon:
         process.kill()
         pytest.fail("the daemon never said where it listens:\n" + "".join(lines))
     # Keep reading the log so the daemon never blocks on a full pipe.
-    threading.Thread(target=lines.extend, args=(process.stdout,), daemon=True).start()
+    reader = threading.Thread(target=lines.extend, args=(process.stdout,), daemon=True)
+    reader.start()
     wait_ready(port)
-    return Daemon(process, port, lines)
+    return Daemon(process, port, lines, reader)
 
 
 @pytest.fixture

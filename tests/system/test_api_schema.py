@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Iterator
 
@@ -18,6 +19,13 @@ from tests.system.conftest import ROOT, Daemon, get_json, start_daemon
 
 KEY = "schema-test-key-0123456789"
 schema = schemathesis.openapi.from_path(ROOT / "voyager_proxy" / "rest" / "openapi.json")
+# Every operation gets its documented examples and EXAMPLES generated inputs
+# per run (new ones each run). Schemathesis's coverage phase (thousands of
+# boundary and wrong-type inputs, a minute of generation) runs when
+# VOYAGER_PROXY_SCHEMA_COVERAGE=1, as does a larger EXAMPLES from
+# VOYAGER_PROXY_SCHEMA_EXAMPLES.
+EXAMPLES = int(os.environ.get("VOYAGER_PROXY_SCHEMA_EXAMPLES", "5"))
+schema.config.phases.coverage.enabled = os.environ.get("VOYAGER_PROXY_SCHEMA_COVERAGE") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +44,13 @@ def daemon() -> Iterator[Daemon]:
     deadline = time.monotonic() + 10
     while get_json(f"http://127.0.0.1:{running.port}/health")[1]["robotarget"]["state"] != "ready":
         assert time.monotonic() < deadline, "RoboTarget manager mode never became ready"
-        time.sleep(0.05)
+        time.sleep(0.02)
     yield running
     running.kill()
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_document(case: schemathesis.Case, daemon: Daemon) -> None:
     """
     Any input the document allows gets a documented status, content type and
