@@ -124,7 +124,7 @@ class FakeVoyager:
 def owed(proxy: Proxy) -> float:
     """controlData messages the proxy owed its clients so far."""
     lines = proxy.get("/metrics")[1].splitlines()
-    return next((float(line[len(OWED):]) for line in lines if line.startswith(OWED)), 0.0)
+    return next((float(line[len(OWED) :]) for line in lines if line.startswith(OWED)), 0.0)
 
 
 def proxy_env(clients: int) -> dict[str, str]:
@@ -181,8 +181,15 @@ class Observers:
         return tuple(p99(by_second[s]) if s in by_second else None for s in range(last + 1))
 
 
-def measure(script: Path, clients: int, hz: float, seconds: float, fields: str | None,
-            twistd_args: tuple[str, ...] = (), observers: int = 0) -> Run:
+def measure(
+    script: Path,
+    clients: int,
+    hz: float,
+    seconds: float,
+    fields: str | None,
+    twistd_args: tuple[str, ...] = (),
+    observers: int = 0,
+) -> Run:
     """One run: a fresh fake and proxy, then the Node.js clients for C{seconds}."""
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     fake = FakeVoyager(hz)
@@ -195,8 +202,12 @@ def measure(script: Path, clients: int, hz: float, seconds: float, fields: str |
         owed_at_start = owed(proxy)
         cpu_at_start, started = proxy.cpu_seconds(), time.monotonic()
         url = f"ws://127.0.0.1:{proxy.port}/ws{query}"
-        node = subprocess.Popen(["node", script.name, url, str(clients), f"{seconds:g}"],
-                                cwd=script.parent, stdout=subprocess.PIPE, text=True)
+        node = subprocess.Popen(
+            ["node", script.name, url, str(clients), f"{seconds:g}"],
+            cwd=script.parent,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         watch = Observers(url, observers, seconds)
         watch.start()
         samples: list[float] = []
@@ -220,9 +231,21 @@ def measure(script: Path, clients: int, hz: float, seconds: float, fields: str |
         for problem in proxy.problems:
             print(f"proxy log, {clients:,} clients: {problem}", file=sys.stderr)
         return Run(
-            clients, hz, fields, load, report["connected"], report["got"], int(owed_total),
-            report["p50"], report["p99"], report["max"], rss_idle, max(samples, default=rss_idle), cpu,
-            int(sum(dropped.values())), watch.per_second(),
+            clients,
+            hz,
+            fields,
+            load,
+            report["connected"],
+            report["got"],
+            int(owed_total),
+            report["p50"],
+            report["p99"],
+            report["max"],
+            rss_idle,
+            max(samples, default=rss_idle),
+            cpu,
+            int(sum(dropped.values())),
+            watch.per_second(),
         )
     finally:
         proxy.close()
@@ -255,22 +278,35 @@ def measure_sizes() -> dict[str, int]:
 def profile(script: Path, clients: int, seconds: float, top: int) -> None:
     """One round under cProfile; the top entries by own time."""
     stats = Path(f"/tmp/voyager-proxy-fanout-{os.getpid()}.prof")
-    run = measure(script, clients, 10, seconds, None, ("--profile", str(stats), "--profiler", "cprofile", "--savestats"))
+    run = measure(
+        script, clients, 10, seconds, None, ("--profile", str(stats), "--profiler", "cprofile", "--savestats")
+    )
     print(row(run))
     report = pstats.Stats(str(stats))
     report.sort_stats("tottime").print_stats(top)
 
 
-HEADER = ("| Clients | Rate | Frame | Load 1/5/15 | Connected | Delivered | p50 ms | p99 ms | max ms"
-          " | RSS MB idle / with clients | Proxy CPU | Coalesced + closed |")
+HEADER = (
+    "| Clients | Rate | Frame | Load 1/5/15 | Connected | Delivered | p50 ms | p99 ms | max ms"
+    " | RSS MB idle / with clients | Proxy CPU | Coalesced + closed |"
+)
 
 
 def row(run: Run) -> str:
     rate = f"{run.hz:g} Hz" if run.hz >= 1 else f"1 every {1 / run.hz:g} s"
     cells = [
-        f"{run.clients:,}", rate, run.fields or "default", run.load, f"{run.connected:,}",
-        f"{run.delivered:.2%} ({run.got:,} / {run.owed:,})", run.p50, run.p99, run.max,
-        f"{run.rss_idle:.0f} / {run.rss:.0f}", f"{run.cpu:.0%}", str(run.dropped),
+        f"{run.clients:,}",
+        rate,
+        run.fields or "default",
+        run.load,
+        f"{run.connected:,}",
+        f"{run.delivered:.2%} ({run.got:,} / {run.owed:,})",
+        run.p50,
+        run.p99,
+        run.max,
+        f"{run.rss_idle:.0f} / {run.rss:.0f}",
+        f"{run.cpu:.0%}",
+        str(run.dropped),
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -289,10 +325,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--hz", type=float, default=10)
     parser.add_argument("--fields", choices=FIELDS, help="?fields= of the clients (default: none given)")
-    parser.add_argument("--cadence-clients", type=int, default=5000,
-                        help="clients at one ControlData every 2 s (0: skip)")
-    parser.add_argument("--observers", type=int, default=10,
-                        help="extra clients timing each second (printed after the table; 0: none)")
+    parser.add_argument(
+        "--cadence-clients", type=int, default=5000, help="clients at one ControlData every 2 s (0: skip)"
+    )
+    parser.add_argument(
+        "--observers", type=int, default=10, help="extra clients timing each second (printed after the table; 0: none)"
+    )
     parser.add_argument("--node-dir", type=Path, default=Path("/tmp/wsbench"))
     parser.add_argument("--profile", action="store_true", help="one profiled round of the largest client count")
     parser.add_argument("--top", type=int, default=20)
@@ -315,8 +353,10 @@ def main() -> None:
         print(row(runs[-1]), flush=True)
     print()
     if options.observers:
-        print(f"Observers' p99 ms of each second since the clients started ({options.observers} clients beside the"
-              " harness's; the ramp is the first seconds):")
+        print(
+            f"Observers' p99 ms of each second since the clients started ({options.observers} clients beside the"
+            " harness's; the ramp is the first seconds):"
+        )
         for run in runs:
             print(per_second_line(run))
         print()

@@ -31,17 +31,56 @@ VERSION = (
     b'"VOYVersion":"Release 2.3.14","VOYSubver":"","MsgVersion":1}\r\n'
 )
 CONTROL_DATA = {
-    "Event": "ControlData", "Timestamp": 1795484595.1, "Host": "OBS1", "Inst": 1,
-    "TI": "2026-11-24 02:43:15", "TIUTC": "2026-11-24 01:43:15", "VOYSTAT": 1, "SETUPCONN": True,
-    "CCDCONN": True, "CCDTEMP": -9.8, "CCDSETP": -10, "CCDPOW": 43, "CCDCOOL": True, "CCDSTAT": 5,
-    "MNTCONN": True, "MNTPARK": False, "MNTTRACK": True, "MNTSLEW": False,
-    "MNTRA": "02:49:50", "MNTDEC": "47\u00b0 20' 07\"", "MNTRAJ2000": "02:48:30",
-    "MNTDECJ2000": "47\u00b0 14' 01\"", "MNTAZ": "120\u00b0 10' 00\"", "MNTALT": "55\u00b0 01' 00\"",
-    "MNTPIER": "pierEast", "MNTTFLIP": "-01:10:00", "MNTSFLIP": 0, "AFCONN": True, "AFTEMP": 8.4,
-    "AFPOS": 12000, "GUIDECONN": True, "GUIDESTAT": 2, "DITHSTAT": 0, "GUIDEX": 0.31, "GUIDEY": -0.22,
-    "PLACONN": True, "PSCONN": True, "SEQNAME": "M42", "RUNSEQ": "m42.s2q", "SEQSTART": "22:00:00",
-    "SEQREMAIN": "01:20:00", "SEQEND": "23:59:00", "SEQTOT": 7200, "SEQPARZ": 2400, "RUNDS": "",
-    "DRAGNAME": "", "ROTCONN": False, "ROTPA": -123456789, "ROTSKYPA": -123456789, "ROTISROT": False,
+    "Event": "ControlData",
+    "Timestamp": 1795484595.1,
+    "Host": "OBS1",
+    "Inst": 1,
+    "TI": "2026-11-24 02:43:15",
+    "TIUTC": "2026-11-24 01:43:15",
+    "VOYSTAT": 1,
+    "SETUPCONN": True,
+    "CCDCONN": True,
+    "CCDTEMP": -9.8,
+    "CCDSETP": -10,
+    "CCDPOW": 43,
+    "CCDCOOL": True,
+    "CCDSTAT": 5,
+    "MNTCONN": True,
+    "MNTPARK": False,
+    "MNTTRACK": True,
+    "MNTSLEW": False,
+    "MNTRA": "02:49:50",
+    "MNTDEC": "47\u00b0 20' 07\"",
+    "MNTRAJ2000": "02:48:30",
+    "MNTDECJ2000": "47\u00b0 14' 01\"",
+    "MNTAZ": "120\u00b0 10' 00\"",
+    "MNTALT": "55\u00b0 01' 00\"",
+    "MNTPIER": "pierEast",
+    "MNTTFLIP": "-01:10:00",
+    "MNTSFLIP": 0,
+    "AFCONN": True,
+    "AFTEMP": 8.4,
+    "AFPOS": 12000,
+    "GUIDECONN": True,
+    "GUIDESTAT": 2,
+    "DITHSTAT": 0,
+    "GUIDEX": 0.31,
+    "GUIDEY": -0.22,
+    "PLACONN": True,
+    "PSCONN": True,
+    "SEQNAME": "M42",
+    "RUNSEQ": "m42.s2q",
+    "SEQSTART": "22:00:00",
+    "SEQREMAIN": "01:20:00",
+    "SEQEND": "23:59:00",
+    "SEQTOT": 7200,
+    "SEQPARZ": 2400,
+    "RUNDS": "",
+    "DRAGNAME": "",
+    "ROTCONN": False,
+    "ROTPA": -123456789,
+    "ROTSKYPA": -123456789,
+    "ROTISROT": False,
 }
 
 
@@ -90,11 +129,28 @@ def bench_control_data(count: int = 100_000) -> float:
 def jpeg_line(size: int) -> bytes:
     """A NewJPGReady line whose base64 image is C{size} bytes."""
     payload = base64.b64encode(os.urandom(size * 3 // 4)).decode()
-    return json.dumps({
-        "Event": "NewJPGReady", "Timestamp": 1.0, "Host": "OBS1", "Inst": 1, "File": "C:\\a.fit",
-        "SequenceTarget": "", "TimeInfo": 1.0, "Expo": 3, "Bin": 1, "Filter": "L", "HFD": 2.7,
-        "StarIndex": 6.1, "PixelDimX": 1200, "PixelDimY": 800, "Base64Data": payload,
-    }).encode() + b"\r\n"
+    return (
+        json.dumps(
+            {
+                "Event": "NewJPGReady",
+                "Timestamp": 1.0,
+                "Host": "OBS1",
+                "Inst": 1,
+                "File": "C:\\a.fit",
+                "SequenceTarget": "",
+                "TimeInfo": 1.0,
+                "Expo": 3,
+                "Bin": 1,
+                "Filter": "L",
+                "HFD": 2.7,
+                "StarIndex": 6.1,
+                "PixelDimX": 1200,
+                "PixelDimY": 800,
+                "Base64Data": payload,
+            }
+        ).encode()
+        + b"\r\n"
+    )
 
 
 def feed(protocol: Any, line: bytes) -> float:

@@ -38,11 +38,12 @@ import sys
 import threading
 import time
 from array import array
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
@@ -137,12 +138,23 @@ class Feeder:
 class Proxy:
     """``twistd voyager-proxy`` connected to the feeder, its log scanned for problems."""
 
-    def __init__(self, voyager_port: int, env: dict[str, str] | None = None,
-                 twistd_args: tuple[str, ...] = ()) -> None:
+    def __init__(self, voyager_port: int, env: dict[str, str] | None = None, twistd_args: tuple[str, ...] = ()) -> None:
         self.process = subprocess.Popen(
-            [TWISTD, "--nodaemon", "--pidfile=", *twistd_args, "voyager-proxy",
-             "--config", "etc/voyager-proxy.ini", "--http-port", "0"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                TWISTD,
+                "--nodaemon",
+                "--pidfile=",
+                *twistd_args,
+                "voyager-proxy",
+                "--config",
+                "etc/voyager-proxy.ini",
+                "--http-port",
+                "0",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             env={**os.environ, **PROXY_ENV, **(env or {}), "VOYAGER_PROXY_VOYAGER_PORT": str(voyager_port)},
         )
         self.problems: list[str] = []
@@ -369,10 +381,17 @@ def row(outcome: Outcome) -> str:
     s = outcome.scenario
     clients = f"{s.readers:,}" + (f" + {s.stalled} stalled" if s.stalled else "")
     cells = [
-        s.name, clients, f"{outcome.sent} x {outcome.connected:,}", f"{outcome.delivered:.3%}",
-        f"{outcome.percentile(0.5):.1f}", f"{outcome.percentile(0.99):.1f}", f"{outcome.percentile(1):.1f}",
+        s.name,
+        clients,
+        f"{outcome.sent} x {outcome.connected:,}",
+        f"{outcome.delivered:.3%}",
+        f"{outcome.percentile(0.5):.1f}",
+        f"{outcome.percentile(0.99):.1f}",
+        f"{outcome.percentile(1):.1f}",
         f"{outcome.rss_idle:.0f} / {outcome.rss_connected:.0f} / {outcome.rss_peak:.0f}",
-        f"{outcome.cpu:.0%}", f"{outcome.dashboards_cpu:.0%}", str(outcome.closed),
+        f"{outcome.cpu:.0%}",
+        f"{outcome.dashboards_cpu:.0%}",
+        str(outcome.closed),
         *(f"{value:.0f}" for value in outcome.metrics.values()),
     ]
     return "| " + " | ".join(cells) + " |"

@@ -35,9 +35,22 @@ UNLIMITED = {
 
 def start() -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
-        [TWISTD, "--nodaemon", "--pidfile=", "voyager-proxy",
-         "--config", "etc/voyager-proxy.ini", "--simulator", "--http-port", "0"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **UNLIMITED},
+        [
+            TWISTD,
+            "--nodaemon",
+            "--pidfile=",
+            "voyager-proxy",
+            "--config",
+            "etc/voyager-proxy.ini",
+            "--simulator",
+            "--http-port",
+            "0",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **UNLIMITED},
     )
     assert process.stdout is not None
     for line in process.stdout:
@@ -49,7 +62,9 @@ def start() -> tuple[subprocess.Popen[str], int]:
     raise SystemExit("the daemon did not start")
 
 
-def request(port: int, method: str, path: str, connection: http.client.HTTPConnection | None = None) -> tuple[int, dict]:
+def request(
+    port: int, method: str, path: str, connection: http.client.HTTPConnection | None = None
+) -> tuple[int, dict]:
     connection = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request(method, path)
     response = connection.getresponse()
@@ -73,7 +88,9 @@ def bench_state(port: int) -> None:
         return
     output = subprocess.run(
         ["wrk", "-t2", "-c50", "-d10s", "--latency", f"http://127.0.0.1:{port}/api/dashboard/state"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     p99 = re.search(r"99%\s+([\d.]+\w+)", output)

@@ -24,7 +24,8 @@ import json
 import os
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from voyager_proxy.simulator.model import ObservatoryModel
 
@@ -74,8 +75,17 @@ class PreviewSource:
     def __call__(self) -> bytes:
         now = time.time()
         return event(
-            "NewJPGReady", File="C:\\Voyager\\FIT\\bench.fit", SequenceTarget="M42", TimeInfo=now,
-            Expo=3, Bin=1, Filter="L", HFD=2.7, StarIndex=6.1, PixelDimX=1200, PixelDimY=800,
+            "NewJPGReady",
+            File="C:\\Voyager\\FIT\\bench.fit",
+            SequenceTarget="M42",
+            TimeInfo=now,
+            Expo=3,
+            Bin=1,
+            Filter="L",
+            HFD=2.7,
+            StarIndex=6.1,
+            PixelDimX=1200,
+            PixelDimY=800,
             Base64Data=self.data,
         )
 

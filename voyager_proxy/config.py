@@ -11,7 +11,8 @@ import configparser
 import difflib
 import types
 import typing
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
@@ -201,8 +202,9 @@ class RoboTargetSettings(_MaskedRepr):
 
     secret: str = setting("", "RoboTarget shared secret, as entered in Voyager.", secret=True)
     mac_key: str = setting("", "The licence's MAC key.", secret=True)
-    mac_words: tuple[str, ...] = setting((), "The licence's four MAC words, comma separated.", secret=True,
-                                         check=four_words)
+    mac_words: tuple[str, ...] = setting(
+        (), "The licence's four MAC words, comma separated.", secret=True, check=four_words
+    )
     mac_encoding: str = setting(
         "hex-base64", "How hashes are base64-encoded: hex-base64 or raw-base64.", check=mac_encoding
     )
@@ -320,9 +322,7 @@ def _read_file(path: str, errors: list[ConfigError]) -> dict[str, dict[str, str]
     return {section: dict(parser[section]) for section in parser.sections()}
 
 
-def load_config(
-    path: str | None, environ: Mapping[str, str], overrides: Mapping[str, str]
-) -> Config:
+def load_config(path: str | None, environ: Mapping[str, str], overrides: Mapping[str, str]) -> Config:
     """Build the configuration, or raise L{ConfigErrors} listing every problem."""
     errors: list[ConfigError] = []
     sections = _sections()
@@ -351,9 +351,7 @@ def load_config(
         if not variable.startswith(ENV_PREFIX):
             continue
         if variable not in env_names:
-            errors.append(
-                ConfigError(variable, f"unknown environment variable{_suggest(variable, list(env_names))}")
-            )
+            errors.append(ConfigError(variable, f"unknown environment variable{_suggest(variable, list(env_names))}"))
             continue
         section, name = env_names[variable]
         raw[section][name] = value

@@ -9,7 +9,8 @@ described as its nearest listed ancestor.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
@@ -45,9 +46,7 @@ FAILURES: Mapping[type[BaseException], _Kind] = {
     ActionFailed: _Kind(
         502,
         "voyager_error",
-        lambda e: {
-            "uid": e.uid, "actionResult": e.code, "status": e.name, "motivo": e.reason, "paramRet": e.param_ret
-        },
+        lambda e: {"uid": e.uid, "actionResult": e.code, "status": e.name, "motivo": e.reason, "paramRet": e.param_ret},
     ),
     CommandRejected: _Kind(502, "voyager_error", lambda e: {"uid": e.uid, "rpcCode": e.code}),
     ConnectionLost: _Kind(502, "connection_lost", lambda e: {"uid": e.uid, "acknowledged": e.acknowledged}),
@@ -58,7 +57,10 @@ FAILURES: Mapping[type[BaseException], _Kind] = {
         502,
         "plan_failed",
         lambda e: {
-            "step": e.step, "shotIndex": e.index, "reason": e.reason, "setGuid": e.set_guid,
+            "step": e.step,
+            "shotIndex": e.index,
+            "reason": e.reason,
+            "setGuid": e.set_guid,
             "rolledBack": e.rolled_back,
         },
     ),

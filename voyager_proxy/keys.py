@@ -5,7 +5,7 @@ the WebSocket handshake share.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import attrs
 from twisted.logger import Logger

@@ -6,9 +6,8 @@ from collections import OrderedDict
 from typing import Any
 
 import attrs
-from twisted.python.failure import Failure
-
 from twisted.internet.interfaces import IReactorTime
+from twisted.python.failure import Failure
 
 from .failures import describe
 from .metrics import Metrics

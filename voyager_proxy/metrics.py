@@ -16,19 +16,27 @@ class Metrics:
     def __init__(self, link: VoyagerLink) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.http_requests = Counter(
-            "voyager_proxy_http_requests", "HTTP requests answered.", ["route", "method", "status"],
+            "voyager_proxy_http_requests",
+            "HTTP requests answered.",
+            ["route", "method", "status"],
             registry=self.registry,
         )
         self.command_seconds = Histogram(
-            "voyager_proxy_command_seconds", "Time from sending a command to its end.", ["method", "result"],
-            buckets=LATENCY_BUCKETS, registry=self.registry,
+            "voyager_proxy_command_seconds",
+            "Time from sending a command to its end.",
+            ["method", "result"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.connection_state = Enum(
-            "voyager_proxy_voyager_connection_state", "State of the Voyager session.",
-            states=[state.value for state in LinkState], registry=self.registry,
+            "voyager_proxy_voyager_connection_state",
+            "State of the Voyager session.",
+            states=[state.value for state in LinkState],
+            registry=self.registry,
         )
         self.reconnects = Gauge(
-            "voyager_proxy_voyager_reconnects", "Connection attempts to Voyager after the first.",
+            "voyager_proxy_voyager_reconnects",
+            "Connection attempts to Voyager after the first.",
             registry=self.registry,
         )
         self.events = Counter(
@@ -38,15 +46,20 @@ class Metrics:
             "voyager_proxy_websocket_clients", "Connected WebSocket clients.", registry=self.registry
         )
         self.websocket_coalesced = Counter(
-            "voyager_proxy_websocket_coalesced", "Telemetry messages superseded before a paused client read them.",
+            "voyager_proxy_websocket_coalesced",
+            "Telemetry messages superseded before a paused client read them.",
             registry=self.registry,
         )
         self.websocket_messages = Counter(
-            "voyager_proxy_websocket_messages", "Event messages owed to WebSocket clients (one per client and event).",
-            ["topic"], registry=self.registry,
+            "voyager_proxy_websocket_messages",
+            "Event messages owed to WebSocket clients (one per client and event).",
+            ["topic"],
+            registry=self.registry,
         )
         self.websocket_closed = Counter(
-            "voyager_proxy_websocket_closed", "WebSocket clients closed by the proxy (1008).", ["reason"],
+            "voyager_proxy_websocket_closed",
+            "WebSocket clients closed by the proxy (1008).",
+            ["reason"],
             registry=self.registry,
         )
         self._status(link.status)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar, Union
+from typing import Generic, TypeVar
 
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
@@ -19,7 +19,7 @@ class SingleObserver(Generic[T]):
 
     def __init__(self) -> None:
         self._waiters: list[Deferred[T]] | None = []
-        self._result: Union[T, Failure, None] = None
+        self._result: T | Failure | None = None
 
     @property
     def fired(self) -> bool:
@@ -36,7 +36,7 @@ class SingleObserver(Generic[T]):
         waiters.append(waiter)
         return waiter
 
-    def fire(self, result: Union[T, Failure]) -> None:
+    def fire(self, result: T | Failure) -> None:
         """Give every waiter, now and later, C{result}; only the first call counts."""
         waiters = self._waiters
         if waiters is None:

@@ -66,9 +66,7 @@ class ListeningService(Service):
 
     _log = Logger()
 
-    def __init__(
-        self, reactor: Any, port: int, factory: Any, interface: str, label: str, scheme: str = "tcp"
-    ) -> None:
+    def __init__(self, reactor: Any, port: int, factory: Any, interface: str, label: str, scheme: str = "tcp") -> None:
         self._reactor = reactor
         self._scheme = scheme
         self._port_number = port
@@ -82,9 +80,7 @@ class ListeningService(Service):
         self.port = self._reactor.listenTCP(self._port_number, self._factory, interface=self._interface)
         address = self.port.getHost()
         host = f"[{address.host}]" if ":" in address.host else address.host
-        self._log.info(
-            "{label} listening on {url}", label=self._label, url=f"{self._scheme}://{host}:{address.port}/"
-        )
+        self._log.info("{label} listening on {url}", label=self._label, url=f"{self._scheme}://{host}:{address.port}/")
 
     def stopService(self) -> Any:
         super().stopService()

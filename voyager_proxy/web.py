@@ -21,7 +21,6 @@ from .rest.api import RestApi
 from .robotarget import RoboTarget
 from .voyager import VoyagerLink
 
-
 _KEY_IN_QUERY = re.compile(r"(api_key=)[^&\s\"]*")
 
 

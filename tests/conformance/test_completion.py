@@ -9,8 +9,8 @@ from tests.support.fake_voyager import FakeVoyager
 from voyager_proxy.voyager.commands import (
     ANSWER_EVENTS,
     FAMILIES,
-    RULES,
     ROBOTARGET_TIMEOUT,
+    RULES,
     Completion,
     Uid,
     completion_for,

@@ -12,7 +12,8 @@ without a case here fails.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from twisted.internet.error import ConnectionDone
@@ -26,21 +27,52 @@ from voyager_proxy.rest.api import klein_rules
 
 GUID = "0697f2f9-24e4-4850-84e9-18ea28b05fe9"
 SEQUENCE = "90ae5721-a248-4159-ad74-56e13cf26141"
-TARGET = {"RefGuidSet": SET_GUID, "RefGuidBaseSequence": SEQUENCE, "TargetName": "M42", "RAJ2000": 5.58,
-          "DECJ2000": -5.39}
+TARGET = {
+    "RefGuidSet": SET_GUID,
+    "RefGuidBaseSequence": SEQUENCE,
+    "TargetName": "M42",
+    "RAJ2000": 5.58,
+    "DECJ2000": -5.39,
+}
 EVERY_CONSTRAINT = {
-    "C_Mask": "ABCDEFGHJKLMNOPQRSTUV", "PA": 10, "C_AltMin": 30, "C_SqmMin": 20, "C_HAStart": -3, "C_HAEnd": 3,
-    "C_DateStart": "2026-12-01", "C_DateEnd": 1800000000, "C_TimeStart": "21:00", "C_TimeEnd": "23:30",
-    "C_MoonDown": True, "C_MoonPhaseMin": 0, "C_MoonPhaseMax": 50, "C_MoonDistanceDegree": 40,
-    "C_HFDMeanLimit": 3.5, "C_MaxTimeForDay": 120, "C_AirMassMin": 1, "C_AirMassMax": 2.5,
-    "C_MoonDistanceLorentzian": 1, "C_MaxTime": 60, "C_OSDateStart": 1800000000, "C_OSTimeStart": "22:00",
-    "C_OSEarly": 10, "C_PINTEarly": 5, "C_PINTReset": True,
+    "C_Mask": "ABCDEFGHJKLMNOPQRSTUV",
+    "PA": 10,
+    "C_AltMin": 30,
+    "C_SqmMin": 20,
+    "C_HAStart": -3,
+    "C_HAEnd": 3,
+    "C_DateStart": "2026-12-01",
+    "C_DateEnd": 1800000000,
+    "C_TimeStart": "21:00",
+    "C_TimeEnd": "23:30",
+    "C_MoonDown": True,
+    "C_MoonPhaseMin": 0,
+    "C_MoonPhaseMax": 50,
+    "C_MoonDistanceDegree": 40,
+    "C_HFDMeanLimit": 3.5,
+    "C_MaxTimeForDay": 120,
+    "C_AirMassMin": 1,
+    "C_AirMassMax": 2.5,
+    "C_MoonDistanceLorentzian": 1,
+    "C_MaxTime": 60,
+    "C_OSDateStart": 1800000000,
+    "C_OSTimeStart": "22:00",
+    "C_OSEarly": 10,
+    "C_PINTEarly": 5,
+    "C_PINTReset": True,
     "C_PINTIntervals": [{"DateTimeStart": 1800000000, "DateTimeEnd": 1800003600}],
-    "C_Mask2": "L01M01N01S01", "C_L01": True, "C_M01": False, "C_N01": True, "C_S01": False,
+    "C_Mask2": "L01M01N01S01",
+    "C_L01": True,
+    "C_M01": False,
+    "C_N01": True,
+    "C_S01": False,
 }
 SHOT = {"RefGuidTarget": TARGET_GUID, "Num": 3, "Exposure": 60}
-PLAN = {"set": {"Name": "Booking", "ProfileName": "Default.v2y"},
-        "target": {k: v for k, v in TARGET.items() if k != "RefGuidSet"}, "shots": [{"Num": 1, "Exposure": 1}]}
+PLAN = {
+    "set": {"Name": "Booking", "ProfileName": "Default.v2y"},
+    "target": {k: v for k, v in TARGET.items() if k != "RefGuidSet"},
+    "shots": [{"Num": 1, "Exposure": 1}],
+}
 
 # (HTTP method, Klein rule) -> [(path, body, Voyager methods the request sends)].
 CASES: dict[tuple[str, str], list[tuple[str, Any, list[str]]]] = {
@@ -53,12 +85,17 @@ CASES: dict[tuple[str, str], list[tuple[str, Any, list[str]]]] = {
     ("POST", "/api/telescope/unpark"): [("/api/telescope/unpark", None, ["RemoteMountFastCommand"])],
     ("POST", "/api/telescope/tracking/start"): [("/api/telescope/tracking/start", None, ["RemoteMountFastCommand"])],
     ("POST", "/api/telescope/tracking/stop"): [("/api/telescope/tracking/stop", None, ["RemoteMountFastCommand"])],
-    ("POST", "/api/telescope/goto"): [("/api/telescope/goto", {"ra": "05:35:17", "dec": -5.4}, ["RemotePrecisePointTarget"])],
+    ("POST", "/api/telescope/goto"): [
+        ("/api/telescope/goto", {"ra": "05:35:17", "dec": -5.4}, ["RemotePrecisePointTarget"])
+    ],
     ("GET", "/api/telescope/status"): [("/api/telescope/status", None, ["RemoteMountStatusGetInfo"])],
     ("POST", "/api/camera/shot"): [
         ("/api/camera/shot", {"exposure": 2}, ["RemoteCameraShot"]),
-        ("/api/camera/shot", {"exposure": 2, "binning": 2, "filterIndex": 3, "type": 2, "gain": 120, "offset": -900000},
-         ["RemoteCameraShot"]),
+        (
+            "/api/camera/shot",
+            {"exposure": 2, "binning": 2, "filterIndex": 3, "type": 2, "gain": 120, "offset": -900000},
+            ["RemoteCameraShot"],
+        ),
     ],
     ("POST", "/api/camera/cool"): [("/api/camera/cool", {"temperature": -10}, ["RemoteCooling"])],
     ("POST", "/api/camera/warm"): [("/api/camera/warm", None, ["RemoteCooling"])],
@@ -70,29 +107,40 @@ CASES: dict[tuple[str, str], list[tuple[str, Any, list[str]]]] = {
     ("POST", "/api/utils/platesolve"): [("/api/utils/platesolve", None, ["RemoteSolveActualPosition"])],
     ("POST", "/api/focuser/move"): [
         ("/api/focuser/move", {"position": 15000}, ["RemoteFocuserMoveTo"]),
-        ("/api/focuser/move", {"position": 15000, "backlashCompensation": True, "backlashDirection": 1,
-                               "backlashSteps": 50}, ["RemoteFocuserMoveTo"]),
+        (
+            "/api/focuser/move",
+            {"position": 15000, "backlashCompensation": True, "backlashDirection": 1, "backlashSteps": 50},
+            ["RemoteFocuserMoveTo"],
+        ),
     ],
     ("POST", "/api/focuser/offset"): [("/api/focuser/offset", {"offset": -200}, ["RemoteFocuserOffset"])],
     ("POST", "/api/filter/change"): [("/api/filter/change", {"filterIndex": 2}, ["RemoteFilterChangeTo"])],
-    ("POST", "/api/commands/<method>"): [("/api/commands/RemoteFilterChangeTo", {"FilterIndex": 1},
-                                          ["RemoteFilterChangeTo"])],
+    ("POST", "/api/commands/<method>"): [
+        ("/api/commands/RemoteFilterChangeTo", {"FilterIndex": 1}, ["RemoteFilterChangeTo"])
+    ],
     # RoboTarget.
     ("GET", "/api/robotarget/sets"): [("/api/robotarget/sets", None, ["RemoteRoboTargetGetSet"])],
-    ("POST", "/api/robotarget/sets"): [("/api/robotarget/sets", {"Name": "B", "ProfileName": "Default.v2y"},
-                                        ["RemoteRoboTargetAddSet"])],
-    ("PUT", "/api/robotarget/sets/<guid>"): [(f"/api/robotarget/sets/{SET_GUID}", {"Name": "B"},
-                                              ["RemoteRoboTargetUpdateSet"])],
-    ("DELETE", "/api/robotarget/sets/<guid>"): [(f"/api/robotarget/sets/{SET_GUID}", None,
-                                                 ["RemoteRoboTargetRemoveSet"])],
-    ("POST", "/api/robotarget/sets/<guid>/enable"): [(f"/api/robotarget/sets/{SET_GUID}/enable", None,
-                                                      ["RemoteRoboTargetEnableDisableObject"])],
-    ("POST", "/api/robotarget/sets/<guid>/disable"): [(f"/api/robotarget/sets/{SET_GUID}/disable", None,
-                                                       ["RemoteRoboTargetEnableDisableObject"])],
-    ("GET", "/api/robotarget/base-sequences"): [("/api/robotarget/base-sequences?profile=Default.v2y", None,
-                                                 ["RemoteRoboTargetGetBaseSequence"])],
-    ("GET", "/api/robotarget/targets"): [(f"/api/robotarget/targets?setGuid={SET_GUID}", None,
-                                          ["RemoteRoboTargetGetTarget"])],
+    ("POST", "/api/robotarget/sets"): [
+        ("/api/robotarget/sets", {"Name": "B", "ProfileName": "Default.v2y"}, ["RemoteRoboTargetAddSet"])
+    ],
+    ("PUT", "/api/robotarget/sets/<guid>"): [
+        (f"/api/robotarget/sets/{SET_GUID}", {"Name": "B"}, ["RemoteRoboTargetUpdateSet"])
+    ],
+    ("DELETE", "/api/robotarget/sets/<guid>"): [
+        (f"/api/robotarget/sets/{SET_GUID}", None, ["RemoteRoboTargetRemoveSet"])
+    ],
+    ("POST", "/api/robotarget/sets/<guid>/enable"): [
+        (f"/api/robotarget/sets/{SET_GUID}/enable", None, ["RemoteRoboTargetEnableDisableObject"])
+    ],
+    ("POST", "/api/robotarget/sets/<guid>/disable"): [
+        (f"/api/robotarget/sets/{SET_GUID}/disable", None, ["RemoteRoboTargetEnableDisableObject"])
+    ],
+    ("GET", "/api/robotarget/base-sequences"): [
+        ("/api/robotarget/base-sequences?profile=Default.v2y", None, ["RemoteRoboTargetGetBaseSequence"])
+    ],
+    ("GET", "/api/robotarget/targets"): [
+        (f"/api/robotarget/targets?setGuid={SET_GUID}", None, ["RemoteRoboTargetGetTarget"])
+    ],
     ("POST", "/api/robotarget/targets"): [
         ("/api/robotarget/targets", TARGET, ["RemoteRoboTargetAddTarget"]),
         ("/api/robotarget/targets", {**TARGET, **EVERY_CONSTRAINT}, ["RemoteRoboTargetAddTarget"]),
@@ -101,36 +149,63 @@ CASES: dict[tuple[str, str], list[tuple[str, Any, list[str]]]] = {
     ("PUT", "/api/robotarget/targets/<guid>"): [
         (f"/api/robotarget/targets/{TARGET_GUID}", {**TARGET, **EVERY_CONSTRAINT}, ["RemoteRoboTargetUpdateTarget"]),
     ],
-    ("DELETE", "/api/robotarget/targets/<guid>"): [(f"/api/robotarget/targets/{TARGET_GUID}", None,
-                                                    ["RemoteRoboTargetRemoveTarget"])],
-    ("GET", "/api/robotarget/targets/<guid>"): [(f"/api/robotarget/targets/{TARGET_GUID}", None,
-                                                 ["RemoteRoboTargetGetSet", "RemoteRoboTargetGetTarget"])],
-    ("POST", "/api/robotarget/targets/<guid>/activate"): [(f"/api/robotarget/targets/{TARGET_GUID}/activate", None,
-                                                           ["RemoteRoboTargetEnableDisableObject"])],
-    ("POST", "/api/robotarget/targets/<guid>/deactivate"): [(f"/api/robotarget/targets/{TARGET_GUID}/deactivate",
-                                                             None, ["RemoteRoboTargetEnableDisableObject"])],
-    ("GET", "/api/robotarget/targets/<guid>/shots"): [(f"/api/robotarget/targets/{TARGET_GUID}/shots", None,
-                                                       ["RemoteRoboTargetGetShot"])],
-    ("GET", "/api/robotarget/targets/<guid>/sessions"): [(f"/api/robotarget/targets/{TARGET_GUID}/sessions", None,
-                                                          ["RemoteRoboTargetGetSessionListByTarget"])],
+    ("DELETE", "/api/robotarget/targets/<guid>"): [
+        (f"/api/robotarget/targets/{TARGET_GUID}", None, ["RemoteRoboTargetRemoveTarget"])
+    ],
+    ("GET", "/api/robotarget/targets/<guid>"): [
+        (f"/api/robotarget/targets/{TARGET_GUID}", None, ["RemoteRoboTargetGetSet", "RemoteRoboTargetGetTarget"])
+    ],
+    ("POST", "/api/robotarget/targets/<guid>/activate"): [
+        (f"/api/robotarget/targets/{TARGET_GUID}/activate", None, ["RemoteRoboTargetEnableDisableObject"])
+    ],
+    ("POST", "/api/robotarget/targets/<guid>/deactivate"): [
+        (f"/api/robotarget/targets/{TARGET_GUID}/deactivate", None, ["RemoteRoboTargetEnableDisableObject"])
+    ],
+    ("GET", "/api/robotarget/targets/<guid>/shots"): [
+        (f"/api/robotarget/targets/{TARGET_GUID}/shots", None, ["RemoteRoboTargetGetShot"])
+    ],
+    ("GET", "/api/robotarget/targets/<guid>/sessions"): [
+        (f"/api/robotarget/targets/{TARGET_GUID}/sessions", None, ["RemoteRoboTargetGetSessionListByTarget"])
+    ],
     ("POST", "/api/robotarget/shots"): [("/api/robotarget/shots", SHOT, ["RemoteRoboTargetAddShot"])],
-    ("PUT", "/api/robotarget/shots/<guid>"): [(f"/api/robotarget/shots/{GUID}", {**SHOT, "Gain": 100, "Offset": 10},
-                                               ["RemoteRoboTargetUpdateShot"])],
-    ("DELETE", "/api/robotarget/shots/<guid>"): [(f"/api/robotarget/shots/{GUID}", None,
-                                                  ["RemoteRoboTargetRemoveShot"])],
+    ("PUT", "/api/robotarget/shots/<guid>"): [
+        (f"/api/robotarget/shots/{GUID}", {**SHOT, "Gain": 100, "Offset": 10}, ["RemoteRoboTargetUpdateShot"])
+    ],
+    ("DELETE", "/api/robotarget/shots/<guid>"): [
+        (f"/api/robotarget/shots/{GUID}", None, ["RemoteRoboTargetRemoveShot"])
+    ],
     ("GET", "/api/robotarget/runs"): [("/api/robotarget/runs?days=2", None, ["RemoteRoboTargetGetRunList"])],
-    ("GET", "/api/robotarget/sessions/<guid>/shots-done"): [(f"/api/robotarget/sessions/{GUID}/shots-done", None,
-                                                             ["RemoteRoboTargetGetShotDoneBySessionList"])],
-    ("GET", "/api/robotarget/sets/<guid>/shots-done"): [(f"/api/robotarget/sets/{SET_GUID}/shots-done", None,
-                                                         ["RemoteRoboTargetGetShotDoneBySetList"])],
-    ("GET", "/api/robotarget/shots-done"): [(f"/api/robotarget/shots-done?since=1700000000&setGuid={SET_GUID}", None,
-                                             ["RemoteRoboTargetGetShotDoneSinceList"])],
-    ("GET", "/api/robotarget/shots-done/<guid>/jpeg"): [(f"/api/robotarget/shots-done/{GUID}/jpeg", None,
-                                                         ["RemoteRoboTargetGetShotJpg"])],
-    ("POST", "/api/robotarget/plans"): [("/api/robotarget/plans", PLAN, [
-        "RemoteRoboTargetGetSet", "RemoteRoboTargetAddSet", "RemoteRoboTargetAddTarget", "RemoteRoboTargetAddShot"])],
-    ("DELETE", "/api/robotarget/plans/<guid>"): [(f"/api/robotarget/plans/{SET_GUID}", None,
-                                                  ["RemoteRoboTargetRemoveSet"])],
+    ("GET", "/api/robotarget/sessions/<guid>/shots-done"): [
+        (f"/api/robotarget/sessions/{GUID}/shots-done", None, ["RemoteRoboTargetGetShotDoneBySessionList"])
+    ],
+    ("GET", "/api/robotarget/sets/<guid>/shots-done"): [
+        (f"/api/robotarget/sets/{SET_GUID}/shots-done", None, ["RemoteRoboTargetGetShotDoneBySetList"])
+    ],
+    ("GET", "/api/robotarget/shots-done"): [
+        (
+            f"/api/robotarget/shots-done?since=1700000000&setGuid={SET_GUID}",
+            None,
+            ["RemoteRoboTargetGetShotDoneSinceList"],
+        )
+    ],
+    ("GET", "/api/robotarget/shots-done/<guid>/jpeg"): [
+        (f"/api/robotarget/shots-done/{GUID}/jpeg", None, ["RemoteRoboTargetGetShotJpg"])
+    ],
+    ("POST", "/api/robotarget/plans"): [
+        (
+            "/api/robotarget/plans",
+            PLAN,
+            [
+                "RemoteRoboTargetGetSet",
+                "RemoteRoboTargetAddSet",
+                "RemoteRoboTargetAddTarget",
+                "RemoteRoboTargetAddShot",
+            ],
+        )
+    ],
+    ("DELETE", "/api/robotarget/plans/<guid>"): [
+        (f"/api/robotarget/plans/{SET_GUID}", None, ["RemoteRoboTargetRemoveSet"])
+    ],
 }
 # Routes that answer from the proxy alone: driven too, and must write nothing.
 QUIET: dict[tuple[str, str], str] = {
@@ -156,8 +231,16 @@ _DYNAMIC = "dynamic-target tuning (RoboOrbits): Voyager keeps the base sequence'
 LEFT_OUT: dict[str, dict[str, str]] = {
     "RemoteRoboTargetAddTarget": {
         "Token": "reserved to OpenSkyGems",
-        **{name: _DYNAMIC for name in ("IsDynamicPointingOverride", "DynamicPointingOverride", "DynEachX_Seconds",
-                                       "DynEachX_Realign", "DynEachX_NoPlateSolve")},
+        **{
+            name: _DYNAMIC
+            for name in (
+                "IsDynamicPointingOverride",
+                "DynamicPointingOverride",
+                "DynEachX_Seconds",
+                "DynEachX_Realign",
+                "DynEachX_NoPlateSolve",
+            )
+        },
         "IsOffsetRF": "RoboFire offset: Voyager keeps the base sequence's",
         "OffsetRF": "RoboFire offset: Voyager keeps the base sequence's",
     },
@@ -169,7 +252,8 @@ LEFT_OUT["RemoteRoboTargetUpdateTarget"] = {
 }
 # Constraint values go only with the C_Mask letters (and C_Mask2 codes) that switch them on.
 _CONSTRAINTS = frozenset(
-    name for name in catalogue.method("RemoteRoboTargetAddTarget")["params"]
+    name
+    for name in catalogue.method("RemoteRoboTargetAddTarget")["params"]
     if name.startswith("C_") and name not in ("C_ID", "C_Mask", "C_Mask2")
 )
 
@@ -261,8 +345,16 @@ def test_websocket_commands(proxy: MemoryProxy) -> None:
 def test_a_renamed_param_is_caught() -> None:
     """The checks refuse the old focuser request, a flag left out, and an undocumented value."""
     assert problems({"method": "RemoteFocuserMoveTo", "params": {"UID": GUID, "Position": 100}})
-    move = {"UID": GUID, "IsAbsoluteMove": True, "NewPosition": 1, "MoveDirection": 0, "IsBLCompensation": False,
-            "BLCompVersus": 0, "BLCompStep": 0, "IsFinalPositionCheck": True}
+    move = {
+        "UID": GUID,
+        "IsAbsoluteMove": True,
+        "NewPosition": 1,
+        "MoveDirection": 0,
+        "IsBLCompensation": False,
+        "BLCompVersus": 0,
+        "BLCompStep": 0,
+        "IsFinalPositionCheck": True,
+    }
     assert problems({"method": "RemoteFocuserMoveTo", "params": move}) == []
     assert problems({"method": "RemoteFocuserMoveTo", "params": {k: v for k, v in move.items() if k != "BLCompStep"}})
     assert problems({"method": "RemoteFocuserMoveTo", "params": {**move, "MoveDirection": 2}})

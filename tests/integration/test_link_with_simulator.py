@@ -29,8 +29,10 @@ async def test_simulator_killed_and_restarted(simulator: RunningSimulator, link:
     """A Voyager crash fails the command in flight; the link reconnects by itself afterwards."""
     await ready(link)
     recorder = EventRecorder(link)
-    shot = link.send("RemoteCameraShot", {"Expo": 30, "Bin": 1, "FilterIndex": 0, "ExpoType": 0,
-                                          "IsSaveFile": True, "FitFileName": "x.fit"})
+    shot = link.send(
+        "RemoteCameraShot",
+        {"Expo": 30, "Bin": 1, "FilterIndex": 0, "ExpoType": 0, "IsSaveFile": True, "FitFileName": "x.fit"},
+    )
     await recorder.next("ShotRunning")
     await simulator.kill()
     error = await failure_of(shot)

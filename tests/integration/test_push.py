@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import socket
 import time
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import jwt
 import pytest
-import treq
-
 import pytest_twisted
+import treq
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.protocol import ClientCreator, Protocol
@@ -48,7 +48,9 @@ def handshake_status(url: str, headers: dict[str, str]) -> Deferred[int]:
 async def ws_url(simulator: RunningSimulator) -> AsyncIterator[str]:
     link = make_link(simulator)
     api = ApiSettings(keys=(f"dashboard:read:{KEY}",))
-    port = reactor.listenTCP(0, Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)))), interface="127.0.0.1")
+    port = reactor.listenTCP(
+        0, Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)))), interface="127.0.0.1"
+    )
     link.startService()
     await ready(link)
     yield f"ws://127.0.0.1:{port.getHost().port}/ws"
@@ -158,7 +160,10 @@ async def test_tokens_and_rooms(proxy_url: str) -> None:
     assert refused["data"]["id"] == "cmd_1" and refused["data"]["success"] is False
     client.sendClose()
     await client.closed
-    for bad in (token(lifetime=-10), jwt.encode({"sub": "x", "scope": "read", "exp": time.time() + 60}, "forged-secret-of-at-least-32-bytes!!")):
+    for bad in (
+        token(lifetime=-10),
+        jwt.encode({"sub": "x", "scope": "read", "exp": time.time() + 60}, "forged-secret-of-at-least-32-bytes!!"),
+    ):
         with pytest.raises(ConnectionError):
             await connect(f"ws://{proxy_url}/ws?token={bad}")
 
@@ -199,9 +204,9 @@ async def test_resume_replays_exactly_the_missed_messages(ws_url: str) -> None:
     assert replayed == expected and later in replayed
     stale = await connect(f"{ws_url}?since={last_seen}&epoch=another-run", {"X-API-Key": KEY})
     assert (await stale.next_event())["event"] == "initialState"
-    for socket in (watcher, resumed, stale):
-        socket.sendClose()
-        await socket.closed
+    for client in (watcher, resumed, stale):
+        client.sendClose()
+        await client.closed
 
 
 @pytest_twisted.async_yield_fixture
@@ -332,8 +337,18 @@ async def test_every_simulator_event_type_reaches_a_dashboard(simulator: Running
     while "version" not in seen:
         message = await client.next_event()
         seen.setdefault(message["event"], message["data"])
-    assert {"controlData", "signal", "shotRunning", "newFITReady", "newJPG", "remoteActionResult", "logEvent",
-            "shutDown", "connectionState", "version"} <= set(seen)
+    assert {
+        "controlData",
+        "signal",
+        "shotRunning",
+        "newFITReady",
+        "newJPG",
+        "remoteActionResult",
+        "logEvent",
+        "shutDown",
+        "connectionState",
+        "version",
+    } <= set(seen)
     assert seen["newJPG"]["Base64Data"] and seen["newJPG"]["parsed"] is not None
     assert "Timestamp" in seen["shotRunning"] and seen["remoteActionResult"]["parsed"]["name"] == "OK"
     client.sendClose()

@@ -7,7 +7,8 @@ tests/memory/test_rest.py.
 from __future__ import annotations
 
 import json
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import attrs
 import pytest_twisted

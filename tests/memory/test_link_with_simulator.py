@@ -45,15 +45,30 @@ def test_shot_from_command_to_preview(observatory: Observatory) -> None:
     link = observatory.link
     events: list[Any] = []
     subscription = link.events.subscribe(events.append)
-    result = observatory.run(link.send(
-        "RemoteCameraShot",
-        {
-            "Expo": 0.5, "Bin": 1, "IsROI": False, "ROITYPE": 0, "ROIX": 0, "ROIY": 0, "ROIDX": 0,
-            "ROIDY": 0, "FilterIndex": 0, "ExpoType": 0, "SpeedIndex": 0, "ReadoutIndex": 0,
-            "IsSaveFile": True, "FitFileName": "%%fitdir%%\\probe.fit", "Gain": -800000,
-            "Offset": -800000, "Parallelized": False,
-        },
-    ))
+    result = observatory.run(
+        link.send(
+            "RemoteCameraShot",
+            {
+                "Expo": 0.5,
+                "Bin": 1,
+                "IsROI": False,
+                "ROITYPE": 0,
+                "ROIX": 0,
+                "ROIY": 0,
+                "ROIDX": 0,
+                "ROIDY": 0,
+                "FilterIndex": 0,
+                "ExpoType": 0,
+                "SpeedIndex": 0,
+                "ReadoutIndex": 0,
+                "IsSaveFile": True,
+                "FitFileName": "%%fitdir%%\\probe.fit",
+                "Gain": -800000,
+                "Offset": -800000,
+                "Parallelized": False,
+            },
+        )
+    )
     subscription.cancel()
     assert result.parsed["name"] == "OK"
     events = [e for e in events if e.name not in ("ControlData", "Polling")]

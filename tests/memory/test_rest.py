@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import attrs
 import pytest
@@ -64,7 +65,10 @@ def test_health(proxy: Proxy) -> None:
 def test_authentication(proxy: Proxy) -> None:
     """No key 401, wrong key 403, read role on a POST 403, api_key query parameter accepted."""
     code, body, _ = proxy.call("GET", "/api/status/connection", key=None)
-    assert code == 401 and body == {"success": False, "error": {"code": "unauthorized", "message": body["error"]["message"]}}
+    assert code == 401 and body == {
+        "success": False,
+        "error": {"code": "unauthorized", "message": body["error"]["message"]},
+    }
     code, body, _ = proxy.call("GET", "/api/status/connection", key="wrong-key-0123456789")
     assert code == 403 and body["error"]["code"] == "forbidden"
     code, body, _ = proxy.call("POST", "/api/telescope/park", key=READ)
@@ -122,7 +126,9 @@ def test_validation(proxy: Proxy) -> None:
     assert code == 400 and answer["error"]["field"] == "temperature"
     code, answer, _ = proxy.call("POST", "/api/telescope/goto", {"ra": "25:00:00", "dec": 10})
     assert code == 400 and answer["error"]["field"] == "ra"
-    code, answer, _ = proxy.call("POST", "/api/camera/shot", data=b"{nope", headers={"Content-Type": "application/json"})
+    code, answer, _ = proxy.call(
+        "POST", "/api/camera/shot", data=b"{nope", headers={"Content-Type": "application/json"}
+    )
     assert code == 400 and answer["error"]["code"] == "invalid_json"
     code, answer, _ = proxy.call("POST", "/api/camera/shot", data=b"exposure=1", headers={"Content-Type": "text/plain"})
     assert code == 415
@@ -132,8 +138,12 @@ def test_validation(proxy: Proxy) -> None:
 
 def test_mount_commands(proxy: Proxy) -> None:
     """Park, unpark, tracking and a sexagesimal goto run; the mount status is queried."""
-    for path in ("/api/telescope/park", "/api/telescope/unpark", "/api/telescope/tracking/stop",
-                 "/api/telescope/tracking/start"):
+    for path in (
+        "/api/telescope/park",
+        "/api/telescope/unpark",
+        "/api/telescope/tracking/stop",
+        "/api/telescope/tracking/start",
+    ):
         code, body, _ = proxy.call("POST", path)
         assert code == 200 and body["state"] == "ok", (path, body)
     code, body, _ = proxy.call("POST", "/api/telescope/goto", {"ra": "05:35:17.3", "dec": "-05° 23' 28\""})
@@ -145,9 +155,15 @@ def test_mount_commands(proxy: Proxy) -> None:
 def test_other_controls(proxy: Proxy) -> None:
     """Setup, cooling, focus, solve, focuser, filter and dashboard endpoints reach Voyager."""
     for path, body in [
-        ("/api/setup/connect", None), ("/api/camera/cool", {"temperature": -10}), ("/api/camera/warm", None),
-        ("/api/utils/autofocus", None), ("/api/utils/platesolve", None), ("/api/focuser/move", {"position": 15000}),
-        ("/api/filter/change", {"filterIndex": 2}), ("/api/dashboard/disable", None), ("/api/dashboard/enable", None),
+        ("/api/setup/connect", None),
+        ("/api/camera/cool", {"temperature": -10}),
+        ("/api/camera/warm", None),
+        ("/api/utils/autofocus", None),
+        ("/api/utils/platesolve", None),
+        ("/api/focuser/move", {"position": 15000}),
+        ("/api/filter/change", {"filterIndex": 2}),
+        ("/api/dashboard/disable", None),
+        ("/api/dashboard/enable", None),
     ]:
         code, answer, _ = proxy.call("POST", path, body)
         assert code == 200 and answer["success"], (path, answer)
@@ -217,7 +233,9 @@ def test_routes_errors_and_cors(proxy: Proxy) -> None:
     code, body, headers = proxy.call("GET", "/api/telescope/park")
     assert code == 405 and body["error"]["code"] == "method_not_allowed"
     code, _, headers = proxy.call(
-        "OPTIONS", "/api/camera/shot", key=None,
+        "OPTIONS",
+        "/api/camera/shot",
+        key=None,
         headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
     )
     assert code == 204 and headers.getRawHeaders("Access-Control-Allow-Origin") == ["https://app.example"]
@@ -278,8 +296,10 @@ def test_openapi_document_is_served(proxy: Proxy) -> None:
 def post_routes() -> list[tuple[str, dict[str, Any]]]:
     """Every POST route of the OpenAPI document that sends a Voyager command, with a valid body."""
     valid = {
-        "/api/camera/shot": {"exposure": 0.2}, "/api/camera/cool": {"temperature": -10},
-        "/api/telescope/goto": {"ra": 5.5, "dec": -5.4}, "/api/focuser/move": {"position": 100},
+        "/api/camera/shot": {"exposure": 0.2},
+        "/api/camera/cool": {"temperature": -10},
+        "/api/telescope/goto": {"ra": 5.5, "dec": -5.4},
+        "/api/focuser/move": {"position": 100},
         "/api/focuser/offset": {"offset": -100},
         "/api/filter/change": {"filterIndex": 1},
     }

@@ -13,8 +13,9 @@ import functools
 import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 _CHECKOUT = Path(__file__).resolve().parents[2]
 _NAME = Path("shared") / "voyager-catalogue.json"
@@ -125,9 +126,9 @@ def request_problems(name: str, params: Mapping[str, Any]) -> list[str]:
         if not value_allowed(names[key], spec, value):
             problems.append(f"{name}: {key}={value!r} is not within {sorted(spec['values'])}")
     for key, spec in entry["params"].items():
-        if spec["required"] is True and key not in params and not (key == "UID" and name in NO_UID):
-            if not any(alt in params for alt in spec.get("alt_names", ())):
-                problems.append(f"{name}: required param {key} is missing")
+        absent = key not in params and not any(alt in params for alt in spec.get("alt_names", ()))
+        if spec["required"] is True and absent and not (key == "UID" and name in NO_UID):
+            problems.append(f"{name}: required param {key} is missing")
     return problems
 
 
@@ -135,7 +136,8 @@ def left_out(name: str, params: Mapping[str, Any]) -> list[str]:
     """The documented params of C{name} that C{params} does not send under any spelling (UID aside)."""
     entry = method(name)
     return [
-        key for key, spec in entry["params"].items()
+        key
+        for key, spec in entry["params"].items()
         if key != "UID" and key not in params and not any(alt in params for alt in spec.get("alt_names", ()))
     ]
 

@@ -77,9 +77,7 @@ class FakeVoyager:
     def refuse(self) -> None:
         """Fail the pending connection attempt."""
         assert self.connector is not None
-        self.connector.factory.clientConnectionFailed(
-            self.connector, Failure(ConnectionRefusedError("refused"))
-        )
+        self.connector.factory.clientConnectionFailed(self.connector, Failure(ConnectionRefusedError("refused")))
 
     def say(self, message: dict[str, Any] | bytes, end: bytes = b"\r\n") -> None:
         """Voyager sends one line."""
@@ -99,8 +97,18 @@ class FakeVoyager:
     def finish(self, request: dict[str, Any], code: int = 4, **param_ret: Any) -> None:
         """Voyager acks a request, then ends it with a RemoteActionResult."""
         self.say({"jsonrpc": "2.0", "result": 0, "id": request["id"]})
-        self.say({"Event": "RemoteActionResult", "Timestamp": 1, "Host": "OBS1", "Inst": 1,
-                  "UID": request["params"]["UID"], "ActionResultInt": code, "Motivo": "", "ParamRet": param_ret})
+        self.say(
+            {
+                "Event": "RemoteActionResult",
+                "Timestamp": 1,
+                "Host": "OBS1",
+                "Inst": 1,
+                "UID": request["params"]["UID"],
+                "ActionResultInt": code,
+                "Motivo": "",
+                "ParamRet": param_ret,
+            }
+        )
 
     def drop(self, reason: Failure | None = None) -> None:
         """The TCP connection ends (Voyager closed it, or the link's own close completed)."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from treq.testing import StubTreq
 
@@ -61,8 +62,9 @@ class MemoryProxy:
         self.answer = answer
         self.sent: list[dict[str, Any]] = []
         settings = ApiSettings(**api)
-        root = build_root(self.voyager.link, self.voyager.clock, settings, KeyRing(parse_keys(settings.keys)),
-                          robotarget=ROBOTARGET)
+        root = build_root(
+            self.voyager.link, self.voyager.clock, settings, KeyRing(parse_keys(settings.keys)), robotarget=ROBOTARGET
+        )
         self.http = StubTreq(root)
         self.voyager.ready()
         self.session_start = self.serve()  # RoboTarget's manager mode
@@ -89,8 +91,18 @@ class MemoryProxy:
         if final != "RemoteActionResult" or "UID" not in params:
             return
         param_ret = self.answer(method, params) or {"ret": "DONE"}
-        self.voyager.say({"Event": "RemoteActionResult", "Timestamp": 1, "Host": "OBS1", "Inst": 1,
-                          "UID": params["UID"], "ActionResultInt": 4, "Motivo": "", "ParamRet": param_ret})
+        self.voyager.say(
+            {
+                "Event": "RemoteActionResult",
+                "Timestamp": 1,
+                "Host": "OBS1",
+                "Inst": 1,
+                "UID": params["UID"],
+                "ActionResultInt": 4,
+                "Motivo": "",
+                "ParamRet": param_ret,
+            }
+        )
 
     def request(
         self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None

@@ -12,7 +12,8 @@ the order of events is the one the simulator's timers give, every run.
 from __future__ import annotations
 
 import json
-from typing import Any, Awaitable, Callable, Coroutine, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 from treq.testing import StubTreq
 from twisted.internet.address import IPv4Address
@@ -45,8 +46,12 @@ class Connection:
     """One in-memory TCP connection: two FakeTransports and their pump; an abort is a lost connection."""
 
     def __init__(self, server: Protocol, client: Protocol, clock: MemoryReactorClock) -> None:
-        self.server_io = iosim.FakeTransport(server, isServer=True, hostAddress=VOYAGER_ADDRESS, peerAddress=PROXY_ADDRESS)
-        self.client_io = iosim.FakeTransport(client, isServer=False, hostAddress=PROXY_ADDRESS, peerAddress=VOYAGER_ADDRESS)
+        self.server_io = iosim.FakeTransport(
+            server, isServer=True, hostAddress=VOYAGER_ADDRESS, peerAddress=PROXY_ADDRESS
+        )
+        self.client_io = iosim.FakeTransport(
+            client, isServer=False, hostAddress=PROXY_ADDRESS, peerAddress=VOYAGER_ADDRESS
+        )
         for io in (self.server_io, self.client_io):
             io.abortConnection = lambda: self.abort()  # type: ignore[method-assign]
         self.pump = iosim.connect(server, self.server_io, client, self.client_io, greet=False, clock=clock)
@@ -98,8 +103,13 @@ class Observatory:
         self.clock = MemoryReactorClock()
         self.clock.advance(NIGHT)
         self.settings = SimulatorSettings(
-            **{"username": USERNAME, "password": PASSWORD, "control_data_interval": 0.2, "tick_interval": 0.1,
-               **(simulator or {})}
+            **{
+                "username": USERNAME,
+                "password": PASSWORD,
+                "control_data_interval": 0.2,
+                "tick_interval": 0.1,
+                **(simulator or {}),
+            }
         )
         self.simulator = VoyagerSimulator(self.clock, self.settings)
         self.simulator.doStart()
@@ -112,8 +122,15 @@ class Observatory:
 
     def make_link(self, **overrides: Any) -> VoyagerLink:
         """A link to this simulator (not started), with quick reconnection."""
-        settings = VoyagerSettings(**{"username": USERNAME, "password": PASSWORD, "reconnect_initial_delay": 0.2,
-                                      "reconnect_max_delay": 1.0, **overrides})
+        settings = VoyagerSettings(
+            **{
+                "username": USERNAME,
+                "password": PASSWORD,
+                "reconnect_initial_delay": 0.2,
+                "reconnect_max_delay": 1.0,
+                **overrides,
+            }
+        )
         return VoyagerLink(self.clock, settings, self._connect)
 
     def serve(
@@ -286,8 +303,9 @@ class Observatory:
         content = await self.http.content(response)
         return response.code, decoded(response, content), response.headers
 
-    def call(self, method: str, path: str, body: Any = None, key: str | None = None, seconds: float = 60.0,
-             **kwargs: Any) -> tuple[int, Any, Any]:
+    def call(
+        self, method: str, path: str, body: Any = None, key: str | None = None, seconds: float = 60.0, **kwargs: Any
+    ) -> tuple[int, Any, Any]:
         """L{call_async}, run to its answer."""
         return self.run(self.call_async(method, path, body, key, **kwargs), seconds)
 

@@ -11,8 +11,8 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import attrs
 import pytest
@@ -82,8 +82,14 @@ class Daemon:
 def start_daemon(env: dict[str, str] | None = None) -> Daemon:
     """twistd voyager-proxy --simulator with the example ini on a free port, once ready."""
     process = twistd(
-        "--nodaemon", "--pidfile=", "voyager-proxy",
-        "--config", "etc/voyager-proxy.ini", "--simulator", "--http-port", "0",
+        "--nodaemon",
+        "--pidfile=",
+        "voyager-proxy",
+        "--config",
+        "etc/voyager-proxy.ini",
+        "--simulator",
+        "--http-port",
+        "0",
         env=env,
     )
     lines: list[str] = []

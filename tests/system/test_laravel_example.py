@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -31,7 +31,10 @@ def test_every_client_method_works(daemon: Daemon) -> None:
     """Each method of examples/laravel/VoyagerProxyClient.php gets a successful answer."""
     result = subprocess.run(
         ["php", "examples/laravel/demo.php", f"http://127.0.0.1:{daemon.port}", KEY],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()

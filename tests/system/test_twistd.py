@@ -9,6 +9,7 @@ import pytest
 
 from tests.system.conftest import ROOT, TWISTD, Daemon, get_json, twistd
 
+
 def test_plugins_are_listed() -> None:
     """twistd --help lists voyager-proxy and voyager-sim."""
     output = subprocess.run([*TWISTD, "--help"], cwd=ROOT, capture_output=True, text=True).stdout

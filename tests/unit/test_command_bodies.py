@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -20,11 +21,23 @@ def refused(build: Callable[[], Any]) -> str:
 def test_focuser_move_is_absolute_with_every_param() -> None:
     """A move sends IsAbsoluteMove, NewPosition, MoveDirection 0 and the backlash and check flags."""
     assert bodies.focuser_move({"position": 15000}) == {
-        "IsAbsoluteMove": True, "NewPosition": 15000, "MoveDirection": 0, "IsBLCompensation": False,
-        "BLCompVersus": 0, "BLCompStep": 0, "IsFinalPositionCheck": True,
+        "IsAbsoluteMove": True,
+        "NewPosition": 15000,
+        "MoveDirection": 0,
+        "IsBLCompensation": False,
+        "BLCompVersus": 0,
+        "BLCompStep": 0,
+        "IsFinalPositionCheck": True,
     }
-    params = bodies.focuser_move({"position": 1, "backlashCompensation": True, "backlashDirection": 1,
-                                  "backlashSteps": 40, "finalPositionCheck": False})
+    params = bodies.focuser_move(
+        {
+            "position": 1,
+            "backlashCompensation": True,
+            "backlashDirection": 1,
+            "backlashSteps": 40,
+            "finalPositionCheck": False,
+        }
+    )
     assert (params["IsBLCompensation"], params["BLCompVersus"], params["BLCompStep"]) == (True, 1, 40)
     assert params["IsFinalPositionCheck"] is False and "Position" not in params
 
@@ -37,10 +50,16 @@ def test_backlash_values_are_zero_while_compensation_is_off() -> None:
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({}, "position"), ({"position": -1}, "position"), ({"position": 1.5}, "position"),
-     ({"position": 1, "offset": 5}, "offset"), ({"position": 1, "backlashDirection": 2}, "backlashDirection"),
-     ({"position": 1, "backlashCompensation": "yes"}, "backlashCompensation"),
-     ({"position": 1, "backlashSteps": -1}, "backlashSteps"), ({"position": 1, "finalPositionCheck": 1}, "finalPositionCheck")],
+    [
+        ({}, "position"),
+        ({"position": -1}, "position"),
+        ({"position": 1.5}, "position"),
+        ({"position": 1, "offset": 5}, "offset"),
+        ({"position": 1, "backlashDirection": 2}, "backlashDirection"),
+        ({"position": 1, "backlashCompensation": "yes"}, "backlashCompensation"),
+        ({"position": 1, "backlashSteps": -1}, "backlashSteps"),
+        ({"position": 1, "finalPositionCheck": 1}, "finalPositionCheck"),
+    ],
 )
 def test_focuser_move_refuses(body: dict[str, Any], field: str) -> None:
     """A bad move body is a 400 naming the field (an offset belongs to POST /api/focuser/offset)."""
@@ -50,7 +69,11 @@ def test_focuser_move_refuses(body: dict[str, Any], field: str) -> None:
 def test_focuser_offset_is_signed() -> None:
     """An offset sends Offset (negative allowed) with the backlash flags, never MoveDirection; 0 is refused."""
     assert bodies.focuser_offset({"offset": -200}) == {
-        "Offset": -200, "IsBLCompensation": False, "BLCompVersus": 0, "BLCompStep": 0, "IsFinalPositionCheck": True,
+        "Offset": -200,
+        "IsBLCompensation": False,
+        "BLCompVersus": 0,
+        "BLCompStep": 0,
+        "IsFinalPositionCheck": True,
     }
     assert refused(lambda: bodies.focuser_offset({"offset": 0})) == "offset"
     assert refused(lambda: bodies.focuser_offset({})) == "offset"
@@ -59,8 +82,15 @@ def test_focuser_offset_is_signed() -> None:
 def test_autofocus_defaults_to_on_place_with_every_flag() -> None:
     """No body: mode 2 (no goto), empty star coordinates, -1 where the value is unknown."""
     assert bodies.autofocus({}) == {
-        "FocusMode": 2, "filtroFuocoIndex": 0, "IsWDMaxHFD": False, "WDMaxHFDLimit": -1, "IsRetryFocusOnWD": False,
-        "PreviousPosition": -1, "StarRAJ2000Str": "", "StarDECJ2000Str": "", "IsGoBack": True,
+        "FocusMode": 2,
+        "filtroFuocoIndex": 0,
+        "IsWDMaxHFD": False,
+        "WDMaxHFDLimit": -1,
+        "IsRetryFocusOnWD": False,
+        "PreviousPosition": -1,
+        "StarRAJ2000Str": "",
+        "StarDECJ2000Str": "",
+        "IsGoBack": True,
         "IsOnlyPointingStar": False,
     }
 

@@ -89,8 +89,7 @@ def test_unknown_environment_variable() -> None:
     """A misspelt VOYAGER_PROXY_* variable is an error; other variables are ignored."""
     lines = errors_of(None, {"VOYAGER_PROXY_VOYAGER_PASWORD": "x", "HOME": "/root"}, {})
     assert lines == [
-        "VOYAGER_PROXY_VOYAGER_PASWORD: unknown environment variable"
-        " (did you mean 'VOYAGER_PROXY_VOYAGER_PASSWORD'?)"
+        "VOYAGER_PROXY_VOYAGER_PASWORD: unknown environment variable (did you mean 'VOYAGER_PROXY_VOYAGER_PASSWORD'?)"
     ]
 
 

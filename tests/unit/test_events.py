@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 import base64
 import copy
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -43,8 +42,15 @@ def test_control_data_groups_and_names() -> None:
 def test_special_values_become_null_with_a_reason() -> None:
     """OFF and ERROR become None, and -1 only where documented as unknown (ROTPA, ROTSKYPA, DOMEPA)."""
     result = parsed(
-        Event="ControlData", ROTPA=-123456789, CCDTEMP=123456789, ROTSKYPA=-1, DOMECONN=True, DOMEPA=-1,
-        AFPOS=-1, CCDPOW=-1, GUIDEX=-1,
+        Event="ControlData",
+        ROTPA=-123456789,
+        CCDTEMP=123456789,
+        ROTSKYPA=-1,
+        DOMECONN=True,
+        DOMEPA=-1,
+        AFPOS=-1,
+        CCDPOW=-1,
+        GUIDEX=-1,
     )
     assert result["rotator"]["positionAngle"] is None
     assert result["camera"]["temperature"] is None
@@ -149,13 +155,47 @@ json_values = st.recursive(
     max_leaves=10,
 )
 known_names = st.sampled_from(
-    ["Version", "Signal", "ControlData", "ShotRunning", "NewFITReady", "NewJPGReady", "RemoteActionResult",
-     "LogEvent", "WeatherAndSafetyMonitorData", "AutoFocusResult", "Polling", "ShutDown", "Other"]
+    [
+        "Version",
+        "Signal",
+        "ControlData",
+        "ShotRunning",
+        "NewFITReady",
+        "NewJPGReady",
+        "RemoteActionResult",
+        "LogEvent",
+        "WeatherAndSafetyMonitorData",
+        "AutoFocusResult",
+        "Polling",
+        "ShutDown",
+        "Other",
+    ]
 )
 field_names = st.sampled_from(
-    ["Code", "CCDTEMP", "ROTPA", "Expo", "Elapsed", "ElapsedPerc", "Remain", "Total", "File", "Type",
-     "TimeInfo", "TimeInfoUTC", "Base64Data", "ActionResultInt", "ParamRet", "Motivo", "Status", "SMStatus",
-     "AFPOS", "VOYSTAT", "DOMECONN", "Position"]
+    [
+        "Code",
+        "CCDTEMP",
+        "ROTPA",
+        "Expo",
+        "Elapsed",
+        "ElapsedPerc",
+        "Remain",
+        "Total",
+        "File",
+        "Type",
+        "TimeInfo",
+        "TimeInfoUTC",
+        "Base64Data",
+        "ActionResultInt",
+        "ParamRet",
+        "Motivo",
+        "Status",
+        "SMStatus",
+        "AFPOS",
+        "VOYSTAT",
+        "DOMECONN",
+        "Position",
+    ]
 ) | st.text(max_size=8)
 
 

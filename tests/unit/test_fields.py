@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -45,12 +46,19 @@ def refused(read: Callable[[], Any]) -> str:
         (Flag("goBack", default=True), {}, True, [{"goBack": 1}]),
         (Text("Name", filled=True), {"Name": "M42"}, "M42", [{"Name": " "}, {"Name": "x" * 257}, {"Name": 3}]),
         (Guid("RefGuidSet"), {"RefGuidSet": GUID}, GUID.lower(), [{}, {"RefGuidSet": "nope"}]),
-        (Epoch("C_DateStart"), {"C_DateStart": "1970-01-02"}, 86400, [{"C_DateStart": "tomorrow"}, {"C_DateStart": -1}]),
+        (
+            Epoch("C_DateStart"),
+            {"C_DateStart": "1970-01-02"},
+            86400,
+            [{"C_DateStart": "tomorrow"}, {"C_DateStart": -1}],
+        ),
         (TimeOfDay("C_TimeStart"), {"C_TimeStart": "21:30"}, 77400, [{"C_TimeStart": "24:00"}, {"C_TimeStart": 86400}]),
     ],
     ids=lambda value: getattr(value, "name", None) or "",
 )
-def test_field_reads_or_refuses_naming_itself(field: Any, good: dict[str, Any], value: Any, bad: list[dict[str, Any]]) -> None:
+def test_field_reads_or_refuses_naming_itself(
+    field: Any, good: dict[str, Any], value: Any, bad: list[dict[str, Any]]
+) -> None:
     """A good value is read (converted where the field converts); each bad one is a 400 naming the field."""
     assert field.read(good) == value
     for body in bad:
@@ -60,9 +68,22 @@ def test_field_reads_or_refuses_naming_itself(field: Any, good: dict[str, Any], 
 def test_schemas_state_bounds_defaults_and_descriptions() -> None:
     """Each field's schema gives its type, bounds, default and description."""
     assert Integer("binning", 1, 4, default=1, description="Bin").schema() == {
-        "type": "integer", "minimum": 1, "maximum": 4, "default": 1, "description": "Bin"}
-    assert Number("exposure", 0, 3600, above=True).schema() == {"type": "number", "exclusiveMinimum": 0, "maximum": 3600}
-    assert Angle("ra", 0, 24, wraps=True).schema()["oneOf"][0] == {"type": "number", "minimum": 0, "exclusiveMaximum": 24}
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 4,
+        "default": 1,
+        "description": "Bin",
+    }
+    assert Number("exposure", 0, 3600, above=True).schema() == {
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "maximum": 3600,
+    }
+    assert Angle("ra", 0, 24, wraps=True).schema()["oneOf"][0] == {
+        "type": "number",
+        "minimum": 0,
+        "exclusiveMaximum": 24,
+    }
     assert Angle("dec", -90, 90).schema()["oneOf"][0] == {"type": "number", "minimum": -90, "maximum": 90}
     assert GainOffset("gain").schema()["default"] == -800000
     assert Text("Name", filled=True).schema() == {"type": "string", "maxLength": 256, "minLength": 1}
@@ -113,5 +134,9 @@ def test_query_fields() -> None:
     assert QueryEpoch("since").read({b"since": [b"1700000000"]}) == 1700000000
     assert refused(lambda: QueryEpoch("since").read({})) == "since"
     assert QuerySwitch("wait").read({}) is True and QuerySwitch("wait").read({b"wait": [b"no"]}) is False
-    assert QuerySwitch("wait").parameter() == {"name": "wait", "in": "query", "required": False,
-                                               "schema": {"type": "string", "enum": ["true", "false"]}}
+    assert QuerySwitch("wait").parameter() == {
+        "name": "wait",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": ["true", "false"]},
+    }

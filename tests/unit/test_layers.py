@@ -37,9 +37,7 @@ PURE = [
 DEFERRED_ONLY = ["voyager_proxy.observer"]
 
 _LOADED = (
-    "import sys, {module}\n"
-    "bad = sorted(m for m in sys.modules if m.startswith({prefixes!r}))\n"
-    "assert not bad, bad\n"
+    "import sys, {module}\nbad = sorted(m for m in sys.modules if m.startswith({prefixes!r}))\nassert not bad, bad\n"
 )
 _NO_REACTOR = ("twisted.internet.reactor", "twisted.web", "twisted.application", "klein", "autobahn")
 
@@ -126,7 +124,8 @@ def test_layers_use_only_what_voyager_exports(layer: str) -> None:
     "importer, imported",
     [
         pytest.param(
-            "rest", "push",
+            "rest",
+            "push",
             marks=pytest.mark.xfail(
                 strict=False, reason="rest/api.py still imports push (PushFactory) for room messages"
             ),
@@ -146,8 +145,7 @@ def test_no_import_cycles_at_module_level() -> None:
     # A module's own packages are loaded before it whatever it imports: not an edge.
     graph = {
         name: {
-            dep for dep in _imports(path, runtime_only=True)
-            if dep in paths and not (name + ".").startswith(dep + ".")
+            dep for dep in _imports(path, runtime_only=True) if dep in paths and not (name + ".").startswith(dep + ".")
         }
         for name, path in paths.items()
     }
@@ -156,7 +154,7 @@ def test_no_import_cycles_at_module_level() -> None:
 
     def visit(name: str) -> None:
         if name in active:
-            raise AssertionError(" -> ".join(active[active.index(name):] + [name]))
+            raise AssertionError(" -> ".join(active[active.index(name) :] + [name]))
         if name in done:
             return
         active.append(name)
@@ -177,4 +175,4 @@ def test_thin_init_exports_resolve(package: str) -> None:
         value = getattr(module, name)
         assert getattr(value, "__module__", "").startswith(package + "."), name
     with pytest.raises(AttributeError):
-        getattr(module, "NoSuchName")
+        getattr(module, "NoSuchName")  # noqa: B009 (the name is looked up at run time on purpose)

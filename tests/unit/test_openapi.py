@@ -6,8 +6,9 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from openapi_spec_validator import validate
@@ -33,7 +34,9 @@ def shape(path: str) -> str:
 
 
 def documented(built: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(method.upper(), shape(path)) for path, item in built["paths"].items() for method in item if method in METHODS}
+    return {
+        (method.upper(), shape(path)) for path, item in built["paths"].items() for method in item if method in METHODS
+    }
 
 
 def test_document_is_valid_openapi() -> None:
@@ -72,7 +75,9 @@ def test_every_route_names_what_it_sends() -> None:
     """Every command route and RoboTarget call names its Voyager methods in the document."""
     built = document()
     for route in ROUTES:
-        operation = built["paths"][re.sub(r"<(\w+)>", r"{\1}", route.path).replace("{method}", "{uid}")][route.method.lower()]
+        operation = built["paths"][re.sub(r"<(\w+)>", r"{\1}", route.path).replace("{method}", "{uid}")][
+            route.method.lower()
+        ]
         assert operation.get("x-voyager-sends", []) == list(route.sends), route.name
         assert operation.get("x-voyager-reads", []) == list(route.reads), route.name
 
@@ -85,7 +90,7 @@ def every_field() -> Iterator[tuple[str, Field]]:
     for route in ROUTES:
         for field in route.resolve(settings).fields():
             yield route.name, field
-    for name, field in robotarget_bodies.CONSTRAINTS.items():
+    for field in robotarget_bodies.CONSTRAINTS.values():
         yield "constraint", field
     for field in robotarget_bodies.INTERVAL.fields:
         yield "interval", field
@@ -138,8 +143,12 @@ def test_documented_query_limits_are_the_enforced_ones() -> None:
         for query in route.resolve(settings).query:
             if isinstance(query, QueryInteger):
                 schema = query.schema()
-                for value, good in ((schema["minimum"], True), (schema["maximum"], True),
-                                    (schema["minimum"] - 1, False), (schema["maximum"] + 1, False)):
+                for value, good in (
+                    (schema["minimum"], True),
+                    (schema["maximum"], True),
+                    (schema["minimum"] - 1, False),
+                    (schema["maximum"] + 1, False),
+                ):
                     try:
                         query.read({query.name.encode(): [str(value).encode()]})
                     except ApiError:

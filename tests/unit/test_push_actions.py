@@ -11,7 +11,17 @@ from tests.unit.test_push_fields import Dashboard
 from tests.unit.test_push_flow import make_factory
 from voyager_proxy.config import VoyagerSettings
 from voyager_proxy.push.actions import (
-    ACTIONS, Command, GetState, Ping, Problem, SetFields, Subscribe, Topics, Unsubscribe, read_action, timeout_problem,
+    ACTIONS,
+    Command,
+    GetState,
+    Ping,
+    Problem,
+    SetFields,
+    Subscribe,
+    Topics,
+    Unsubscribe,
+    read_action,
+    timeout_problem,
 )
 from voyager_proxy.voyager import VoyagerLink
 
@@ -29,22 +39,36 @@ def test_the_table_names_every_action() -> None:
     assert read({"action": "subscribe", "room": "r1"}) == Subscribe("r1")
     assert read({"action": "unsubscribe", "room": 3}) == Unsubscribe(3)
     assert read({"action": "command", "id": 9, "method": "RemoteGetStatus", "timeout": 5}) == Command(
-        9, "RemoteGetStatus", {}, 5)
+        9, "RemoteGetStatus", {}, 5
+    )
 
 
-@pytest.mark.parametrize("payload, binary, problem", [
-    (b"x" * 1001, False, Problem("too_large", "messages are limited to 1000 bytes")),
-    (b'{"action":"ping"}', True, Problem("bad_message", "send JSON text frames")),
-    (b"{nope", False, Problem("bad_message", "not JSON")),
-    (b'["ping"]', False, Problem("bad_message", "expected an object with an action")),
-    (b'{"action":"dance"}', False, Problem("unknown_action", "unknown action 'dance'")),
-    (b'{"action":"fields","fields":"all"}', False, Problem("bad_message", "fields must be one of parsed, raw, both")),
-    (b'{"action":"topics","include":"controlData"}', False,
-     Problem("bad_message", "include must be a list of topic names")),
-    (b'{"action":"subscribe","room":""}', False, Problem("bad_message", "room must be a non-empty string")),
-    (b'{"action":"command","method":"X","params":[]}', False,
-     Problem("bad_message", "command needs a method and an object of params")),
-])
+@pytest.mark.parametrize(
+    "payload, binary, problem",
+    [
+        (b"x" * 1001, False, Problem("too_large", "messages are limited to 1000 bytes")),
+        (b'{"action":"ping"}', True, Problem("bad_message", "send JSON text frames")),
+        (b"{nope", False, Problem("bad_message", "not JSON")),
+        (b'["ping"]', False, Problem("bad_message", "expected an object with an action")),
+        (b'{"action":"dance"}', False, Problem("unknown_action", "unknown action 'dance'")),
+        (
+            b'{"action":"fields","fields":"all"}',
+            False,
+            Problem("bad_message", "fields must be one of parsed, raw, both"),
+        ),
+        (
+            b'{"action":"topics","include":"controlData"}',
+            False,
+            Problem("bad_message", "include must be a list of topic names"),
+        ),
+        (b'{"action":"subscribe","room":""}', False, Problem("bad_message", "room must be a non-empty string")),
+        (
+            b'{"action":"command","method":"X","params":[]}',
+            False,
+            Problem("bad_message", "command needs a method and an object of params"),
+        ),
+    ],
+)
 def test_bad_messages_are_problems(payload: bytes, binary: bool, problem: Problem) -> None:
     """Oversize, binary, not JSON, no action, unknown action, bad arguments: each its code and message."""
     assert read_action(payload, binary, 1000) == problem

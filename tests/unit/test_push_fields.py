@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from twisted.internet import tcp
@@ -12,11 +13,11 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 
 from tests.unit.test_push_flow import frames, make_factory
+from voyager_proxy.config import VoyagerSettings
 from voyager_proxy.push import PushFactory
 from voyager_proxy.push.direct import DirectWriter, writer_for
 from voyager_proxy.push.messages import EventMessage, encode, slim
 from voyager_proxy.push.protocol import PushProtocol
-from voyager_proxy.config import VoyagerSettings
 from voyager_proxy.voyager import VoyagerEvent, VoyagerLink
 
 FIELDS = {"Event": "ControlData", "Timestamp": 1700000000.5, "Host": "OBS1", "Inst": 1, "CCDTEMP": -15.2}
@@ -95,7 +96,9 @@ def test_slim_drops_nulls_and_emptied_groups_only() -> None:
         "setupConnected": None,
     }
     assert slim(parsed) == {
-        "mount": {"parked": False, "ra": "", "timeToFlip": 0}, "problems": [None], "unavailable": {"ROTPA": "off"},
+        "mount": {"parked": False, "ra": "", "timeToFlip": 0},
+        "problems": [None],
+        "unavailable": {"ROTPA": "off"},
     }
 
 
@@ -133,10 +136,13 @@ def test_default_frame_is_parsed_and_each_asked_mode_is_prepared_once(
         dashboard.payloads()
     prepared: list[bytes] = []
     original = factory.prepareMessage
-    monkeypatch.setattr(factory, "prepareMessage", lambda payload, *a, **k: prepared.append(payload) or original(payload))
+    monkeypatch.setattr(
+        factory, "prepareMessage", lambda payload, *a, **k: prepared.append(payload) or original(payload)
+    )
     publish(link)
-    parsed = encode("controlData", {"Event": "ControlData", "Timestamp": 1700000000.5, "Host": "OBS1", "Inst": 1,
-                                    "parsed": SLIM}, 1)
+    parsed = encode(
+        "controlData", {"Event": "ControlData", "Timestamp": 1700000000.5, "Host": "OBS1", "Inst": 1, "parsed": SLIM}, 1
+    )
     raw = encode("controlData", FIELDS, 1)
     assert sorted(prepared) == sorted([parsed, raw])  # clients are a set: either may be prepared first
     assert [d.payloads() for d in dashboards] == [[parsed]] * 3 + [[raw]]
@@ -203,7 +209,7 @@ def connection() -> Iterator[tuple[tcp.Connection, socket.socket, list[bytes]]]:
 
 
 def test_direct_write_goes_to_the_socket_when_nothing_is_buffered(
-    connection: tuple[tcp.Connection, socket.socket, list[bytes]]
+    connection: tuple[tcp.Connection, socket.socket, list[bytes]],
 ) -> None:
     """An idle connection's frame reaches the socket at once, without the transport's buffer."""
     transport, peer, through = connection
@@ -213,7 +219,7 @@ def test_direct_write_goes_to_the_socket_when_nothing_is_buffered(
 
 
 def test_direct_write_queues_behind_buffered_bytes_in_order(
-    connection: tuple[tcp.Connection, socket.socket, list[bytes]]
+    connection: tuple[tcp.Connection, socket.socket, list[bytes]],
 ) -> None:
     """With bytes already buffered, the frame goes through the transport; the peer reads both in order."""
     transport, peer, through = connection
@@ -225,7 +231,7 @@ def test_direct_write_queues_behind_buffered_bytes_in_order(
 
 
 def test_direct_write_hands_what_the_socket_refuses_to_the_transport(
-    connection: tuple[tcp.Connection, socket.socket, list[bytes]]
+    connection: tuple[tcp.Connection, socket.socket, list[bytes]],
 ) -> None:
     """A full socket takes a prefix; the rest is buffered by the transport and arrives after it."""
     transport, peer, through = connection

@@ -44,8 +44,8 @@ def frames(data: bytes) -> list[tuple[int, bytes]]:
         at += 2
         if length >= 126:
             size = 2 if length == 126 else 8
-            length, at = int.from_bytes(data[at:at + size], "big"), at + size
-        found.append((opcode, data[at:at + length]))
+            length, at = int.from_bytes(data[at : at + size], "big"), at + size
+        found.append((opcode, data[at : at + length]))
         at += length
     return found
 
@@ -83,8 +83,10 @@ class Client:
 
     def send(self, payload: bytes) -> None:
         """A masked text frame (all-zero mask) as a client sends it."""
-        header = bytes([0x81, 0x80 | 126]) + len(payload).to_bytes(2, "big") if len(payload) > 125 else bytes(
-            [0x81, 0x80 | len(payload)]
+        header = (
+            bytes([0x81, 0x80 | 126]) + len(payload).to_bytes(2, "big")
+            if len(payload) > 125
+            else bytes([0x81, 0x80 | len(payload)])
         )
         self.protocol.dataReceived(header + b"\x00\x00\x00\x00" + payload)
 
@@ -117,7 +119,9 @@ def metric(factory: PushFactory, name: str, **labels: str) -> float:
     return factory.metrics.registry.get_sample_value(name, labels) or 0.0
 
 
-def test_paused_client_gets_latest_telemetry_and_every_other_message(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+def test_paused_client_gets_latest_telemetry_and_every_other_message(
+    clock: MemoryReactorClock, link: VoyagerLink
+) -> None:
     """A paused client is owed every signal but only the latest controlData, in seq order; a client not paused gets all ten."""
     factory = make_factory(clock, link)
     slow, fast = Client(factory), Client(factory)
@@ -128,7 +132,18 @@ def test_paused_client_gets_latest_telemetry_and_every_other_message(clock: Memo
         publish(link, "ControlData", N=n)
         publish(link, "Signal", Code=500 + n)
     assert slow.events() == []
-    assert [e["data"].get("N", e["data"].get("Code")) for e in fast.events()] == [0, 500, 1, 501, 2, 502, 3, 503, 4, 504]
+    assert [e["data"].get("N", e["data"].get("Code")) for e in fast.events()] == [
+        0,
+        500,
+        1,
+        501,
+        2,
+        502,
+        3,
+        503,
+        4,
+        504,
+    ]
     slow.protocol.resumeProducing()
     owed = slow.events()
     assert [e["event"] for e in owed] == ["signal"] * 4 + ["controlData", "signal"]
@@ -227,8 +242,9 @@ def test_keepalive_and_size_limits_are_set_on_autobahn(clock: MemoryReactorClock
     """Ping every 25 s, drop 35 s later (60 s in all); Autobahn cuts only far past the size limit."""
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(10), ApiSettings().max_command_timeout)
-    factory = PushFactory(link, clock, KeyRing(()), WebSocketSettings(max_message_bytes=4096, max_clients=7), desk,
-                          frozenset(), metrics)
+    factory = PushFactory(
+        link, clock, KeyRing(()), WebSocketSettings(max_message_bytes=4096, max_clients=7), desk, frozenset(), metrics
+    )
     assert (factory.autoPingInterval, factory.autoPingTimeout) == (25, 35)
     assert factory.maxConnections == 7 and factory.maxMessagePayloadSize == 16 * 4096
 

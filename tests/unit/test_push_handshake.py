@@ -77,22 +77,43 @@ def test_token_is_granted_its_rooms_and_scope() -> None:
     """A valid token becomes token:<sub> with its scope, limited to its rooms; a resume point is read."""
     grant = authorise(GATE, None, {"token": [token(rooms=["a", 7])], "since": ["12"], "epoch": ["e1"]}, {})
     assert isinstance(grant, Grant)
-    assert (grant.key.name, grant.key.role, grant.may_join, grant.resume_from) == ("token:42", "read",
-                                                                                   frozenset({"a", "7"}), ("e1", 12))
+    assert (grant.key.name, grant.key.role, grant.may_join, grant.resume_from) == (
+        "token:42",
+        "read",
+        frozenset({"a", "7"}),
+        ("e1", 12),
+    )
 
 
-@pytest.mark.parametrize("origin, params, headers, refused", [
-    ("https://evil.example", {"api_key": ["control-key-0123456789"]}, {}, Refused(403, "the origin https://evil.example is not allowed")),
-    (None, {"fields": ["all"]}, {"x-api-key": "control-key-0123456789"},
-     Refused(400, "fields must be one of parsed, raw, both (?fields=all)")),
-    (None, {}, {}, Refused(401, "an API key is required (X-API-Key header or api_key)")),
-    (None, {}, {"x-api-key": "nope"}, Refused(403, "the API key is not valid", warn=True)),
-    (None, {"token": [token(exp=1)]}, {}, Refused(401, "the token has expired")),
-    (None, {"token": [token(scope="root")]}, {},
-     Refused(403, "the token needs scope read or control and a list of rooms")),
-])
-def test_refusals_carry_status_and_reason(origin: str | None, params: dict[str, list[str]],
-                                          headers: dict[str, str], refused: Refused) -> None:
+@pytest.mark.parametrize(
+    "origin, params, headers, refused",
+    [
+        (
+            "https://evil.example",
+            {"api_key": ["control-key-0123456789"]},
+            {},
+            Refused(403, "the origin https://evil.example is not allowed"),
+        ),
+        (
+            None,
+            {"fields": ["all"]},
+            {"x-api-key": "control-key-0123456789"},
+            Refused(400, "fields must be one of parsed, raw, both (?fields=all)"),
+        ),
+        (None, {}, {}, Refused(401, "an API key is required (X-API-Key header or api_key)")),
+        (None, {}, {"x-api-key": "nope"}, Refused(403, "the API key is not valid", warn=True)),
+        (None, {"token": [token(exp=1)]}, {}, Refused(401, "the token has expired")),
+        (
+            None,
+            {"token": [token(scope="root")]},
+            {},
+            Refused(403, "the token needs scope read or control and a list of rooms"),
+        ),
+    ],
+)
+def test_refusals_carry_status_and_reason(
+    origin: str | None, params: dict[str, list[str]], headers: dict[str, str], refused: Refused
+) -> None:
     """Bad origin, bad fields, missing or unknown key, expired or ill-scoped token: each its status and reason."""
     assert authorise(GATE, origin, params, headers) == refused
 
@@ -103,7 +124,8 @@ def test_forged_token_and_tokens_without_a_secret_are_refused() -> None:
     refused = authorise(GATE, None, {"token": [forged]}, {})
     assert isinstance(refused, Refused) and refused.status == 401
     assert authorise(Gate(KEYS, None, ("*",)), None, {"token": [token()]}, {}) == Refused(
-        403, "tokens are not accepted (websocket.jwt_secret is not set)")
+        403, "tokens are not accepted (websocket.jwt_secret is not set)"
+    )
 
 
 def test_without_keys_anyone_is_local() -> None:
@@ -111,15 +133,18 @@ def test_without_keys_anyone_is_local() -> None:
     assert authorise(Gate(KeyRing(()), None, ("*",)), "https://any.example", {}, {}) == Grant(LOCAL)
 
 
-def test_connection_refuses_bad_origin_and_unknown_key_before_the_upgrade(clock: MemoryReactorClock,
-                                                                           link: VoyagerLink) -> None:
+def test_connection_refuses_bad_origin_and_unknown_key_before_the_upgrade(
+    clock: MemoryReactorClock, link: VoyagerLink
+) -> None:
     """Over the wire the refusals are HTTP 403 before any upgrade; a good key opens the connection."""
     factory = make_factory(clock, link, allowed_origins=("https://dash.example",))
     factory._gate = attrs.evolve(factory._gate, keys=KEYS)
     assert Dashboard(factory, "?api_key=nope").response.startswith(b"HTTP/1.1 403")
     evil = Dashboard(factory, "?api_key=control-key-0123456789", origin="https://evil.example")
     assert evil.response.startswith(b"HTTP/1.1 403") and b"origin" in evil.response
-    assert Dashboard(factory, "?api_key=control-key-0123456789", origin="https://dash.example").response.startswith(b"HTTP/1.1 101")
+    assert Dashboard(factory, "?api_key=control-key-0123456789", origin="https://dash.example").response.startswith(
+        b"HTTP/1.1 101"
+    )
 
 
 PURE = ("auth", "handshake", "actions", "messages", "outbox")
@@ -130,8 +155,14 @@ def test_pure_modules_import_no_reactor_or_autobahn(module: str) -> None:
     """The push's pure modules import nothing from twisted.internet or autobahn."""
     source = (Path(push.__file__).parent / f"{module}.py").read_text()
     imported = [
-        name for node in ast.walk(ast.parse(source))
-        for name in ([alias.name for alias in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+        name
+        for node in ast.walk(ast.parse(source))
+        for name in (
+            [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else []
+        )
     ]
     assert not [name for name in imported if name.startswith(("twisted.internet", "autobahn"))]

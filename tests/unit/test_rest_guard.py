@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -71,8 +71,9 @@ def test_robotarget_reads_take_any_key_and_writes_need_control(proxy: MemoryProx
     """RoboTarget lookups (reads) need only a key; its writes are 403 for a read key, over the same guard."""
     code, _, _ = proxy.request("GET", "/api/robotarget/sets", headers=as_key(SHOOTER))
     assert code == 200
-    code, answer, lines = proxy.request("POST", "/api/robotarget/sets", {"Name": "B", "ProfileName": "P.v2y"},
-                                        headers=as_key(READ))
+    code, answer, lines = proxy.request(
+        "POST", "/api/robotarget/sets", {"Name": "B", "ProfileName": "P.v2y"}, headers=as_key(READ)
+    )
     assert code == 403 and "read role" in answer["error"]["message"] and lines == []
     code, answer, _ = proxy.request("GET", "/api/robotarget/sets")
     assert code == 401 and answer["error"]["code"] == "unauthorized"
@@ -95,7 +96,11 @@ def test_cors_preflight_under_the_robotarget_mount(proxy: MemoryProxy) -> None:
 
 def test_roles_of_the_table() -> None:
     """Only health, readiness and the document are open; every write needs control."""
-    assert {route.path for route in ROUTES if route.role is Role.OPEN} == {"/health", "/health/ready", "/api/openapi.json"}
+    assert {route.path for route in ROUTES if route.role is Role.OPEN} == {
+        "/health",
+        "/health/ready",
+        "/api/openapi.json",
+    }
     assert all(route.role is Role.CONTROL for route in ROUTES if route.method != "GET")
 
 

@@ -6,26 +6,26 @@ import pytest
 from twisted.internet.task import Clock
 
 from voyager_proxy.auth import KeyRing, parse_keys
-from voyager_proxy.rest import validation as check
-from voyager_proxy.rest.envelope import ApiError
 from voyager_proxy.ledger import CommandLedger
 from voyager_proxy.ratelimit import RateLimiter
+from voyager_proxy.rest import validation as check
+from voyager_proxy.rest.envelope import ApiError
 from voyager_proxy.voyager.commands import Completion
 from voyager_proxy.voyager.pending import Command
 
 
 def test_keys_parse_roles_and_methods() -> None:
     """Keys carry a name, a role and an optional method list."""
-    laravel, renter = parse_keys(["laravel:control:k0123456789abcdef", "renter:control:0123456789abcdefg:Abort|RemoteCameraShot"])
+    laravel, renter = parse_keys(
+        ["laravel:control:k0123456789abcdef", "renter:control:0123456789abcdefg:Abort|RemoteCameraShot"]
+    )
     assert laravel.may_call("RemoteSetupConnect") and not renter.may_call("RemoteSetupConnect")
     assert renter.may_call("Abort")
     (reader,) = parse_keys(["dash:read:0123456789abcdef"])
     assert not reader.can_control and not reader.may_call("RemoteGetStatus")
 
 
-@pytest.mark.parametrize(
-    "entry", ["nokey", "a:admin:0123456789abcdef", "a:read:short", "a:read:"]
-)
+@pytest.mark.parametrize("entry", ["nokey", "a:admin:0123456789abcdef", "a:read:short", "a:read:"])
 def test_bad_key_entries_never_echo_the_key(entry: str) -> None:
     """A malformed entry is refused without repeating its secret."""
     with pytest.raises(ValueError) as caught:
@@ -66,8 +66,14 @@ def test_declination_forms(text: object, degrees: float) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value", "low", "high", "wraps"),
-    [("ra", 24, 0, 24, True), ("ra", "12:61:00", 0, 24, True), ("dec", "91", -90, 90, False),
-     ("dec", "north", -90, 90, False), ("dec", True, -90, 90, False), ("ra", None, 0, 24, True)],
+    [
+        ("ra", 24, 0, 24, True),
+        ("ra", "12:61:00", 0, 24, True),
+        ("dec", "91", -90, 90, False),
+        ("dec", "north", -90, 90, False),
+        ("dec", True, -90, 90, False),
+        ("ra", None, 0, 24, True),
+    ],
 )
 def test_bad_coordinates_name_the_field(field: str, value: object, low: float, high: float, wraps: bool) -> None:
     """Out-of-range or unreadable coordinates are a 400 naming the field."""
@@ -132,8 +138,14 @@ def test_recent_events_keep_no_images() -> None:
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     for n in range(500):
-        bus.publish(VoyagerEvent("NewJPGReady", {"Event": "NewJPGReady", "File": f"{n}.fit",
-                                                 "Base64Data": str(n) * 1_000_000}, None, float(n)))
+        bus.publish(
+            VoyagerEvent(
+                "NewJPGReady",
+                {"Event": "NewJPGReady", "File": f"{n}.fit", "Base64Data": str(n) * 1_000_000},
+                None,
+                float(n),
+            )
+        )
     kept = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     assert kept < 5_000_000, kept

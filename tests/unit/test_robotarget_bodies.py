@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -22,8 +23,14 @@ def refused(build: Callable[[], Any]) -> str:
 
 
 def target(**fields: Any) -> dict[str, Any]:
-    return {"RefGuidSet": GUID, "RefGuidBaseSequence": SEQUENCE, "TargetName": "M42",
-            "RAJ2000": 5.5, "DECJ2000": -5.4, **fields}
+    return {
+        "RefGuidSet": GUID,
+        "RefGuidBaseSequence": SEQUENCE,
+        "TargetName": "M42",
+        "RAJ2000": 5.5,
+        "DECJ2000": -5.4,
+        **fields,
+    }
 
 
 def test_guid() -> None:
@@ -37,8 +44,13 @@ def test_guid() -> None:
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [(1795484593, 1795484593), (1795484593.9, 1795484593), ("2026-11-24T01:43:13Z", 1795484593),
-     ("2026-11-24T02:43:13+01:00", 1795484593), ("2026-11-24T01:43:13", 1795484593)],
+    [
+        (1795484593, 1795484593),
+        (1795484593.9, 1795484593),
+        ("2026-11-24T01:43:13Z", 1795484593),
+        ("2026-11-24T02:43:13+01:00", 1795484593),
+        ("2026-11-24T01:43:13", 1795484593),
+    ],
 )
 def test_epoch_from_numbers_and_iso_8601(given: Any, expected: int) -> None:
     """Dates read as whole epoch seconds from numbers and ISO 8601 (Z, offset, or naive as UTC)."""
@@ -65,12 +77,33 @@ INTERVAL = {"DateTimeStart": 1800000000, "DateTimeEnd": "2027-01-15T12:00:00Z"}
 
 def test_every_constraint_letter_needs_its_values() -> None:
     """Each C_Mask letter of the AddTarget table sends its fields and is refused without them."""
-    good = {"PA": 10, "C_AltMin": 30, "C_SqmMin": 20, "C_HAStart": -3, "C_HAEnd": 3, "C_DateStart": "2026-12-01",
-            "C_DateEnd": 1800000000, "C_TimeStart": "21:00", "C_TimeEnd": "23:30", "C_MoonDown": True,
-            "C_MoonPhaseMin": 0, "C_MoonPhaseMax": 50, "C_MoonDistanceDegree": 40, "C_HFDMeanLimit": 3.5,
-            "C_MaxTimeForDay": 120, "C_AirMassMin": 1, "C_AirMassMax": 2.5, "C_MaxTime": 60,
-            "C_OSDateStart": 1800000000, "C_OSTimeStart": "22:00", "C_OSEarly": 10,
-            "C_MoonDistanceLorentzian": 1, "C_PINTEarly": 5, "C_PINTReset": False, "C_PINTIntervals": [INTERVAL]}
+    good = {
+        "PA": 10,
+        "C_AltMin": 30,
+        "C_SqmMin": 20,
+        "C_HAStart": -3,
+        "C_HAEnd": 3,
+        "C_DateStart": "2026-12-01",
+        "C_DateEnd": 1800000000,
+        "C_TimeStart": "21:00",
+        "C_TimeEnd": "23:30",
+        "C_MoonDown": True,
+        "C_MoonPhaseMin": 0,
+        "C_MoonPhaseMax": 50,
+        "C_MoonDistanceDegree": 40,
+        "C_HFDMeanLimit": 3.5,
+        "C_MaxTimeForDay": 120,
+        "C_AirMassMin": 1,
+        "C_AirMassMax": 2.5,
+        "C_MaxTime": 60,
+        "C_OSDateStart": 1800000000,
+        "C_OSTimeStart": "22:00",
+        "C_OSEarly": 10,
+        "C_MoonDistanceLorentzian": 1,
+        "C_PINTEarly": 5,
+        "C_PINTReset": False,
+        "C_PINTIntervals": [INTERVAL],
+    }
     every = "".join(bodies.CONSTRAINT_FIELDS)
     assert every == "ABCDEFGHJKLMNOPQRSTUV"
     params = bodies.constraints({"C_Mask": every, **good})
@@ -78,7 +111,10 @@ def test_every_constraint_letter_needs_its_values() -> None:
     assert params["C_DateStart"] == 1796083200
     for letter, fields in bodies.CONSTRAINT_FIELDS.items():
         for field in fields:
-            assert refused(lambda: bodies.constraints({"C_Mask": letter, **{k: v for k, v in good.items() if k != field}})) == field
+            assert (
+                refused(lambda: bodies.constraints({"C_Mask": letter, **{k: v for k, v in good.items() if k != field}}))
+                == field
+            )
     assert refused(lambda: bodies.constraints({"C_Mask": "B", "C_AltMin": 95})) == "C_AltMin"
     assert refused(lambda: bodies.constraints({"C_Mask": "K", "C_MoonDown": "yes"})) == "C_MoonDown"
 
@@ -87,18 +123,33 @@ def test_mask_letters_follow_the_addtarget_table() -> None:
     """S is the Lorentzian moon avoidance, T the max sequence time, U one shot, V preset time intervals."""
     assert bodies.constraints({"C_Mask": "S", "C_MoonDistanceLorentzian": 2})["C_MoonDistanceLorentzian"] == 2
     assert bodies.constraints({"C_Mask": "T", "C_MaxTime": 90})["C_MaxTime"] == 90
-    one_shot = bodies.constraints({"C_Mask": "U", "C_OSDateStart": 1800000000, "C_OSTimeStart": "22:00", "C_OSEarly": 5})
+    one_shot = bodies.constraints(
+        {"C_Mask": "U", "C_OSDateStart": 1800000000, "C_OSTimeStart": "22:00", "C_OSEarly": 5}
+    )
     assert (one_shot["C_OSDateStart"], one_shot["C_OSTimeStart"], one_shot["C_OSEarly"]) == (1800000000, 79200, 5)
-    preset = bodies.constraints({"C_Mask": "V", "C_PINTEarly": 0, "C_PINTReset": True,
-                                 "C_PINTIntervals": [{**INTERVAL, "UID": GUID, "Status": 1}]})
+    preset = bodies.constraints(
+        {
+            "C_Mask": "V",
+            "C_PINTEarly": 0,
+            "C_PINTReset": True,
+            "C_PINTIntervals": [{**INTERVAL, "UID": GUID, "Status": 1}],
+        }
+    )
     assert preset["C_PINTIntervals"] == [
         {"UID": GUID.lower(), "Enabled": True, "DateTimeStart": 1800000000, "DateTimeEnd": 1800014400, "Status": 1}
     ]
     assert "C_MoonDistanceLorentzian" not in bodies.constraints({"C_Mask": "N", "C_MoonDistanceDegree": 30})
-    assert refused(lambda: bodies.constraints({"C_Mask": "S", "C_MoonDistanceLorentzian": 3})) == "C_MoonDistanceLorentzian"
-    for bad, field in [([], "C_PINTIntervals"), ([{"DateTimeStart": 1800000000}], "C_PINTIntervals[0].DateTimeEnd"),
-                       ([{**INTERVAL, "DateTimeEnd": 1800000000}], "C_PINTIntervals[0].DateTimeEnd"),
-                       ([{**INTERVAL, "Status": 3}], "C_PINTIntervals[0].Status"), (["x"], "C_PINTIntervals[0]")]:
+    assert (
+        refused(lambda: bodies.constraints({"C_Mask": "S", "C_MoonDistanceLorentzian": 3}))
+        == "C_MoonDistanceLorentzian"
+    )
+    for bad, field in [
+        ([], "C_PINTIntervals"),
+        ([{"DateTimeStart": 1800000000}], "C_PINTIntervals[0].DateTimeEnd"),
+        ([{**INTERVAL, "DateTimeEnd": 1800000000}], "C_PINTIntervals[0].DateTimeEnd"),
+        ([{**INTERVAL, "Status": 3}], "C_PINTIntervals[0].Status"),
+        (["x"], "C_PINTIntervals[0]"),
+    ]:
         body = {"C_Mask": "V", "C_PINTEarly": 0, "C_PINTReset": True, "C_PINTIntervals": bad}
         assert refused(lambda: bodies.constraints(body)) == field
 
@@ -120,7 +171,12 @@ def test_set_params() -> None:
     created = bodies.set_params({"Name": "Booking", "ProfileName": "Default.v2y"})
     assert created["Status"] == 0 and created["IsDefault"] is False and len(created["Guid"]) == 36
     assert bodies.set_params({"Name": "B", "Status": 1}, guid_from_path=GUID) == {
-        "RefGuidSet": GUID.lower(), "Name": "B", "Tag": "", "Status": 1, "Note": ""}
+        "RefGuidSet": GUID.lower(),
+        "Name": "B",
+        "Tag": "",
+        "Status": 1,
+        "Note": "",
+    }
     assert refused(lambda: bodies.set_params({"ProfileName": "Default.v2y"})) == "Name"
     assert refused(lambda: bodies.set_params({"Name": " ", "ProfileName": "x"})) == "Name"
     assert refused(lambda: bodies.set_params({"Name": "B", "ProfileName": "x", "Status": 2})) == "Status"
@@ -134,9 +190,19 @@ def test_target_params() -> None:
     assert params["Priority"] == 2 and params["DateCreation"] == int(NOW) and params["RefGuidSet"] == GUID.lower()
     assert "RefGuidTarget" in bodies.target_params(target(), NOW, guid_from_path=GUID)
     assert bodies.target_params(target(), NOW, set_guid=SEQUENCE)["RefGuidSet"] == SEQUENCE
-    for field, bad in [("RAJ2000", 24), ("RAJ2000", "25:00:00"), ("DECJ2000", -91), ("Priority", 5),
-                       ("Status", -1), ("StatusOp", 5), ("RefGuidBaseSequence", "x"), ("TargetName", ""),
-                       ("IsRepeat", 1), ("DateCreation", "yesterday"), ("CoolSetPoint", -61)]:
+    for field, bad in [
+        ("RAJ2000", 24),
+        ("RAJ2000", "25:00:00"),
+        ("DECJ2000", -91),
+        ("Priority", 5),
+        ("Status", -1),
+        ("StatusOp", 5),
+        ("RefGuidBaseSequence", "x"),
+        ("TargetName", ""),
+        ("IsRepeat", 1),
+        ("DateCreation", "yesterday"),
+        ("CoolSetPoint", -61),
+    ]:
         assert refused(lambda: bodies.target_params(target(**{field: bad}), NOW)) == field
 
 
@@ -157,23 +223,40 @@ def test_shot_params() -> None:
     params = bodies.shot_params({"RefGuidTarget": GUID, "Num": 10, "Exposure": 300, "Gain": 120})
     assert params["Gain"] == 120 and params["Offset"] == 0 and params["Order"] == -1 and params["Enabled"]
     assert bodies.shot_params({"RefGuidTarget": GUID, "Num": 1, "Exposure": 1})["Gain"] == 0
-    for field, bad in [("Num", 0), ("Exposure", 0), ("Exposure", "60"), ("FilterIndex", 32), ("Bin", 5),
-                       ("Type", 4), ("Gain", -1), ("Gain", -800000), ("Offset", -900000), ("Offset", 1.5),
-                       ("RefGuidTarget", None)]:
+    for field, bad in [
+        ("Num", 0),
+        ("Exposure", 0),
+        ("Exposure", "60"),
+        ("FilterIndex", 32),
+        ("Bin", 5),
+        ("Type", 4),
+        ("Gain", -1),
+        ("Gain", -800000),
+        ("Offset", -900000),
+        ("Offset", 1.5),
+        ("RefGuidTarget", None),
+    ]:
         body = {"RefGuidTarget": GUID, "Num": 1, "Exposure": 1, field: bad}
         assert refused(lambda: bodies.shot_params(body)) == field
 
 
 def test_plan_names_nested_fields_and_links_its_parts() -> None:
     """A plan links target to set and shots to target; a bad nested field is refused by its path (shots[1].Num, target.DECJ2000)."""
-    good = {"set": {"Name": "B", "ProfileName": "Default.v2y"},
-            "target": {k: v for k, v in target().items() if k != "RefGuidSet"},
-            "shots": [{"Num": 1, "Exposure": 1}, {"Num": 2, "Exposure": 2}]}
+    good = {
+        "set": {"Name": "B", "ProfileName": "Default.v2y"},
+        "target": {k: v for k, v in target().items() if k != "RefGuidSet"},
+        "shots": [{"Num": 1, "Exposure": 1}, {"Num": 2, "Exposure": 2}],
+    }
     plan = bodies.plan(good, NOW)
     assert plan.target["RefGuidSet"] == plan.set["Guid"]
     assert [shot["RefGuidTarget"] for shot in plan.shots] == [plan.target["GuidTarget"]] * 2
-    assert refused(lambda: bodies.plan({**good, "shots": [{"Num": 1, "Exposure": 1}, {"Num": 0, "Exposure": 1}]}, NOW)) == "shots[1].Num"
-    assert refused(lambda: bodies.plan({**good, "target": {**good["target"], "DECJ2000": 99}}, NOW)) == "target.DECJ2000"
+    assert (
+        refused(lambda: bodies.plan({**good, "shots": [{"Num": 1, "Exposure": 1}, {"Num": 0, "Exposure": 1}]}, NOW))
+        == "shots[1].Num"
+    )
+    assert (
+        refused(lambda: bodies.plan({**good, "target": {**good["target"], "DECJ2000": 99}}, NOW)) == "target.DECJ2000"
+    )
     assert refused(lambda: bodies.plan({**good, "set": {"Name": "B"}}, NOW)) == "set.ProfileName"
     assert refused(lambda: bodies.plan({**good, "shots": []}, NOW)) == "shots"
     assert refused(lambda: bodies.plan({**good, "shots": [{}] * 51}, NOW)) == "shots"
@@ -193,12 +276,17 @@ def test_updates_keep_what_the_body_leaves_out() -> None:
 
 def test_a_plan_prepares_its_target_disabled_and_refuses_repeated_guids() -> None:
     """A plan's target is created disabled unless asked otherwise; a GUID used twice in one plan is refused where it repeats."""
-    good = {"set": {"Name": "B", "ProfileName": "Default.v2y"},
-            "target": {k: v for k, v in target().items() if k != "RefGuidSet"},
-            "shots": [{"Num": 1, "Exposure": 1}]}
+    good = {
+        "set": {"Name": "B", "ProfileName": "Default.v2y"},
+        "target": {k: v for k, v in target().items() if k != "RefGuidSet"},
+        "shots": [{"Num": 1, "Exposure": 1}],
+    }
     assert bodies.plan(good, NOW).target["Status"] == 1
     assert bodies.plan({**good, "target": {**good["target"], "Status": 0}}, NOW).target["Status"] == 0
-    twice = {**good, "shots": [{"Num": 1, "Exposure": 1, "GuidShot": GUID}, {"Num": 1, "Exposure": 1, "GuidShot": GUID}]}
+    twice = {
+        **good,
+        "shots": [{"Num": 1, "Exposure": 1, "GuidShot": GUID}, {"Num": 1, "Exposure": 1, "GuidShot": GUID}],
+    }
     assert refused(lambda: bodies.plan(twice, NOW)) == "shots[1].GuidShot"
     clash = {**good, "set": {**good["set"], "Guid": GUID}, "target": {**good["target"], "GuidTarget": GUID}}
     assert refused(lambda: bodies.plan(clash, NOW)) == "target.GuidTarget"
@@ -206,7 +294,7 @@ def test_a_plan_prepares_its_target_disabled_and_refuses_repeated_guids() -> Non
 
 def test_numbers_too_big_for_a_float_and_dates_out_of_range_are_400() -> None:
     """Integers beyond a float and dates out of range (year 1, year 2200) are refused naming the field, never a crash."""
-    huge = 10 ** 400
+    huge = 10**400
     assert refused(lambda: bodies.shot_params({"RefGuidTarget": GUID, "Num": 1, "Exposure": huge})) == "Exposure"
     assert refused(lambda: bodies.target_params(target(RAJ2000=huge), NOW)) == "RAJ2000"
     assert refused(lambda: bodies.epoch({"d": "0001-01-01"}, "d")) == "d"

@@ -11,14 +11,26 @@ from voyager_proxy.config import RoboTargetSettings
 from voyager_proxy.robotarget import RoboTarget, RoboTargetRefused, RoboTargetState, RoboTargetUnavailable
 from voyager_proxy.robotarget.signing import command_mac, manager_hash
 
-SETTINGS = RoboTargetSettings(secret="s3cr3t", mac_key="KEY-1", mac_words=("a", "b", "c", "d"), mac_encoding="raw-base64")
+SETTINGS = RoboTargetSettings(
+    secret="s3cr3t", mac_key="KEY-1", mac_words=("a", "b", "c", "d"), mac_encoding="raw-base64"
+)
 
 
 def result(voyager: FakeVoyager, request: dict[str, Any], code: int = 4, **param_ret: Any) -> None:
     """Ack a request, then finish it with a RemoteActionResult."""
     voyager.say({"jsonrpc": "2.0", "result": 0, "id": request["id"]})
-    voyager.say({"Event": "RemoteActionResult", "Timestamp": 1, "Host": "OBS1", "Inst": 1,
-                 "UID": request["params"]["UID"], "ActionResultInt": code, "Motivo": "", "ParamRet": param_ret})
+    voyager.say(
+        {
+            "Event": "RemoteActionResult",
+            "Timestamp": 1,
+            "Host": "OBS1",
+            "Inst": 1,
+            "UID": request["params"]["UID"],
+            "ActionResultInt": code,
+            "Motivo": "",
+            "ParamRet": param_ret,
+        }
+    )
 
 
 @pytest.fixture
@@ -80,7 +92,9 @@ def test_each_new_session_enters_manager_mode_with_its_own_key(voyager: FakeVoya
     assert robotarget.status.state is RoboTargetState.WAITING
     voyager.clock.advance(voyager.settings.reconnect_initial_delay * 1.5)  # the delay has jitter
     voyager.accept()
-    voyager.say(b'{"Event":"Version","Timestamp":1795490000.12345,"Host":"OBS1","Inst":1,"VOYVersion":"R","MsgVersion":1}')
+    voyager.say(
+        b'{"Event":"Version","Timestamp":1795490000.12345,"Host":"OBS1","Inst":1,"VOYVersion":"R","MsgVersion":1}'
+    )
     second, dashboard = voyager.said_by_link()
     assert dashboard["method"] == "RemoteSetDashboardMode"
     assert second["params"]["Hash"] == manager_hash("s3cr3t", "1795490000.12345", ("a", "b", "c", "d"), "raw-base64")

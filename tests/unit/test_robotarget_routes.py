@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -34,8 +35,11 @@ def test_shots_done_keep_done_and_deleted_apart() -> None:
     """Each shots-done route answers Voyager's done and deleted lists, both kept."""
     lists = {"ret": "DONE", "list": {"done": [SHOT_DONE], "deleted": [{**SHOT_DONE, "guid": "d"}]}}
     for proxy in answering(GetShotDoneBySessionList=lists, GetShotDoneBySetList=lists, GetShotDoneSinceList=lists):
-        for path in (f"/api/robotarget/sessions/{GUID}/shots-done", f"/api/robotarget/sets/{GUID}/shots-done",
-                     "/api/robotarget/shots-done?since=0"):
+        for path in (
+            f"/api/robotarget/sessions/{GUID}/shots-done",
+            f"/api/robotarget/sets/{GUID}/shots-done",
+            "/api/robotarget/shots-done?since=0",
+        ):
             code, answer, _ = proxy.request("GET", path)
             assert code == 200 and answer["shotsDone"] == {"done": [SHOT_DONE], "deleted": [{**SHOT_DONE, "guid": "d"}]}
 

@@ -46,8 +46,18 @@ def test_the_document_example_string_hashes_as_the_sheet_says() -> None:
 def test_every_input_changes_the_mac() -> None:
     """Secret, session key, request id and UID each change the command MAC."""
     base = command_mac("s3cr3t", KEY, 7, UID)
-    assert len({base, command_mac("s3cr3u", KEY, 7, UID), command_mac("s3cr3t", KEY + "1", 7, UID),
-                command_mac("s3cr3t", KEY, 8, UID), command_mac("s3cr3t", KEY, 7, UID[:-1] + "a")}) == 5
+    assert (
+        len(
+            {
+                base,
+                command_mac("s3cr3u", KEY, 7, UID),
+                command_mac("s3cr3t", KEY + "1", 7, UID),
+                command_mac("s3cr3t", KEY, 8, UID),
+                command_mac("s3cr3t", KEY, 7, UID[:-1] + "a"),
+            }
+        )
+        == 5
+    )
 
 
 def test_an_unknown_encoding_is_refused() -> None:

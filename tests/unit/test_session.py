@@ -318,9 +318,7 @@ def test_rpc_error_fails_the_command_at_once(voyager: FakeVoyager) -> None:
 @pytest.mark.parametrize(
     ("code", "state"), [(5, CommandState.ERROR), (7, CommandState.ABORTED), (8, CommandState.ERROR)]
 )
-def test_failed_action_carries_code_name_and_motivo(
-    voyager: FakeVoyager, code: int, state: CommandState
-) -> None:
+def test_failed_action_carries_code_name_and_motivo(voyager: FakeVoyager, code: int, state: CommandState) -> None:
     """A final non-success result fails the command with code, name, Motivo and ParamRet."""
     voyager.ready()
     command = voyager.link.submit("RemoteSetupConnect", {"TimeoutConnect": 30})
@@ -428,7 +426,10 @@ def test_ack_only_methods_resolve_on_the_ack(voyager: FakeVoyager) -> None:
 def test_mode_switches_end_with_their_result(voyager: FakeVoyager) -> None:
     """RemoteSetDashboardMode and RemoteSetLogEvent wait for their RemoteActionResult, as documented."""
     voyager.ready()
-    for method, params in (("RemoteSetDashboardMode", {"IsOn": False}), ("RemoteSetLogEvent", {"IsOn": True, "Level": 0})):
+    for method, params in (
+        ("RemoteSetDashboardMode", {"IsOn": False}),
+        ("RemoteSetLogEvent", {"IsOn": True, "Level": 0}),
+    ):
         command = voyager.link.submit(method, params)
         (request,) = voyager.said_by_link()
         voyager.say({"jsonrpc": "2.0", "result": 0, "id": request["id"]})
@@ -563,8 +564,6 @@ def test_close_aborts_when_voyager_does_not_let_go(voyager: FakeVoyager) -> None
     voyager.finish_close()
     assert closing.called
     assert voyager.clock.getDelayedCalls() == []
-
-
 
 
 def test_a_command_on_a_closed_session_fails_at_once(voyager: FakeVoyager) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
 
-SAMPLES = '''
+SAMPLES = """
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
 
@@ -35,7 +35,7 @@ def test_runs_its_timer():
 def test_fails_and_leaves_a_timer():
     MemoryReactorClock().callLater(3, print, "left behind")
     assert False, "its own failure"
-'''
+"""
 
 
 def test_a_test_leaving_delayed_calls_on_its_clock_errors(pytester: pytest.Pytester) -> None:

@@ -28,7 +28,9 @@ class Rest:
     """The proxy's routes over StubTreq, in front of a hand-played Voyager."""
 
     def __init__(self, voyager: FakeVoyager) -> None:
-        self.treq = StubTreq(build_root(voyager.link, voyager.clock, ApiSettings(max_command_timeout=3600.0), KeyRing(())))
+        self.treq = StubTreq(
+            build_root(voyager.link, voyager.clock, ApiSettings(max_command_timeout=3600.0), KeyRing(()))
+        )
 
     def post(self, path: str) -> Deferred[Any]:
         return self.treq.post(f"http://127.0.0.1{path}")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -64,7 +65,7 @@ class Command:
     timeout: Any = None
 
 
-Action = Union[Ping, GetState, SetFields, Topics, Subscribe, Unsubscribe, Command]
+Action = Ping | GetState | SetFields | Topics | Subscribe | Unsubscribe | Command
 Message = dict[str, Any]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from typing import Callable
+from collections.abc import Callable
 
 from twisted.internet import tcp
 from twisted.internet.interfaces import ITransport
@@ -31,8 +31,11 @@ class DirectWriter:
     def write(self, data: bytes) -> None:
         transport = self._transport
         if (
-            transport.dataBuffer or transport._tempDataLen or not transport.connected
-            or transport.disconnecting or transport._writeDisconnected
+            transport.dataBuffer
+            or transport._tempDataLen
+            or not transport.connected
+            or transport.disconnecting
+            or transport._writeDisconnected
         ):
             transport.write(data)
             return

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 from collections import deque
-from typing import Any, Callable, Mapping, Sequence, Union
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from autobahn.twisted.websocket import WebSocketServerFactory
 from autobahn.websocket.protocol import PreparedMessage
@@ -24,7 +25,7 @@ from .protocol import PushProtocol
 NOT_REPLAYED = frozenset({"newJPG"})  # multi-MB previews: the state has the latest
 ROOM_TOPIC = "room"  # how room messages are held for a paused client
 
-Published = Union[Message, EventMessage]
+Published = Message | EventMessage
 
 
 class PushFactory(WebSocketServerFactory):
@@ -127,8 +128,9 @@ class PushFactory(WebSocketServerFactory):
 
     # What a connection needs of us besides (see Hub).
 
-    def authorise(self, origin: str | None, params: Mapping[str, Sequence[str]],
-                  headers: Mapping[str, str]) -> Grant | Refused:
+    def authorise(
+        self, origin: str | None, params: Mapping[str, Sequence[str]], headers: Mapping[str, str]
+    ) -> Grant | Refused:
         return authorise(self._gate, origin, params, headers)
 
     def may_call(self, key: ApiKey, method: str) -> bool:

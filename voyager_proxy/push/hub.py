@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from autobahn.websocket.protocol import PreparedMessage
 from twisted.internet.interfaces import IReactorTime
@@ -23,8 +24,9 @@ class Hub(Protocol):
     settings: WebSocketSettings  # limits: queue, rate, message size, slow-client timeout
     clock: IReactorTime
 
-    def authorise(self, origin: str | None, params: Mapping[str, Sequence[str]],
-                  headers: Mapping[str, str]) -> Grant | Refused:
+    def authorise(
+        self, origin: str | None, params: Mapping[str, Sequence[str]], headers: Mapping[str, str]
+    ) -> Grant | Refused:
         """The opening request's grant, or why it is refused."""
 
     def initial_state_frame(self) -> PreparedMessage:

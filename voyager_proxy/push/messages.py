@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 # Voyager event name -> topic; any other event is pushed under its own name
 # with a lower-case first letter.
@@ -102,8 +103,17 @@ class EventMessage:
     and lets the event go, which is what the replay buffer keeps.
     """
 
-    __slots__ = ("_head", "_tail", "_slimmed", "_fields", "_parsed", "_raw_json", "_parsed_json", "_slim_json",
-                 "_envelope_json")
+    __slots__ = (
+        "_head",
+        "_tail",
+        "_slimmed",
+        "_fields",
+        "_parsed",
+        "_raw_json",
+        "_parsed_json",
+        "_slim_json",
+        "_envelope_json",
+    )
     by_fields = True
 
     def __init__(self, topic: str, fields: Mapping[str, Any], parsed: Any, seq: int) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, cast
+from collections.abc import Callable
+from typing import Any, cast
 
 import autobahn.util
 from autobahn.twisted.websocket import WebSocketServerProtocol
@@ -16,8 +17,19 @@ from ..auth import LOCAL, ApiKey
 from ..failures import describe
 from ..ratelimit import RateLimiter
 from ..voyager import VoyagerError, VoyagerEvent
-from .actions import Action, Command, GetState, Ping, Problem, SetFields, Subscribe, Topics, Unsubscribe
-from .actions import read_action, timeout_problem
+from .actions import (
+    Action,
+    Command,
+    GetState,
+    Ping,
+    Problem,
+    SetFields,
+    Subscribe,
+    Topics,
+    Unsubscribe,
+    read_action,
+    timeout_problem,
+)
 from .auth import Refused
 from .direct import writer_for
 from .hub import Hub
@@ -86,8 +98,9 @@ class PushProtocol(WebSocketServerProtocol):
         grant = self.hub.authorise(request.origin, request.params, request.headers)
         if isinstance(grant, Refused):
             if grant.warn:
-                self._log.warn("WebSocket handshake refused from {peer}: {reason}", peer=request.peer,
-                               reason=grant.reason)
+                self._log.warn(
+                    "WebSocket handshake refused from {peer}: {reason}", peer=request.peer, reason=grant.reason
+                )
             raise ConnectionDeny(grant.status, grant.reason)
         self.key, self.may_join, self.fields = grant.key, grant.may_join, grant.fields
         self.resume_from = grant.resume_from
@@ -95,9 +108,7 @@ class PushProtocol(WebSocketServerProtocol):
 
     def onOpen(self) -> None:
         # Published frames skip Autobahn's sendData (its debug logging alone costs more than the write).
-        self._write = (
-            writer_for(self.transport) if self._perMessageCompress is None else None
-        )
+        self._write = writer_for(self.transport) if self._perMessageCompress is None else None
         missed = self.hub.replay(self.resume_from, self.fields) if self.resume_from else None
         if missed is None:
             self.deliver(REPLY_TOPIC, self.hub.initial_state_frame())
@@ -176,8 +187,9 @@ class PushProtocol(WebSocketServerProtocol):
         self.hub.unsubscribe(self)
         self.stopProducing()
         self.hub.count_closed(reason)
-        self._log.warn("Closing WebSocket client {peer} ({key}): {message}", peer=self.peer, key=self.key.name,
-                       message=message)
+        self._log.warn(
+            "Closing WebSocket client {peer} ({key}): {message}", peer=self.peer, key=self.key.name, message=message
+        )
         if self.state == self.STATE_OPEN:
             # sendClose() keeps 1008 for Autobahn itself; the frame is the same.
             self.sendCloseFrame(POLICY_VIOLATION, message.encode("utf-8"), isReply=False)
@@ -216,8 +228,13 @@ class PushProtocol(WebSocketServerProtocol):
                 if exclude is not None:
                     self.excluded = exclude
                 self._answer(
-                    encode("topics", {"include": sorted(self.included) if self.included is not None else None,
-                                      "exclude": sorted(self.excluded)})
+                    encode(
+                        "topics",
+                        {
+                            "include": sorted(self.included) if self.included is not None else None,
+                            "exclude": sorted(self.excluded),
+                        },
+                    )
                 )
             case Subscribe(room):
                 if self.may_join is not None and room not in self.may_join:
@@ -262,11 +279,15 @@ class PushProtocol(WebSocketServerProtocol):
             return
         entry.command.finished().addCallbacks(
             lambda outcome: self._reply(
-                request_id, True, uid=entry.command.uid,
+                request_id,
+                True,
+                uid=entry.command.uid,
                 result={**outcome.fields, "parsed": outcome.parsed} if isinstance(outcome, VoyagerEvent) else outcome,
             ),
             lambda failure: self._reply(
-                request_id, False, uid=entry.command.uid,
+                request_id,
+                False,
+                uid=entry.command.uid,
                 error=describe(failure.value).as_error(),
             ),
         )

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from klein import Klein
 from prometheus_client.twisted import MetricsResource
@@ -45,7 +46,7 @@ def serves(app: Klein, method: str, path: str, mount: str = "") -> Callable[[F],
         def endpoint(self: Any, request: IRequest, **kwargs: Any) -> Any:
             return handler(self, request, self.routes[declared.name], **kwargs)
 
-        app.route(path[len(mount):], methods=[method], endpoint=declared.name)(endpoint)
+        app.route(path[len(mount) :], methods=[method], endpoint=declared.name)(endpoint)
         return handler
 
     return register
@@ -100,7 +101,7 @@ class RestApi:
 
     def route_name(self, path: str, method: str) -> str:
         """The name of the route C{path} matches (a metrics label), or C{unmatched}."""
-        maps = [(self._maps[1], path[len(ROBOTARGET):])] if path.startswith(ROBOTARGET + "/") else []
+        maps = [(self._maps[1], path[len(ROBOTARGET) :])] if path.startswith(ROBOTARGET + "/") else []
         for routes, rest in [*maps, (self._maps[0], path)]:
             try:
                 endpoint, _ = routes.match(rest, method=method)
@@ -118,7 +119,9 @@ class RestApi:
             earlier = self._ledger.replay(key.name, idempotency_key)
             if earlier is not None:
                 request.setHeader("Idempotent-Replay", "true")
-                return write_json(request, {"success": True, **earlier.as_dict()}, 200 if earlier.command.is_final else 202)
+                return write_json(
+                    request, {"success": True, **earlier.as_dict()}, 200 if earlier.command.is_final else 202
+                )
         options = {query.name: query.read(request.args) for query in self._command_query}
         entry = self._desk.submit(method, params, key.name, idempotency_key, timeout=options["timeout"])
         command = entry.command
@@ -233,12 +236,22 @@ class RestApi:
         if JSON_MEDIA in (request.getHeader("Accept") or ""):
             return write_json(
                 request,
-                {"success": True, "metadata": preview.metadata, "receivedAt": preview.received_at,
-                 "base64": preview.base64_data},
+                {
+                    "success": True,
+                    "metadata": preview.metadata,
+                    "receivedAt": preview.received_at,
+                    "base64": preview.base64_data,
+                },
             )
         metadata = preview.metadata
-        for header, field in (("File", "fileName"), ("Width", "width"), ("Height", "height"),
-                              ("Exposure", "exposure"), ("Filter", "filter"), ("HFD", "hfd")):
+        for header, field in (
+            ("File", "fileName"),
+            ("Width", "width"),
+            ("Height", "height"),
+            ("Exposure", "exposure"),
+            ("Filter", "filter"),
+            ("HFD", "hfd"),
+        ):
             if metadata.get(field) is not None:
                 request.setHeader(f"X-Preview-{header}", str(metadata[field]))
         request.setHeader("X-Preview-Received-At", str(preview.received_at))
@@ -271,7 +284,9 @@ class RestApi:
         key = self._key(request, declared)
         (method,) = declared.sends
         event = await self._desk.submit(method, {}, key.name).command.finished()
-        return write_json(request, {"success": True, "mount": event.fields.get("ParamRet"), "result": event_body(event)})
+        return write_json(
+            request, {"success": True, "mount": event.fields.get("ParamRet"), "result": event_body(event)}
+        )
 
     @serves(app, "POST", "/api/rooms/<room>/events")
     def room_event(self, request: IRequest, declared: Route, room: str) -> bytes:
@@ -286,7 +301,9 @@ class RestApi:
     async def passthrough(self, request: IRequest, declared: Route, method: str) -> bytes:
         key = self._key(request, declared)
         if method not in self._allowed_methods:
-            raise ApiError(403, "method_not_allowed", f"{method} is not on the command allow-list (api.allowed_methods)")
+            raise ApiError(
+                403, "method_not_allowed", f"{method} is not on the command allow-list (api.allowed_methods)"
+            )
         self.guard.check_methods(key, (method,))
         params = self.guard.body(request)
         if "UID" in params and method != "RemoteActionAbort":

@@ -10,7 +10,8 @@ reader uses those fields and the OpenAPI document is built from them.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .errors import invalid
 from .fields import Angle, Body, Flag, Integer, Number
@@ -21,32 +22,67 @@ FOCUS_STAR, ON_PLACE, ONLY_POINTING = 0, 2, 5  # FocusMode values this module tr
 FOCUS_MODES = range(0, 6)  # 0 star, 1 FocusMax, 2 on place, 3 RoboStar, 4 LocalField, 5 pointing only
 
 COMPENSATE = Flag("backlashCompensation", default=False, description="IsBLCompensation")
-DIRECTION = Integer("backlashDirection", OUT, IN, default=OUT,
-                    description="BLCompVersus: 0 OUT, 1 IN; sent as 0 unless backlashCompensation")
-STEPS = Integer("backlashSteps", 0, MAX_FOCUSER_STEPS, default=0,
-                description="BLCompStep; sent as 0 unless backlashCompensation")
-FINAL_CHECK = Flag("finalPositionCheck", default=True,
-                   description="IsFinalPositionCheck: check the position reached and retry if it differs")
+DIRECTION = Integer(
+    "backlashDirection",
+    OUT,
+    IN,
+    default=OUT,
+    description="BLCompVersus: 0 OUT, 1 IN; sent as 0 unless backlashCompensation",
+)
+STEPS = Integer(
+    "backlashSteps", 0, MAX_FOCUSER_STEPS, default=0, description="BLCompStep; sent as 0 unless backlashCompensation"
+)
+FINAL_CHECK = Flag(
+    "finalPositionCheck",
+    default=True,
+    description="IsFinalPositionCheck: check the position reached and retry if it differs",
+)
 BACKLASH = (COMPENSATE, DIRECTION, STEPS, FINAL_CHECK)
 
 POSITION = Integer("position", 0, MAX_FOCUSER_STEPS, description="NewPosition, steps")
 OFFSET = Integer("offset", -MAX_FOCUSER_STEPS, MAX_FOCUSER_STEPS, description="Offset, signed steps; not 0")
 
-MODE = Integer("mode", FOCUS_MODES.start, FOCUS_MODES.stop - 1, default=ON_PLACE,
-               description="FocusMode: 0 star at starRa/starDec, 1 FocusMax, 2 on place, 3 RoboStar, "
-                           "4 LocalField, 5 only point to a RoboStar star")
+MODE = Integer(
+    "mode",
+    FOCUS_MODES.start,
+    FOCUS_MODES.stop - 1,
+    default=ON_PLACE,
+    description="FocusMode: 0 star at starRa/starDec, 1 FocusMax, 2 on place, 3 RoboStar, "
+    "4 LocalField, 5 only point to a RoboStar star",
+)
 FOCUS_FILTER = Integer("filterIndex", 0, 31, default=0, description="filtroFuocoIndex, 0-based")
-STAR_RA = Angle("starRa", 0, 24, wraps=True, optional=True,
-                description="mode 0 only: hours, decimal or sexagesimal; sent as StarRAJ2000Str \"HH MM SS.sss\"")
-STAR_DEC = Angle("starDec", -90, 90, optional=True,
-                 description="mode 0 only: degrees, decimal or sexagesimal; sent as StarDECJ2000Str \"DD MM SS.sss\"")
-MAX_HFD = Number("maxHfd", 0, 100, above=True, optional=True,
-                 description="IsWDMaxHFD and WDMaxHFDLimit (pixels): refocus above it; absent: off, limit -1")
-RETRY = Flag("retryOnWatchdog", default=False,
-             description="IsRetryFocusOnWD: retry when a watchdog trips, else go back")
+STAR_RA = Angle(
+    "starRa",
+    0,
+    24,
+    wraps=True,
+    optional=True,
+    description='mode 0 only: hours, decimal or sexagesimal; sent as StarRAJ2000Str "HH MM SS.sss"',
+)
+STAR_DEC = Angle(
+    "starDec",
+    -90,
+    90,
+    optional=True,
+    description='mode 0 only: degrees, decimal or sexagesimal; sent as StarDECJ2000Str "DD MM SS.sss"',
+)
+MAX_HFD = Number(
+    "maxHfd",
+    0,
+    100,
+    above=True,
+    optional=True,
+    description="IsWDMaxHFD and WDMaxHFDLimit (pixels): refocus above it; absent: off, limit -1",
+)
+RETRY = Flag(
+    "retryOnWatchdog", default=False, description="IsRetryFocusOnWD: retry when a watchdog trips, else go back"
+)
 PREVIOUS = Integer("previousPosition", -1, MAX_FOCUSER_STEPS, default=-1, description="PreviousPosition, -1 unknown")
-GO_BACK = Flag("goBack", optional=True,
-               description="IsGoBack: return to where the telescope pointed after a goto; default true, false for mode 5")
+GO_BACK = Flag(
+    "goBack",
+    optional=True,
+    description="IsGoBack: return to where the telescope pointed after a goto; default true, false for mode 5",
+)
 
 
 def backlash(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -126,8 +162,11 @@ def autofocus(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 FOCUSER_MOVE = Body((POSITION, *BACKLASH), rules={"not": {"required": ["offset"]}}, reader=focuser_move)
-FOCUSER_OFFSET = Body((OFFSET, *BACKLASH), rules={"not": {"properties": {"offset": {"const": 0}}, "required": ["offset"]}},
-                      reader=focuser_offset)
+FOCUSER_OFFSET = Body(
+    (OFFSET, *BACKLASH),
+    rules={"not": {"properties": {"offset": {"const": 0}}, "required": ["offset"]}},
+    reader=focuser_offset,
+)
 AUTOFOCUS = Body(
     (MODE, FOCUS_FILTER, STAR_RA, STAR_DEC, MAX_HFD, RETRY, PREVIOUS, GO_BACK),
     rules={

@@ -16,7 +16,8 @@ import importlib.resources
 import json
 import re
 import sys
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .. import __version__
 from .routes import COMMAND_QUERY, ROUTES, Role, Route
@@ -28,12 +29,19 @@ def _response(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/responses/{name}"}
 
 
-GUARDED = {"400": _response("BadRequest"), "401": _response("Unauthorized"), "403": _response("Forbidden"),
-           "429": _response("RateLimited")}
+GUARDED = {
+    "400": _response("BadRequest"),
+    "401": _response("Unauthorized"),
+    "403": _response("Forbidden"),
+    "429": _response("RateLimited"),
+}
 WITH_BODY = {"413": _response("TooLarge"), "415": _response("UnsupportedMedia")}
 VOYAGER = {"502": _response("VoyagerError"), "503": _response("NotReady"), "504": _response("Timeout")}
-ROBOTARGET = {"502": _response("RoboTargetFailed"), "503": _response("RoboTargetUnavailable"),
-              "504": _response("Timeout")}
+ROBOTARGET = {
+    "502": _response("RoboTargetFailed"),
+    "503": _response("RoboTargetUnavailable"),
+    "504": _response("Timeout"),
+}
 
 
 def components() -> dict[str, Any]:
@@ -61,8 +69,10 @@ def _description(route: Route) -> str:
     parts = [route.description] if route.description else []
     if route.is_command and route.sends:
         (method,) = route.sends
-        parts.append(f"Sends Voyager's `{method}` and answers its final result"
-                     " (or 202 after the acknowledgement with `wait=false`).")
+        parts.append(
+            f"Sends Voyager's `{method}` and answers its final result"
+            " (or 202 after the acknowledgement with `wait=false`)."
+        )
     return " ".join(parts)
 
 
@@ -79,9 +89,14 @@ def operation(route: Route, path_names: list[str], schemas: dict[str, Any]) -> d
     if route.reads:
         built["x-voyager-reads"] = list(route.reads)
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"},
-         **({"description": f"The {own}"} if own != name else {})}
-        for name, own in zip(path_names, route.path_parameters)
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string"},
+            **({"description": f"The {own}"} if own != name else {}),
+        }
+        for name, own in zip(path_names, route.path_parameters, strict=True)
     ]
     parameters += [query.parameter() for query in route.query]
     parameters += [{"$ref": f"#/components/parameters/{name}"} for name in route.shared]

@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from typing import Any, Callable, Mapping, Union
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
@@ -34,7 +35,7 @@ class Setting:
     name: str
 
 
-Bound = Union[int, float, Setting]
+Bound = int | float | Setting
 
 
 def _resolved(bound: Bound, settings: Any) -> Any:
@@ -270,8 +271,12 @@ class TimeOfDay(Field):
         return check.integer({self.name: value}, self.name, 0, 86399)
 
     def _schema(self) -> dict[str, Any]:
-        return {"oneOf": [{"type": "integer", "minimum": 0, "maximum": 86399},
-                          {"type": "string", "pattern": TIME_OF_DAY_PATTERN}]}
+        return {
+            "oneOf": [
+                {"type": "integer", "minimum": 0, "maximum": 86399},
+                {"type": "string", "pattern": TIME_OF_DAY_PATTERN},
+            ]
+        }
 
 
 @attrs.frozen

@@ -17,11 +17,11 @@ from werkzeug.exceptions import HTTPException
 
 from ..auth import ApiKey, KeyRing
 from ..config import ApiSettings
+from ..keys import KeyLookup, may_send, presented_key, query_values
 from ..ratelimit import RateLimiter
 from ..voyager import VoyagerError
 from . import validation as check
 from .envelope import ApiError, from_failure, write_json
-from ..keys import KeyLookup, may_send, presented_key, query_values
 from .routes import Role, Route
 
 JSON_MEDIA = "application/json"
@@ -58,7 +58,9 @@ class Guard:
         wait = limiter.take(key.name)
         if wait:
             raise ApiError(
-                429, "rate_limited", "too many requests; slow down",
+                429,
+                "rate_limited",
+                "too many requests; slow down",
                 headers={"Retry-After": RateLimiter.retry_after(wait)},
             )
         self.check_methods(key, route.sends)

@@ -10,7 +10,8 @@ OpenAPI document is built from the same ones (L{SET}, L{TARGET}, L{SHOT}, L{PLAN
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -143,8 +144,13 @@ def intervals(body: Mapping[str, Any], field: str) -> list[dict[str, Any]]:
 
 
 def _list_of(item: Body, high: int, description: str) -> Callable[[], dict[str, Any]]:
-    return lambda: {"type": "array", "minItems": 1, "maxItems": high, "description": description,
-                    "items": item.schema()}
+    return lambda: {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": high,
+        "description": description,
+        "items": item.schema(),
+    }
 
 
 CONSTRAINTS: dict[str, Field] = {
@@ -174,17 +180,24 @@ CONSTRAINTS: dict[str, Field] = {
         Integer("C_OSEarly", 0, 1440),
         Integer("C_PINTEarly", 0, 1440),
         Flag("C_PINTReset"),
-        Composite("C_PINTIntervals", reader=intervals,
-                  layout=_list_of(INTERVAL, MAX_INTERVALS, "Letter V: preset time intervals")),
+        Composite(
+            "C_PINTIntervals",
+            reader=intervals,
+            layout=_list_of(INTERVAL, MAX_INTERVALS, "Letter V: preset time intervals"),
+        ),
     )
 }
-C_MASK = Text("C_Mask", default="", description=(
-    f"Letters from {''.join(CONSTRAINT_FIELDS)} (the AddTarget/UpdateTarget table), each needing its field: "
-    + ", ".join(f"{letter} {'+'.join(fields)}" for letter, fields in CONSTRAINT_FIELDS.items())
-))
-C_MASK2 = Text("C_Mask2", default="", description=(
-    f"Codes from {', '.join(MASK2_CODES)}, each needing its boolean C_L01..."
-))
+C_MASK = Text(
+    "C_Mask",
+    default="",
+    description=(
+        f"Letters from {''.join(CONSTRAINT_FIELDS)} (the AddTarget/UpdateTarget table), each needing its field: "
+        + ", ".join(f"{letter} {'+'.join(fields)}" for letter, fields in CONSTRAINT_FIELDS.items())
+    ),
+)
+C_MASK2 = Text(
+    "C_Mask2", default="", description=(f"Codes from {', '.join(MASK2_CODES)}, each needing its boolean C_L01...")
+)
 MASK2_FLAGS = tuple(Flag(f"C_{code}") for code in MASK2_CODES)
 C_ID = Guid("C_ID", fresh=True)
 
@@ -205,7 +218,7 @@ def constraints(body: Mapping[str, Any], updating: bool = False) -> dict[str, An
                 raise invalid(field, f"is required by C_Mask letter {letter}")
             params[field] = CONSTRAINTS[field].read(body)
     mask2 = C_MASK2.read(body)
-    codes = [mask2[at:at + 3] for at in range(0, len(mask2), 3)]
+    codes = [mask2[at : at + 3] for at in range(0, len(mask2), 3)]
     for code in codes:
         if code not in MASK2_CODES or codes.count(code) > 1:
             raise invalid("C_Mask2", f"must be distinct codes from {', '.join(MASK2_CODES)}, got {code!r}")
@@ -261,22 +274,41 @@ TARGET_FIELDS = (
     Flag("IsGuideTime", default=False),
     Number("GuideTime", 0, 3600, default=0),
 )
-TTYPE = Integer("TType", TARGET_TYPES.start, TARGET_TYPES.stop - 1, default=0, description=(
-    "Always sent: 0 DSO (default); 1 comet, 2 asteroid, 3 planet, 4 DynaSearch are dynamic targets and need TKey"
-))
-TKEY = Text("TKey", default="", description="Search key of a dynamic target (RoboOrbits name); required unless TType is 0")
+TTYPE = Integer(
+    "TType",
+    TARGET_TYPES.start,
+    TARGET_TYPES.stop - 1,
+    default=0,
+    description=(
+        "Always sent: 0 DSO (default); 1 comet, 2 asteroid, 3 planet, 4 DynaSearch are dynamic targets and need TKey"
+    ),
+)
+TKEY = Text(
+    "TKey", default="", description="Search key of a dynamic target (RoboOrbits name); required unless TType is 0"
+)
 TNAME = Text("TName", default="")
 TARGET_GUID = Guid("GuidTarget", fresh=True)
 DATE_CREATION = Epoch("DateCreation", optional=True, description="Epoch seconds, or ISO 8601; default: now")
 REF_SET = Guid("RefGuidSet")
 REF_SEQUENCE = Guid("RefGuidBaseSequence")
 _DYNAMIC_NEEDS_KEY = {
-    "allOf": [{"if": {"properties": {"TType": {"enum": list(TARGET_TYPES)[1:]}}, "required": ["TType"]},
-               "then": {"required": ["TKey"], "properties": {"TKey": {"minLength": 1}}}}]
+    "allOf": [
+        {
+            "if": {"properties": {"TType": {"enum": list(TARGET_TYPES)[1:]}}, "required": ["TType"]},
+            "then": {"required": ["TKey"], "properties": {"TKey": {"minLength": 1}}},
+        }
+    ]
 }
 _TARGET_REST = (
-    *TARGET_FIELDS, C_ID, C_MASK, *(f for name, f in CONSTRAINTS.items() if name != "PA"),
-    C_MASK2, *MASK2_FLAGS, TTYPE, TKEY, TNAME,
+    *TARGET_FIELDS,
+    C_ID,
+    C_MASK,
+    *(f for name, f in CONSTRAINTS.items() if name != "PA"),
+    C_MASK2,
+    *MASK2_FLAGS,
+    TTYPE,
+    TKEY,
+    TNAME,
 )
 
 
@@ -321,10 +353,17 @@ def target_params(
     }
 
 
-TARGET = Body((TARGET_GUID, REF_SET, REF_SEQUENCE, DATE_CREATION, *_TARGET_REST), rules=_DYNAMIC_NEEDS_KEY,
-              title="RoboTargetTarget")
-TARGET_UPDATE = Body((REF_SET, REF_SEQUENCE, DATE_CREATION, *_TARGET_REST), rules=_DYNAMIC_NEEDS_KEY,
-                     title="RoboTargetTargetUpdate", description="The target at the path; DateCreation and C_ID kept unless given")
+TARGET = Body(
+    (TARGET_GUID, REF_SET, REF_SEQUENCE, DATE_CREATION, *_TARGET_REST),
+    rules=_DYNAMIC_NEEDS_KEY,
+    title="RoboTargetTarget",
+)
+TARGET_UPDATE = Body(
+    (REF_SET, REF_SEQUENCE, DATE_CREATION, *_TARGET_REST),
+    rules=_DYNAMIC_NEEDS_KEY,
+    title="RoboTargetTargetUpdate",
+    description="The target at the path; DateCreation and C_ID kept unless given",
+)
 
 
 # Shots.
@@ -393,9 +432,12 @@ def plan(body: Mapping[str, Any], now: float) -> Plan:
     for index, shot in enumerate(shots):
         prefix = f"shots[{index}]"
         check.json_object(shot, prefix)
-        checked.append(_within(prefix, lambda: shot_params(shot, target_guid=target["GuidTarget"])))
-    guids = [("set.Guid", set_part["Guid"]), ("target.GuidTarget", target["GuidTarget"]),
-             ("target.C_ID", target["C_ID"])]
+        checked.append(_within(prefix, lambda: shot_params(shot, target_guid=target["GuidTarget"])))  # noqa: B023 (called at once)
+    guids = [
+        ("set.Guid", set_part["Guid"]),
+        ("target.GuidTarget", target["GuidTarget"]),
+        ("target.C_ID", target["C_ID"]),
+    ]
     guids += [(f"shots[{index}].GuidShot", shot["GuidShot"]) for index, shot in enumerate(checked)]
     seen: set[str] = set()
     for field, value in guids:
@@ -405,15 +447,25 @@ def plan(body: Mapping[str, Any], now: float) -> Plan:
     return Plan(set_part, target, checked)
 
 
-_PLAN_TARGET = Body((TARGET_GUID, REF_SEQUENCE, DATE_CREATION, *_TARGET_REST), rules=_DYNAMIC_NEEDS_KEY,
-                    description="RefGuidSet is the plan's set; Status defaults to 1 (disabled until its slot)")
+_PLAN_TARGET = Body(
+    (TARGET_GUID, REF_SEQUENCE, DATE_CREATION, *_TARGET_REST),
+    rules=_DYNAMIC_NEEDS_KEY,
+    description="RefGuidSet is the plan's set; Status defaults to 1 (disabled until its slot)",
+)
 _PLAN_SHOT = Body((SHOT_GUID, *SHOT_FIELDS), description="RefGuidTarget is the plan's target")
 PLAN = Body(
     (
-        Composite("set", reader=lambda body, name: body.get(name), layout=lambda: {"$ref": "#/components/schemas/RoboTargetSet"}),
+        Composite(
+            "set",
+            reader=lambda body, name: body.get(name),
+            layout=lambda: {"$ref": "#/components/schemas/RoboTargetSet"},
+        ),
         Composite("target", reader=lambda body, name: body.get(name), layout=_PLAN_TARGET.schema),
-        Composite("shots", reader=lambda body, name: body.get(name),
-                  layout=_list_of(_PLAN_SHOT, MAX_SHOTS_PER_PLAN, "The target's shots, created in order")),
+        Composite(
+            "shots",
+            reader=lambda body, name: body.get(name),
+            layout=_list_of(_PLAN_SHOT, MAX_SHOTS_PER_PLAN, "The target's shots, created in order"),
+        ),
     ),
     title="RoboTargetPlan",
     description="One booking. The target's RefGuidSet and each shot's RefGuidTarget are filled in by the proxy.",

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from klein import Klein
 from twisted.internet.interfaces import IReactorTime
@@ -40,14 +41,16 @@ def _path_guid(field: str) -> Params:
 def _query(*names: str) -> Params:
     """Params read from the route's query fields, sent as C{names} in order."""
     return lambda api, request, declared, guid: {
-        name: query.read(request.args) for name, query in zip(names, declared.query)
+        name: query.read(request.args) for name, query in zip(names, declared.query, strict=True)
     }
 
 
 def _switch(object_type: int, operation: int) -> Params:
     """EnableDisableObject on the set, target or shot of the path."""
     return lambda api, request, declared, guid: {
-        "RefGuidObject": checked_guid(guid, "guid"), "ObjectType": object_type, "OperationType": operation,
+        "RefGuidObject": checked_guid(guid, "guid"),
+        "ObjectType": object_type,
+        "OperationType": operation,
     }
 
 
@@ -146,8 +149,12 @@ def status(self: RoboTargetApi, request: IRequest, declared: Route) -> bytes:
 # Sets and base sequences.
 read("/sets", "sets", _query("ProfileName"))
 write("POST", "/sets", _body(lambda api, body, guid: bodies.set_params(body)), 201, "Guid")
-write("PUT", "/sets/<guid>", _body(lambda api, body, guid: bodies.set_params(body, guid_from_path=guid)),
-      returns="RefGuidSet")
+write(
+    "PUT",
+    "/sets/<guid>",
+    _body(lambda api, body, guid: bodies.set_params(body, guid_from_path=guid)),
+    returns="RefGuidSet",
+)
 write("DELETE", "/sets/<guid>", _path_guid("RefGuidSet"))
 write("POST", "/sets/<guid>/enable", _switch(SET, ENABLE))
 write("POST", "/sets/<guid>/disable", _switch(SET, DISABLE))
@@ -155,11 +162,19 @@ read("/base-sequences", "baseSequences", _query("ProfileName"))
 
 # Targets.
 read("/targets", "targets", _query("RefGuidSet"))
-write("POST", "/targets", _body(lambda api, body, guid: bodies.target_params(body, api._clock.seconds())), 201,
-      "GuidTarget")
-write("PUT", "/targets/<guid>",
-      _body(lambda api, body, guid: bodies.target_params(body, api._clock.seconds(), guid_from_path=guid)),
-      returns="RefGuidTarget")
+write(
+    "POST",
+    "/targets",
+    _body(lambda api, body, guid: bodies.target_params(body, api._clock.seconds())),
+    201,
+    "GuidTarget",
+)
+write(
+    "PUT",
+    "/targets/<guid>",
+    _body(lambda api, body, guid: bodies.target_params(body, api._clock.seconds(), guid_from_path=guid)),
+    returns="RefGuidTarget",
+)
 write("DELETE", "/targets/<guid>", _path_guid("RefGuidTarget"))
 write("POST", "/targets/<guid>/activate", _switch(TARGET, ENABLE))
 write("POST", "/targets/<guid>/deactivate", _switch(TARGET, DISABLE))
@@ -183,8 +198,12 @@ async def get_target(self: RoboTargetApi, request: IRequest, declared: Route, gu
 
 # Shots.
 write("POST", "/shots", _body(lambda api, body, guid: bodies.shot_params(body)), 201, "GuidShot")
-write("PUT", "/shots/<guid>", _body(lambda api, body, guid: bodies.shot_params(body, guid_from_path=guid)),
-      returns="RefGuidShot")
+write(
+    "PUT",
+    "/shots/<guid>",
+    _body(lambda api, body, guid: bodies.shot_params(body, guid_from_path=guid)),
+    returns="RefGuidShot",
+)
 write("DELETE", "/shots/<guid>", _path_guid("RefGuidShot"))
 
 # Progress and results.

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
@@ -50,23 +51,46 @@ class Role(enum.Enum):
 
 
 def _json(schema: str, description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
 
 
 def _listed(field: str, description: str) -> dict[str, Any]:
-    return {"description": "OK", "content": {"application/json": {"schema": {
-        "type": "object", "required": ["success", field],
-        "properties": {"success": {"const": True}, field: {"type": "array", "description": description,
-                                                            "items": {"type": "object"}}},
-    }}}}
+    return {
+        "description": "OK",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["success", field],
+                    "properties": {
+                        "success": {"const": True},
+                        field: {"type": "array", "description": description, "items": {"type": "object"}},
+                    },
+                }
+            }
+        },
+    }
 
 
-_SHOTS_DONE = {"description": "OK", "content": {"application/json": {"schema": {
-    "type": "object", "required": ["success", "shotsDone"],
-    "properties": {"success": {"const": True}, "shotsDone": {"$ref": "#/components/schemas/ShotsDone"}},
-}}}}
-COMMAND_ANSWERS = {"200": {"$ref": "#/components/responses/CommandDone"},
-                   "202": {"$ref": "#/components/responses/CommandAccepted"}}
+_SHOTS_DONE = {
+    "description": "OK",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["success", "shotsDone"],
+                "properties": {"success": {"const": True}, "shotsDone": {"$ref": "#/components/schemas/ShotsDone"}},
+            }
+        }
+    },
+}
+COMMAND_ANSWERS = {
+    "200": {"$ref": "#/components/responses/CommandDone"},
+    "202": {"$ref": "#/components/responses/CommandAccepted"},
+}
 # The query parameters every command route takes: read by the generic command
 # handler, declared once among the document's components (as Wait...).
 COMMAND_QUERY: tuple[Query, ...] = (
@@ -136,11 +160,25 @@ class Route:
         )
 
 
-def command(path: str, method: str, summary: str, params: Callable[[dict[str, Any]], dict[str, Any]],
-            *fields: Field, body: Body | None = None) -> Route:
+def command(
+    path: str,
+    method: str,
+    summary: str,
+    params: Callable[[dict[str, Any]], dict[str, Any]],
+    *fields: Field,
+    body: Body | None = None,
+) -> Route:
     """A POST sending one Voyager method, its params made from the body's fields."""
-    return Route("POST", path, summary, Role.CONTROL, sends=(method,), params=params,
-                 body=body or (Body(fields) if fields else None), shared=COMMAND_PARAMETERS)
+    return Route(
+        "POST",
+        path,
+        summary,
+        Role.CONTROL,
+        sends=(method,),
+        params=params,
+        body=body or (Body(fields) if fields else None),
+        shared=COMMAND_PARAMETERS,
+    )
 
 
 def _fast(path: str, summary: str, kind: int) -> Route:
@@ -148,17 +186,35 @@ def _fast(path: str, summary: str, kind: int) -> Route:
 
 
 def _cooling(cool: bool, temperature: float) -> dict[str, Any]:
-    return {"IsSetPoint": False, "IsCoolDown": cool, "IsASync": True, "IsWarmup": not cool, "IsCoolerOFF": False,
-            "Temperature": temperature}
+    return {
+        "IsSetPoint": False,
+        "IsCoolDown": cool,
+        "IsASync": True,
+        "IsWarmup": not cool,
+        "IsCoolerOFF": False,
+        "Temperature": temperature,
+    }
 
 
 def _shot(values: dict[str, Any]) -> dict[str, Any]:
     return {
-        "Expo": values["exposure"], "Bin": values["binning"],
-        "IsROI": False, "ROITYPE": 0, "ROIX": 0, "ROIY": 0, "ROIDX": 0, "ROIDY": 0,
-        "FilterIndex": values["filterIndex"], "ExpoType": values["type"], "SpeedIndex": 0, "ReadoutIndex": 0,
-        "IsSaveFile": True, "FitFileName": "%%fitdir%%\\voyager-proxy.fit",
-        "Gain": values["gain"], "Offset": values["offset"], "Parallelized": False,
+        "Expo": values["exposure"],
+        "Bin": values["binning"],
+        "IsROI": False,
+        "ROITYPE": 0,
+        "ROIX": 0,
+        "ROIY": 0,
+        "ROIDX": 0,
+        "ROIDY": 0,
+        "FilterIndex": values["filterIndex"],
+        "ExpoType": values["type"],
+        "SpeedIndex": 0,
+        "ReadoutIndex": 0,
+        "IsSaveFile": True,
+        "FitFileName": "%%fitdir%%\\voyager-proxy.fit",
+        "Gain": values["gain"],
+        "Offset": values["offset"],
+        "Parallelized": False,
     }
 
 
@@ -185,8 +241,9 @@ _NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
 
 
 def _rt_read(path: str, name: str, summary: str, answer: dict[str, Any], *query: Query, **more: Any) -> Route:
-    return Route("GET", ROBOTARGET + path, summary, Role.READ, reads=(RT + name,), query=query,
-                 answers={"200": answer}, **more)
+    return Route(
+        "GET", ROBOTARGET + path, summary, Role.READ, reads=(RT + name,), query=query, answers={"200": answer}, **more
+    )
 
 
 def _rt_write(method: str, path: str, name: str, summary: str, body: Body | None = None, **more: Any) -> Route:
@@ -198,146 +255,395 @@ def _rt_write(method: str, path: str, name: str, summary: str, body: Body | None
 ROUTES: tuple[Route, ...] = (
     # Health, metrics and this document.
     Route("GET", "/health", "Liveness and the Voyager session", Role.OPEN, answers={"200": _json("Health", "Always")}),
-    Route("GET", "/health/ready", "Readiness: 200 only while the Voyager session is ready", Role.OPEN,
-          answers={"200": _json("Readiness", "Ready")}, errors={"503": _json("Readiness", "Not ready")}),
-    Route("GET", "/metrics", "Prometheus metrics", Role.READ, answers={"200": {
-        "description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}),
-    Route("GET", "/api/openapi.json", "This document", Role.OPEN, answers={"200": {
-        "description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}),
+    Route(
+        "GET",
+        "/health/ready",
+        "Readiness: 200 only while the Voyager session is ready",
+        Role.OPEN,
+        answers={"200": _json("Readiness", "Ready")},
+        errors={"503": _json("Readiness", "Not ready")},
+    ),
+    Route(
+        "GET",
+        "/metrics",
+        "Prometheus metrics",
+        Role.READ,
+        answers={
+            "200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}
+        },
+    ),
+    Route(
+        "GET",
+        "/api/openapi.json",
+        "This document",
+        Role.OPEN,
+        answers={
+            "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}
+        },
+    ),
     # Reads, from the cache.
-    Route("GET", "/api/status/connection", "Voyager connection status", Role.READ,
-          answers={"200": _json("ConnectionAnswer")}),
-    Route("GET", "/api/dashboard/state", "The cached observatory state (never waits on Voyager)", Role.READ,
-          shared=("IfNoneMatch",), answers={"200": _json("StateAnswer"),
-                                             "304": {"description": "Unchanged since the ETag given in If-None-Match"}}),
-    Route("GET", "/api/camera/preview", "The latest JPEG preview", Role.READ, errors=_NOT_FOUND, answers={"200": {
-        "description": "The JPEG, or JSON with base64 when Accept asks for application/json",
-        "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-                    "application/json": {"schema": {"$ref": "#/components/schemas/PreviewAnswer"}}}}}),
-    Route("GET", "/api/events/recent", "The last events, images left out", Role.READ,
-          query=(QueryInteger("limit", low=1, high=Setting("recent_events"), default=50,
-                              description="At most api.recent_events"),
-                 QueryText("type", description="Only events of this name")),
-          answers={"200": _json("EventsAnswer")}),
-    Route("GET", "/api/commands", "The latest commands sent through the API", Role.READ,
-          query=(QueryInteger("limit", low=1, high=Setting("ledger_size"), default=50,
-                              description="At most api.ledger_size"),),
-          answers={"200": _json("CommandsAnswer")}),
-    Route("GET", "/api/commands/<uid>", "One command of the ledger", Role.READ, errors=_NOT_FOUND,
-          answers={"200": _json("CommandAnswer")}),
-    Route("GET", "/api/telescope/status", "Mount status (RemoteMountStatusGetInfo)", Role.READ,
-          sends=("RemoteMountStatusGetInfo",), answers={"200": _json("MountAnswer")}),
-    Route("POST", "/api/rooms/<room>/events", "Push a message to every WebSocket client in a booking room",
-          Role.CONTROL, answers={"200": _json("RoomAnswer", "Sent")},
-          body=Body((
-              Composite("event", reader=_event_name, layout=lambda: {"type": "string", "minLength": 1}),
-              Composite("data", default={}, reader=_event_data, layout=lambda: {"type": "object"}),
-          ))),
+    Route(
+        "GET",
+        "/api/status/connection",
+        "Voyager connection status",
+        Role.READ,
+        answers={"200": _json("ConnectionAnswer")},
+    ),
+    Route(
+        "GET",
+        "/api/dashboard/state",
+        "The cached observatory state (never waits on Voyager)",
+        Role.READ,
+        shared=("IfNoneMatch",),
+        answers={
+            "200": _json("StateAnswer"),
+            "304": {"description": "Unchanged since the ETag given in If-None-Match"},
+        },
+    ),
+    Route(
+        "GET",
+        "/api/camera/preview",
+        "The latest JPEG preview",
+        Role.READ,
+        errors=_NOT_FOUND,
+        answers={
+            "200": {
+                "description": "The JPEG, or JSON with base64 when Accept asks for application/json",
+                "content": {
+                    "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                    "application/json": {"schema": {"$ref": "#/components/schemas/PreviewAnswer"}},
+                },
+            }
+        },
+    ),
+    Route(
+        "GET",
+        "/api/events/recent",
+        "The last events, images left out",
+        Role.READ,
+        query=(
+            QueryInteger(
+                "limit", low=1, high=Setting("recent_events"), default=50, description="At most api.recent_events"
+            ),
+            QueryText("type", description="Only events of this name"),
+        ),
+        answers={"200": _json("EventsAnswer")},
+    ),
+    Route(
+        "GET",
+        "/api/commands",
+        "The latest commands sent through the API",
+        Role.READ,
+        query=(
+            QueryInteger(
+                "limit", low=1, high=Setting("ledger_size"), default=50, description="At most api.ledger_size"
+            ),
+        ),
+        answers={"200": _json("CommandsAnswer")},
+    ),
+    Route(
+        "GET",
+        "/api/commands/<uid>",
+        "One command of the ledger",
+        Role.READ,
+        errors=_NOT_FOUND,
+        answers={"200": _json("CommandAnswer")},
+    ),
+    Route(
+        "GET",
+        "/api/telescope/status",
+        "Mount status (RemoteMountStatusGetInfo)",
+        Role.READ,
+        sends=("RemoteMountStatusGetInfo",),
+        answers={"200": _json("MountAnswer")},
+    ),
+    Route(
+        "POST",
+        "/api/rooms/<room>/events",
+        "Push a message to every WebSocket client in a booking room",
+        Role.CONTROL,
+        answers={"200": _json("RoomAnswer", "Sent")},
+        body=Body(
+            (
+                Composite("event", reader=_event_name, layout=lambda: {"type": "string", "minLength": 1}),
+                Composite("data", default={}, reader=_event_data, layout=lambda: {"type": "object"}),
+            )
+        ),
+    ),
     # Commands.
     command("/api/dashboard/enable", "RemoteSetDashboardMode", "Dashboard mode on", lambda values: {"IsOn": True}),
     command("/api/dashboard/disable", "RemoteSetDashboardMode", "Dashboard mode off", lambda values: {"IsOn": False}),
     command("/api/control/abort", "Abort", "Stop whatever runs", lambda values: {"IsHalt": True}),
-    command("/api/setup/connect", "RemoteSetupConnect", "Connect the setup",
-            lambda values: {"TimeoutConnect": values["timeout"]},
-            Integer("timeout", 1, 600, default=60, description="TimeoutConnect, seconds")),
-    command("/api/setup/disconnect", "RemoteSetupDisconnect", "Disconnect the setup",
-            lambda values: {"TimeoutDisconnect": values["timeout"]},
-            Integer("timeout", 1, 600, default=60, description="TimeoutDisconnect, seconds")),
+    command(
+        "/api/setup/connect",
+        "RemoteSetupConnect",
+        "Connect the setup",
+        lambda values: {"TimeoutConnect": values["timeout"]},
+        Integer("timeout", 1, 600, default=60, description="TimeoutConnect, seconds"),
+    ),
+    command(
+        "/api/setup/disconnect",
+        "RemoteSetupDisconnect",
+        "Disconnect the setup",
+        lambda values: {"TimeoutDisconnect": values["timeout"]},
+        Integer("timeout", 1, 600, default=60, description="TimeoutDisconnect, seconds"),
+    ),
     _fast("/api/telescope/park", "Park", 3),
     _fast("/api/telescope/unpark", "Unpark", 4),
     _fast("/api/telescope/tracking/start", "Tracking on", 1),
     _fast("/api/telescope/tracking/stop", "Tracking off", 2),
-    command("/api/telescope/goto", "RemotePrecisePointTarget", "Go to coordinates, refined by plate solving",
-            lambda values: {"IsText": False, "RA": values["ra"], "DEC": values["dec"], "RAText": "", "DECText": "",
-                            "Parallelized": False},
-            Angle("ra", 0, 24, wraps=True, description="Hours: decimal, or sexagesimal such as 05:35:17.3"),
-            Angle("dec", -90, 90, description="Degrees: decimal, or sexagesimal such as -05:23:28")),
-    command("/api/camera/shot", "RemoteCameraShot", "Take a shot", _shot,
-            Number("exposure", 0, 3600, above=True, description="Expo, seconds"),
-            Integer("binning", 1, 4, default=1),
-            Integer("filterIndex", 0, 31, default=0),
-            Integer("type", 0, 3, default=0, description="0 light, 1 bias, 2 dark, 3 flat"),
-            GainOffset("gain"), GainOffset("offset")),
-    command("/api/camera/cool", "RemoteCooling", "Cool the camera",
-            lambda values: _cooling(True, values["temperature"]),
-            Number("temperature", -60, 40, description="Set point, degrees Celsius")),
+    command(
+        "/api/telescope/goto",
+        "RemotePrecisePointTarget",
+        "Go to coordinates, refined by plate solving",
+        lambda values: {
+            "IsText": False,
+            "RA": values["ra"],
+            "DEC": values["dec"],
+            "RAText": "",
+            "DECText": "",
+            "Parallelized": False,
+        },
+        Angle("ra", 0, 24, wraps=True, description="Hours: decimal, or sexagesimal such as 05:35:17.3"),
+        Angle("dec", -90, 90, description="Degrees: decimal, or sexagesimal such as -05:23:28"),
+    ),
+    command(
+        "/api/camera/shot",
+        "RemoteCameraShot",
+        "Take a shot",
+        _shot,
+        Number("exposure", 0, 3600, above=True, description="Expo, seconds"),
+        Integer("binning", 1, 4, default=1),
+        Integer("filterIndex", 0, 31, default=0),
+        Integer("type", 0, 3, default=0, description="0 light, 1 bias, 2 dark, 3 flat"),
+        GainOffset("gain"),
+        GainOffset("offset"),
+    ),
+    command(
+        "/api/camera/cool",
+        "RemoteCooling",
+        "Cool the camera",
+        lambda values: _cooling(True, values["temperature"]),
+        Number("temperature", -60, 40, description="Set point, degrees Celsius"),
+    ),
     command("/api/camera/warm", "RemoteCooling", "Warm the camera up", lambda values: _cooling(False, 0)),
     command("/api/utils/autofocus", "RemoteFocusEx", "Autofocus", _same, body=commands.AUTOFOCUS),
-    command("/api/utils/platesolve", "RemoteSolveActualPosition", "Plate solve where the mount points",
-            lambda values: {"IsBlind": False, "IsSync": False}),
-    command("/api/focuser/move", "RemoteFocuserMoveTo", "Move the focuser to an absolute position", _same,
-            body=commands.FOCUSER_MOVE),
-    command("/api/focuser/offset", "RemoteFocuserOffset", "Move the focuser by a signed number of steps", _same,
-            body=commands.FOCUSER_OFFSET),
-    command("/api/filter/change", "RemoteFilterChangeTo", "Change filter",
-            lambda values: {"FilterIndex": values["filterIndex"]}, Integer("filterIndex", 0, 31)),
-    Route("POST", "/api/commands/<method>", "Send any Voyager method on the allow-list; the body is its params",
-          Role.CONTROL, body=EMPTY, params=_same, shared=COMMAND_PARAMETERS,
-          description="The path names the Voyager method (api.allowed_methods); a narrowed key must list it."),
+    command(
+        "/api/utils/platesolve",
+        "RemoteSolveActualPosition",
+        "Plate solve where the mount points",
+        lambda values: {"IsBlind": False, "IsSync": False},
+    ),
+    command(
+        "/api/focuser/move",
+        "RemoteFocuserMoveTo",
+        "Move the focuser to an absolute position",
+        _same,
+        body=commands.FOCUSER_MOVE,
+    ),
+    command(
+        "/api/focuser/offset",
+        "RemoteFocuserOffset",
+        "Move the focuser by a signed number of steps",
+        _same,
+        body=commands.FOCUSER_OFFSET,
+    ),
+    command(
+        "/api/filter/change",
+        "RemoteFilterChangeTo",
+        "Change filter",
+        lambda values: {"FilterIndex": values["filterIndex"]},
+        Integer("filterIndex", 0, 31),
+    ),
+    Route(
+        "POST",
+        "/api/commands/<method>",
+        "Send any Voyager method on the allow-list; the body is its params",
+        Role.CONTROL,
+        body=EMPTY,
+        params=_same,
+        shared=COMMAND_PARAMETERS,
+        description="The path names the Voyager method (api.allowed_methods); a narrowed key must list it.",
+    ),
     # RoboTarget: sets and base sequences.
-    Route("GET", ROBOTARGET + "/status",
-          "RoboTarget manager mode: disabled, waiting, activating, ready or error (with the reason)", Role.READ,
-          answers={"200": {"description": "OK", "content": {"application/json": {"schema": {
-              "type": "object", "required": ["success", "robotarget"],
-              "properties": {"success": {"const": True}, "robotarget": {"$ref": "#/components/schemas/RoboTargetStatus"}},
-          }}}}}),
-    _rt_read("/sets", "GetSet", "List sets (RemoteRoboTargetGetSet)",
-             _listed("sets", "guid, setname, profilename, isdefault, status, tag, note"), PROFILE),
-    _rt_write("POST", "/sets", "AddSet", "Create a set (AddSet); Guid generated when absent", robotarget.SET,
-              answers=CREATED),
+    Route(
+        "GET",
+        ROBOTARGET + "/status",
+        "RoboTarget manager mode: disabled, waiting, activating, ready or error (with the reason)",
+        Role.READ,
+        answers={
+            "200": {
+                "description": "OK",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["success", "robotarget"],
+                            "properties": {
+                                "success": {"const": True},
+                                "robotarget": {"$ref": "#/components/schemas/RoboTargetStatus"},
+                            },
+                        }
+                    }
+                },
+            }
+        },
+    ),
+    _rt_read(
+        "/sets",
+        "GetSet",
+        "List sets (RemoteRoboTargetGetSet)",
+        _listed("sets", "guid, setname, profilename, isdefault, status, tag, note"),
+        PROFILE,
+    ),
+    _rt_write(
+        "POST", "/sets", "AddSet", "Create a set (AddSet); Guid generated when absent", robotarget.SET, answers=CREATED
+    ),
     _rt_write("PUT", "/sets/<guid>", "UpdateSet", "Update a set (UpdateSet)", robotarget.SET_UPDATE),
     _rt_write("DELETE", "/sets/<guid>", "RemoveSet", "Remove a set with all its targets and shots (RemoveSet)"),
     _rt_write("POST", "/sets/<guid>/enable", "EnableDisableObject", "Enable a set (EnableDisableObject)"),
     _rt_write("POST", "/sets/<guid>/disable", "EnableDisableObject", "Disable a set: its targets are skipped"),
-    _rt_read("/base-sequences", "GetBaseSequence", "List base sequences (GetBaseSequence)",
-             _listed("baseSequences", "guid, basesequencename, filename, profilename, isdefault, status, note"),
-             PROFILE),
+    _rt_read(
+        "/base-sequences",
+        "GetBaseSequence",
+        "List base sequences (GetBaseSequence)",
+        _listed("baseSequences", "guid, basesequencename, filename, profilename, isdefault, status, note"),
+        PROFILE,
+    ),
     # Targets.
-    _rt_read("/targets", "GetTarget", "List a set's targets (GetTarget)",
-             _listed("targets", "target fields in lower case"), QueryGuid("setGuid", needed=True)),
-    _rt_write("POST", "/targets", "AddTarget", "Create a target (AddTarget); GuidTarget generated when absent",
-              robotarget.TARGET, answers=CREATED),
-    _rt_write("PUT", "/targets/<guid>", "UpdateTarget", "Replace a target's fields (UpdateTarget)",
-              robotarget.TARGET_UPDATE),
+    _rt_read(
+        "/targets",
+        "GetTarget",
+        "List a set's targets (GetTarget)",
+        _listed("targets", "target fields in lower case"),
+        QueryGuid("setGuid", needed=True),
+    ),
+    _rt_write(
+        "POST",
+        "/targets",
+        "AddTarget",
+        "Create a target (AddTarget); GuidTarget generated when absent",
+        robotarget.TARGET,
+        answers=CREATED,
+    ),
+    _rt_write(
+        "PUT", "/targets/<guid>", "UpdateTarget", "Replace a target's fields (UpdateTarget)", robotarget.TARGET_UPDATE
+    ),
     _rt_write("DELETE", "/targets/<guid>", "RemoveTarget", "Remove a target and its shots (RemoveTarget)"),
-    _rt_write("POST", "/targets/<guid>/activate", "EnableDisableObject",
-              "Enable a target: the scheduler may run it (booking slot starts)"),
+    _rt_write(
+        "POST",
+        "/targets/<guid>/activate",
+        "EnableDisableObject",
+        "Enable a target: the scheduler may run it (booking slot starts)",
+    ),
     _rt_write("POST", "/targets/<guid>/deactivate", "EnableDisableObject", "Disable a target (booking slot ends)"),
-    _rt_read("/targets/<guid>/shots", "GetShot", "A target's shots (GetShot)",
-             _listed("shots", "guid, label, filterindex, num, bin, exposure, auxshotdone..."), errors=_NOT_FOUND),
-    _rt_read("/targets/<guid>/sessions", "GetSessionListByTarget", "A target's imaging sessions (GetSessionListByTarget)",
-             _listed("sessions", "guid, datetimestart, datetimeend, result, status..."), errors=_NOT_FOUND),
-    Route("GET", ROBOTARGET + "/targets/<guid>", "One target, looked up through every set", Role.READ,
-          reads=(RT + "GetSet", RT + "GetTarget"), errors=_NOT_FOUND, answers={"200": {
-              "description": "OK", "content": {"application/json": {"schema": {
-                  "type": "object", "required": ["success", "target"],
-                  "properties": {"success": {"const": True}, "target": {"type": "object"}}}}}}}),
+    _rt_read(
+        "/targets/<guid>/shots",
+        "GetShot",
+        "A target's shots (GetShot)",
+        _listed("shots", "guid, label, filterindex, num, bin, exposure, auxshotdone..."),
+        errors=_NOT_FOUND,
+    ),
+    _rt_read(
+        "/targets/<guid>/sessions",
+        "GetSessionListByTarget",
+        "A target's imaging sessions (GetSessionListByTarget)",
+        _listed("sessions", "guid, datetimestart, datetimeend, result, status..."),
+        errors=_NOT_FOUND,
+    ),
+    Route(
+        "GET",
+        ROBOTARGET + "/targets/<guid>",
+        "One target, looked up through every set",
+        Role.READ,
+        reads=(RT + "GetSet", RT + "GetTarget"),
+        errors=_NOT_FOUND,
+        answers={
+            "200": {
+                "description": "OK",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["success", "target"],
+                            "properties": {"success": {"const": True}, "target": {"type": "object"}},
+                        }
+                    }
+                },
+            }
+        },
+    ),
     # Shots.
-    _rt_write("POST", "/shots", "AddShot", "Create a shot (AddShot); GuidShot generated when absent", robotarget.SHOT,
-              answers=CREATED),
+    _rt_write(
+        "POST",
+        "/shots",
+        "AddShot",
+        "Create a shot (AddShot); GuidShot generated when absent",
+        robotarget.SHOT,
+        answers=CREATED,
+    ),
     _rt_write("PUT", "/shots/<guid>", "UpdateShot", "Replace a shot's fields (UpdateShot)", robotarget.SHOT_UPDATE),
     _rt_write("DELETE", "/shots/<guid>", "RemoveShot", "Remove a shot (RemoveShot)"),
     # Progress and results.
-    _rt_read("/runs", "GetRunList", "Scheduler runs (GetRunList)",
-             _listed("runs", "guid, profilename, datetimestart, datetimeend, isrunning..."), PROFILE,
-             QueryInteger("days", low=0, high=3650, default=0, description="Days back; 0 all")),
-    _rt_read("/sessions/<guid>/shots-done", "GetShotDoneBySessionList", "Shots done in a session (GetShotDoneBySessionList)",
-             _SHOTS_DONE, errors=_NOT_FOUND),
-    _rt_read("/sets/<guid>/shots-done", "GetShotDoneBySetList", "Shots done in a set (GetShotDoneBySetList)",
-             _SHOTS_DONE, errors=_NOT_FOUND),
-    _rt_read("/shots-done", "GetShotDoneSinceList", "Shots done since a time (GetShotDoneSinceList)", _SHOTS_DONE,
-             QueryEpoch("since", description="UTC epoch seconds, or ISO 8601"),
-             QueryGuid("setGuid", description="Only this set's; any when absent"),
-             QueryGuid("targetGuid", description="Only this target's; any when absent")),
-    _rt_read("/shots-done/<guid>/jpeg", "GetShotJpg", "The JPEG of a shot done (GetShotJpg)", {
-        "description": "The JPEG; X-Shot-HFD, X-Shot-Star-Index, X-Shot-Width, X-Shot-Height headers",
-        "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}, errors=_NOT_FOUND),
+    _rt_read(
+        "/runs",
+        "GetRunList",
+        "Scheduler runs (GetRunList)",
+        _listed("runs", "guid, profilename, datetimestart, datetimeend, isrunning..."),
+        PROFILE,
+        QueryInteger("days", low=0, high=3650, default=0, description="Days back; 0 all"),
+    ),
+    _rt_read(
+        "/sessions/<guid>/shots-done",
+        "GetShotDoneBySessionList",
+        "Shots done in a session (GetShotDoneBySessionList)",
+        _SHOTS_DONE,
+        errors=_NOT_FOUND,
+    ),
+    _rt_read(
+        "/sets/<guid>/shots-done",
+        "GetShotDoneBySetList",
+        "Shots done in a set (GetShotDoneBySetList)",
+        _SHOTS_DONE,
+        errors=_NOT_FOUND,
+    ),
+    _rt_read(
+        "/shots-done",
+        "GetShotDoneSinceList",
+        "Shots done since a time (GetShotDoneSinceList)",
+        _SHOTS_DONE,
+        QueryEpoch("since", description="UTC epoch seconds, or ISO 8601"),
+        QueryGuid("setGuid", description="Only this set's; any when absent"),
+        QueryGuid("targetGuid", description="Only this target's; any when absent"),
+    ),
+    _rt_read(
+        "/shots-done/<guid>/jpeg",
+        "GetShotJpg",
+        "The JPEG of a shot done (GetShotJpg)",
+        {
+            "description": "The JPEG; X-Shot-HFD, X-Shot-Star-Index, X-Shot-Width, X-Shot-Height headers",
+            "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        errors=_NOT_FOUND,
+    ),
     # Plans: one booking, all or nothing.
-    Route("POST", ROBOTARGET + "/plans", "Create one booking's set, target and shots, all or nothing", Role.CONTROL,
-          sends=(RT + "AddSet", RT + "AddTarget", RT + "AddShot", RT + "RemoveSet"), reads=(RT + "GetSet",),
-          body=robotarget.PLAN, shared=("IdempotencyKey",), answers={"201": _json("PlanCreated")},
-          errors={"409": {"description": "The set GUID is already a set in Voyager; nothing was created",
-                          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}),
+    Route(
+        "POST",
+        ROBOTARGET + "/plans",
+        "Create one booking's set, target and shots, all or nothing",
+        Role.CONTROL,
+        sends=(RT + "AddSet", RT + "AddTarget", RT + "AddShot", RT + "RemoveSet"),
+        reads=(RT + "GetSet",),
+        body=robotarget.PLAN,
+        shared=("IdempotencyKey",),
+        answers={"201": _json("PlanCreated")},
+        errors={
+            "409": {
+                "description": "The set GUID is already a set in Voyager; nothing was created",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        },
+    ),
     _rt_write("DELETE", "/plans/<guid>", "RemoveSet", "Remove a booking: its set with targets and shots"),
 )
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .errors import invalid
 
@@ -31,7 +32,9 @@ def _finite(value: int | float) -> bool:
         return False
 
 
-def number(body: Mapping[str, Any], field: str, low: float, high: float, default: Any = None, *, above: bool = False) -> float:
+def number(
+    body: Mapping[str, Any], field: str, low: float, high: float, default: Any = None, *, above: bool = False
+) -> float:
     """A JSON number within [low, high] (or (low, high] with C{above})."""
     value = _present(body, field, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 from twisted.internet.defer import Deferred
@@ -38,8 +39,13 @@ class RoboTargetStatus:
     retry_at: float | None = None  # when manager mode is tried again after an error
 
     def as_dict(self) -> dict[str, Any]:
-        return {"state": self.state.value, "since": self.since, "reason": self.reason, "versionDB": self.version_db,
-                "retryAt": self.retry_at}
+        return {
+            "state": self.state.value,
+            "since": self.since,
+            "reason": self.reason,
+            "versionDB": self.version_db,
+            "retryAt": self.retry_at,
+        }
 
 
 class RoboTargetUnavailable(VoyagerError):
@@ -172,12 +178,12 @@ class RoboTarget:
         self._set(RoboTargetState.ACTIVATING)
         signed = manager_hash(settings.secret, session.key, settings.mac_words, settings.mac_encoding)
         command = self._link.submit(
-            "RemoteSetRoboTargetManagerMode", {"MACKey": settings.mac_key, "Hash": signed}, private=True,
+            "RemoteSetRoboTargetManagerMode",
+            {"MACKey": settings.mac_key, "Hash": signed},
+            private=True,
             session=session,
         )
-        command.finished().addCallbacks(
-            self._activated, self._refused, callbackArgs=(session,), errbackArgs=(session,)
-        )
+        command.finished().addCallbacks(self._activated, self._refused, callbackArgs=(session,), errbackArgs=(session,))
 
     def _activated(self, outcome: Any, session: SessionRef) -> None:
         if session != self._session:
@@ -186,7 +192,8 @@ class RoboTarget:
         if param_ret.get("ret") == DONE:
             self._log.info(
                 "RoboTarget manager mode active (MAC encoding {encoding}, database version {version})",
-                encoding=self._settings.mac_encoding, version=param_ret.get("VersionDB"),
+                encoding=self._settings.mac_encoding,
+                version=param_ret.get("VersionDB"),
             )
             self._retry_delay = self.RETRY_FIRST
             self._set(RoboTargetState.READY, version_db=param_ret.get("VersionDB"))
@@ -194,7 +201,8 @@ class RoboTarget:
                 self.call("RemoveSet", {"RefGuidSet": set_guid}).addCallbacks(
                     lambda _, guid=set_guid: self.pending_removals.discard(guid),
                     lambda failure, guid=set_guid: self._log.error(
-                        "Set {guid} of a failed plan is still not removed: {error}", guid=guid,
+                        "Set {guid} of a failed plan is still not removed: {error}",
+                        guid=guid,
                         error=failure.getErrorMessage(),
                     ),
                 )
@@ -210,7 +218,9 @@ class RoboTarget:
         self._log.error(
             "RoboTarget manager mode refused: {reason} (check robotarget.secret, mac_key, mac_words; "
             "mac_encoding is {encoding}); trying again in {delay:g} s",
-            reason=reason, encoding=self._settings.mac_encoding, delay=delay,
+            reason=reason,
+            encoding=self._settings.mac_encoding,
+            delay=delay,
         )
         self._retry = self._clock.callLater(delay, self._activate, session)
         self._set(RoboTargetState.ERROR, reason, retry_at=self._clock.seconds() + delay)

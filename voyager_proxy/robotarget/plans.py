@@ -41,7 +41,8 @@ class PlanFailed(VoyagerError):
     def __init__(self, step: str, index: int | None, reason: str, set_guid: str, rolled_back: bool) -> None:
         where = step if index is None else f"{step} (shot {index})"
         outcome = (
-            "nothing was left behind" if rolled_back
+            "nothing was left behind"
+            if rolled_back
             else f"set {set_guid} could not be removed yet; the proxy removes it once RoboTarget is ready again"
         )
         super().__init__(f"{where} failed: {reason}; {outcome}")

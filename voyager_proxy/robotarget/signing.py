@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Sequence
+from collections.abc import Sequence
 
 MAC_ENCODINGS = ("hex-base64", "raw-base64")
 SEPARATOR = "||:||"
@@ -28,8 +28,6 @@ def manager_hash(secret: str, session_key: str, mac_words: Sequence[str], encodi
     return _encode(SEPARATOR.join((secret, session_key, "".join(mac_words))), encoding)
 
 
-def command_mac(
-    secret: str, session_key: str, request_id: int, uid: str, encoding: str = "hex-base64"
-) -> str:
+def command_mac(secret: str, session_key: str, request_id: int, uid: str, encoding: str = "hex-base64") -> str:
     """The C{MAC} of one RoboTarget request: its own JSON-RPC id and UID, this session's key."""
     return _encode(SEPARATOR.join((secret, session_key, str(request_id), uid)), encoding)

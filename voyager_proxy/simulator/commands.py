@@ -6,7 +6,7 @@ import base64
 from typing import Any
 
 from .call import REFUSED, Call, Handler, flag, integer, number
-from .model import FILTERS, sexagesimal
+from .model import FILTERS
 from .params import BadParams
 
 
@@ -398,13 +398,17 @@ def plate_solve(call: Call) -> None:
     def solved() -> tuple[int, str, dict[str, Any]]:
         sim.broadcast(sim.event("NewFITReady", File="C:\\Voyager\\FIT\\SyncVoyager.fit", Type=0))
         dec = round(model.dec_degrees, 6)
-        return 4, "", {
-            "IsSolved": True,
-            "LastError": "",
-            "RA": round(model.ra_hours, 6),
-            "DEC": str(dec) if sim.settings.solve_dec_type == "string" else dec,
-            "PA": 0.4,
-        }
+        return (
+            4,
+            "",
+            {
+                "IsSolved": True,
+                "LastError": "",
+                "RA": round(model.ra_hours, 6),
+                "DEC": str(dec) if sim.settings.solve_dec_type == "string" else dec,
+                "PA": 0.4,
+            },
+        )
 
     call.start((25, 2), 2.0, solved)
 

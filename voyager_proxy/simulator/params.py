@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import importlib.resources
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 TABLE: Mapping[str, Mapping[str, Mapping[str, Any]]] = json.loads(
     importlib.resources.files(__package__).joinpath("data/params.json").read_text(encoding="utf-8")

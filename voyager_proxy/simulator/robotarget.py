@@ -6,7 +6,8 @@ import base64
 import hashlib
 import hmac
 import math
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from .call import Call, Handler, flag, integer, number
 from .params import BadParams
@@ -133,9 +134,7 @@ SHOT_FIELDS: Spec = {
 def read(params: dict[str, Any], spec: Spec, update: bool = False) -> dict[str, Any]:
     """The typed values of C{spec}'s params; for an update, only of those present."""
     return {
-        name: reader(params, name, default)
-        for name, (reader, default) in spec.items()
-        if not update or name in params
+        name: reader(params, name, default) for name, (reader, default) in spec.items() if not update or name in params
     }
 
 

@@ -6,7 +6,8 @@ import base64
 import itertools
 import struct
 import zlib
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import attrs
 
@@ -271,7 +272,9 @@ def _seed_sequences() -> dict[str, BaseSequence]:
     return {
         guid: BaseSequence(guid, name, profile, is_default=index == 0)
         for profile in PROFILES
-        for index, (guid, name) in enumerate(zip(BASE_SEQUENCE_GUIDS[profile], BASE_SEQUENCE_NAMES[profile]))
+        for index, (guid, name) in enumerate(
+            zip(BASE_SEQUENCE_GUIDS[profile], BASE_SEQUENCE_NAMES[profile], strict=True)
+        )
     }
 
 
@@ -370,7 +373,7 @@ class RoboTargetDatabase:
         target = active.target
         actual = (target.guid, target.set_guid, target.fields["Tag"], self.sets[target.set_guid].fields["Tag"])
         wanted = (target_guid, set_guid, target_tag, set_tag)
-        if all(want in ("", have) for want, have in zip(wanted, actual)):
+        if all(want in ("", have) for want, have in zip(wanted, actual, strict=True)):
             self._end(SESSION_ABORTED, "Aborted by user")
             self.halted = True
             self._close_run()

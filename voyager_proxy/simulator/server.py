@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib.resources
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 from twisted.internet.interfaces import IAddress, IDelayedCall, IReactorTime

@@ -42,10 +42,20 @@ class Options(usage.Options):
         ["robotarget-mac-key", None, "", "RoboTarget licence MAC key."],
         ["robotarget-mac-words", None, ("", "", "", ""), "The four MAC words, comma separated.", _four_words],
         ["robotarget-mac-encoding", None, "hex-base64", "hex-base64 or raw-base64.", _mac_encoding],
-        ["shot-jpg-key", None, "BaseData", "GetShotJpg's image key: BaseData (table) or Base64Data (example).",
-         _one_of(SHOT_JPG_KEYS)],
-        ["solve-dec-type", None, "string", "Plate-solve DEC as string (table) or number (example).",
-         _one_of(SOLVE_DEC_TYPES)],
+        [
+            "shot-jpg-key",
+            None,
+            "BaseData",
+            "GetShotJpg's image key: BaseData (table) or Base64Data (example).",
+            _one_of(SHOT_JPG_KEYS),
+        ],
+        [
+            "solve-dec-type",
+            None,
+            "string",
+            "Plate-solve DEC as string (table) or number (example).",
+            _one_of(SOLVE_DEC_TYPES),
+        ],
     ]
 
 

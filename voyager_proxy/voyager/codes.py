@@ -7,7 +7,7 @@ they are the first place to look when a real Voyager disagrees.
 from __future__ import annotations
 
 import enum
-from typing import Mapping
+from collections.abc import Mapping
 
 
 class ActionResult(enum.IntEnum):

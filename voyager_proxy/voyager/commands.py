@@ -26,7 +26,8 @@ timed out, never as failed: Voyager may still be running it.
 from __future__ import annotations
 
 import enum
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 

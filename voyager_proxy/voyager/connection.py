@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import itertools
 import uuid
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
@@ -34,9 +35,7 @@ Signer = Callable[[str, int, str], str]  # (session key, request id, UID) -> MAC
 class SessionListener(Protocol):
     """What a session reports to (the link)."""
 
-    def session_state_changed(
-        self, session: VoyagerSession, state: LinkState, error: str | None
-    ) -> None: ...
+    def session_state_changed(self, session: VoyagerSession, state: LinkState, error: str | None) -> None: ...
 
     def session_configuring(self, session: VoyagerSession) -> None: ...
 
@@ -61,9 +60,7 @@ class VoyagerSession:
 
     _log = Logger()
 
-    def __init__(
-        self, clock: IReactorTime, settings: VoyagerSettings, listener: SessionListener
-    ) -> None:
+    def __init__(self, clock: IReactorTime, settings: VoyagerSettings, listener: SessionListener) -> None:
         self._clock = clock
         self._settings = settings
         self._listener = listener
@@ -195,9 +192,7 @@ class VoyagerSession:
         transport = self._protocol.transport
         transport.loseConnection()
         closed = self._closed.when_fired()
-        closed.addTimeout(
-            CLOSE_GRACE_SECONDS, self._clock, onTimeoutCancel=lambda *_: transport.abortConnection()
-        )
+        closed.addTimeout(CLOSE_GRACE_SECONDS, self._clock, onTimeoutCancel=lambda *_: transport.abortConnection())
         return closed
 
     # Handshake.
@@ -216,7 +211,7 @@ class VoyagerSession:
         await waiter
         if settings.username:
             self._set_state(LinkState.AUTHENTICATING)
-            credentials = f"{settings.username}:{settings.password or ''}".encode("utf-8")
+            credentials = f"{settings.username}:{settings.password or ''}".encode()
             await self.send_command(
                 "AuthenticateUserBase",
                 {"Base": base64.b64encode(credentials).decode("ascii")},
@@ -293,8 +288,7 @@ class VoyagerSession:
 
     def _inactive(self) -> None:
         self._end_reason = (
-            f"no data from Voyager for {self._settings.inactivity_timeout:g} s"
-            " (voyager.inactivity_timeout)"
+            f"no data from Voyager for {self._settings.inactivity_timeout:g} s (voyager.inactivity_timeout)"
         )
         self._log.warn("{reason}; reconnecting", reason=self._end_reason)
         self._abort()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 class VoyagerError(Exception):
@@ -33,9 +34,7 @@ class CommandRejected(VoyagerError):
 class ActionFailed(VoyagerError):
     """The action ended with a RemoteActionResult that is not a success."""
 
-    def __init__(
-        self, method: str, uid: str, code: int, name: str, reason: str, param_ret: Any
-    ) -> None:
+    def __init__(self, method: str, uid: str, code: int, name: str, reason: str, param_ret: Any) -> None:
         super().__init__(f"{method} ended {name}: {reason or 'no reason given'}")
         self.method = method
         self.uid = uid
@@ -54,8 +53,7 @@ class CommandTimeout(VoyagerError):
     def __init__(self, method: str, uid: str, seconds: float, acknowledged: bool) -> None:
         stage = "result" if acknowledged else "acknowledgement"
         super().__init__(
-            f"{method} timed out after {seconds:g} s waiting for its {stage};"
-            " Voyager may still be running it"
+            f"{method} timed out after {seconds:g} s waiting for its {stage}; Voyager may still be running it"
         )
         self.method = method
         self.uid = uid

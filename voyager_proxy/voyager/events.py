@@ -5,7 +5,8 @@ from __future__ import annotations
 import calendar
 import ntpath
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
@@ -269,9 +270,7 @@ def _action_result(f: Fields) -> Parsed:
     parsed: Parsed = {"uid": _text(f.get("UID")), "reason": _text(f.get("Motivo")) or ""}
     problems = []
     if isinstance(code, int) and not isinstance(code, bool):
-        parsed.update(
-            code=code, name=action_result_name(code), final=is_final(code), success=is_success(code)
-        )
+        parsed.update(code=code, name=action_result_name(code), final=is_final(code), success=is_success(code))
     else:
         parsed.update(code=None, name=None, final=False, success=False)
         problems.append("ActionResultInt is not an integer")

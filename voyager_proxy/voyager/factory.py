@@ -36,9 +36,7 @@ class VoyagerClientFactory(ReconnectingClientFactory):
     factor = 2.0
     noisy = False
 
-    def __init__(
-        self, clock: IReactorTime, settings: VoyagerSettings, listener: ConnectionListener
-    ) -> None:
+    def __init__(self, clock: IReactorTime, settings: VoyagerSettings, listener: ConnectionListener) -> None:
         self.clock = clock
         self.initialDelay = self.delay = settings.reconnect_initial_delay
         self.maxDelay = settings.reconnect_max_delay

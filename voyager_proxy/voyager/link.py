@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from twisted.application.service import Service
@@ -97,9 +98,7 @@ class VoyagerLink(Service):
             raise NotReady(self.status.state.value, self.status.last_error)
         return target.send_command(method, params or {}, timeout, sign, private)
 
-    def send(
-        self, method: str, params: Mapping[str, Any] | None = None, timeout: float | None = None
-    ) -> Deferred[Any]:
+    def send(self, method: str, params: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deferred[Any]:
         """Send a command; the Deferred fires with its final result or a typed failure."""
         try:
             command = self.submit(method, params, timeout)
@@ -134,9 +133,7 @@ class VoyagerLink(Service):
         self._log.warn("cannot connect to Voyager: {error}", error=error)
         self._update(state=LinkState.DISCONNECTED, last_error=error)
 
-    def session_state_changed(
-        self, session: VoyagerSession, state: LinkState, error: str | None
-    ) -> None:
+    def session_state_changed(self, session: VoyagerSession, state: LinkState, error: str | None) -> None:
         if not self.running:
             return
         if state is LinkState.AWAITING_VERSION:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 from twisted.internet.defer import Deferred

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import functools
 from collections import Counter, deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -96,9 +97,7 @@ class StateCache:
                 "controlData": self._control_data,
                 "shot": self._shot,
                 "lastImage": self._last_image,
-                "preview": None
-                if preview is None
-                else {**preview.metadata, "receivedAt": preview.received_at},
+                "preview": None if preview is None else {**preview.metadata, "receivedAt": preview.received_at},
                 "signals": list(self._signals),
             }
         return self._snapshot

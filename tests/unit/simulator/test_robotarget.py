@@ -79,9 +79,11 @@ def done_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def refused(result: dict[str, Any], reason: str) -> bool:
-    return result["ActionResultInt"] == 5 and result["Motivo"] == reason and result["ParamRet"] == {
-        "ret": "ERROR : " + reason
-    }
+    return (
+        result["ActionResultInt"] == 5
+        and result["Motivo"] == reason
+        and result["ParamRet"] == {"ret": "ERROR : " + reason}
+    )
 
 
 def add_set(manager: Manager, guid: str = SET, **params: Any) -> dict[str, Any]:
@@ -316,10 +318,17 @@ def test_target_add_get_update_remove(manager: Manager) -> None:
     assert refused(add_target(manager), "GUID already used")
     row = target_row(manager)
     assert (row["guid"], row["refguidset"], row["targetname"], row["raj2000"], row["decj2000"]) == (
-        TARGET, SET, "M31", 0.7123, 41.269
+        TARGET,
+        SET,
+        "M31",
+        0.7123,
+        41.269,
     )
     assert (row["setname"], row["settag"], row["profilename"], row["sequencename"]) == (
-        "Galaxies", "gal", "Default.v2y", "Deep Sky LRGB"
+        "Galaxies",
+        "gal",
+        "Default.v2y",
+        "Deep Sky LRGB",
     )
     assert (row["cmask"], row["caltmin"], row["status"], row["statusop"], row["priority"]) == ("B", 30, 1, 0, 2)
     assert row["auxsessioncontainer"] == {"progress": 0.0}
@@ -346,8 +355,24 @@ def test_shot_add_get_update_remove(manager: Manager) -> None:
     first, second = rows(manager.call("GetShot", RefGuidTarget=TARGET))
     assert (first["guid"], first["order"], second["guid"], second["order"]) == (SHOT_L, 0, SHOT_HA, 1)
     assert set(first) == {
-        "guid", "label", "refguidtarget", "filterindex", "num", "bin", "readoutmode", "type", "speed", "gain",
-        "offset", "exposure", "order", "done", "enabled", "auxtotshot", "auxshotdone", "auxshotdonedeleted",
+        "guid",
+        "label",
+        "refguidtarget",
+        "filterindex",
+        "num",
+        "bin",
+        "readoutmode",
+        "type",
+        "speed",
+        "gain",
+        "offset",
+        "exposure",
+        "order",
+        "done",
+        "enabled",
+        "auxtotshot",
+        "auxshotdone",
+        "auxshotdonedeleted",
     }
     assert (first["num"], first["auxtotshot"], first["auxshotdone"], first["enabled"]) == (2, 2, 0, True)
     ok(manager.call("UpdateShot", RefGuidShot=SHOT_HA, Exposure=300, Num=5))
@@ -411,11 +436,26 @@ def test_scheduler_runs_a_target_to_completion(running: Manager, clock: MemoryRe
 
     by_session = done_rows(manager.call("GetShotDoneBySessionList", RefGuidSession=session["guid"]))
     assert [(d["refguidshot"], d["exposure"], d["filterindex"]) for d in by_session] == [
-        (SHOT_L, 2, 0), (SHOT_L, 2, 0), (SHOT_HA, 3, 4)
+        (SHOT_L, 2, 0),
+        (SHOT_L, 2, 0),
+        (SHOT_HA, 3, 4),
     ]
     assert set(by_session[0]) == {
-        "datetimeshot", "datetimeshotutc", "filename", "path", "hfd", "starindex", "min", "max", "mean", "bin",
-        "filterindex", "exposure", "rating", "refguidsession", "refguidshot",
+        "datetimeshot",
+        "datetimeshotutc",
+        "filename",
+        "path",
+        "hfd",
+        "starindex",
+        "min",
+        "max",
+        "mean",
+        "bin",
+        "filterindex",
+        "exposure",
+        "rating",
+        "refguidsession",
+        "refguidshot",
     }
     by_set = done_rows(manager.call("GetShotDoneBySetList", RefGuidSet=SET))
     assert len(by_set) == 3 and len({d["guid"] for d in by_set}) == 3

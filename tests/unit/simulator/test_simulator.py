@@ -129,7 +129,13 @@ def test_shot_sequence(simulator: VoyagerSimulator, clock: MemoryReactorClock) -
     assert kinds[:3] == ["ack", "Signal", "Signal"] and messages[0]["id"] == request_id
     assert [messages[1]["Code"], messages[2]["Code"]] == [18, 502]
     assert kinds[3:] == [
-        "ShotRunning", "ShotRunning", "NewFITReady", "NewJPGReady", "Signal", "RemoteActionResult", "Signal"
+        "ShotRunning",
+        "ShotRunning",
+        "NewFITReady",
+        "NewJPGReady",
+        "Signal",
+        "RemoteActionResult",
+        "Signal",
     ]
     assert messages[4]["ElapsedPerc"] == 100.0 and messages[4]["Status"] == 2
     assert base64.b64decode(messages[6]["Base64Data"])[:2] == b"\xff\xd8"
@@ -177,8 +183,15 @@ def test_tracking_off_lets_ra_drift_and_park_freezes_it(simulator: VoyagerSimula
 def test_cooling_ramps_to_set_point(simulator: VoyagerSimulator, clock: MemoryReactorClock) -> None:
     """RemoteCooling moves CCDTEMP toward the set point and ends when it is reached."""
     client = Client(simulator)
-    client.request("RemoteCooling", IsCoolDown=True, IsSetPoint=False, IsWarmup=False, IsCoolerOFF=False,
-                   IsASync=False, Temperature=-10)
+    client.request(
+        "RemoteCooling",
+        IsCoolDown=True,
+        IsSetPoint=False,
+        IsWarmup=False,
+        IsCoolerOFF=False,
+        IsASync=False,
+        Temperature=-10,
+    )
     start = simulator.model.ccd_temperature
     clock.advance(10)
     assert simulator.model.ccd_temperature < start
@@ -200,7 +213,9 @@ def test_abort_ends_running_action(simulator: VoyagerSimulator, clock: MemoryRea
     assert messages[0] == {"jsonrpc": "2.0", "result": 0, "id": request_id}
     results = [m for m in messages if m.get("Event") in ("RemoteActionResult", "Signal")]
     assert [(m.get("UID"), m.get("ActionResultInt"), m.get("Code")) for m in results] == [
-        (None, None, 2), ("uid-1", 7, None), (None, None, 505)
+        (None, None, 2),
+        ("uid-1", 7, None),
+        (None, None, 505),
     ]
     assert results[1]["ParamRet"] == {"DownloadAndSaveTime": -60.0}
     assert simulator.action is None
