@@ -58,7 +58,7 @@ class _MaskedRepr:
 
     def __repr__(self) -> str:
         parts = []
-        for field in attrs.fields(type(self)):
+        for field in attrs.fields(type(self)):  # type: ignore[arg-type]  # every subclass is an attrs class
             value = getattr(self, field.name)
             shown = SECRET_MASK if field.metadata.get("secret") and value else repr(value)
             parts.append(f"{field.name}={shown}")
@@ -339,8 +339,8 @@ def load_config(path: str | None, environ: Mapping[str, str], overrides: Mapping
         raw[section][name] = value
 
     if path is not None:
-        for section, values in _read_file(path, errors).items():
-            for name, value in values.items():
+        for section, entries in _read_file(path, errors).items():
+            for name, value in entries.items():
                 place(f"{section}.{name}", section, name, value)
     env_names = {
         f"{ENV_PREFIX}{section.upper()}_{field.name.upper()}": (section, field.name)

@@ -70,7 +70,7 @@ FAILURES: Mapping[type[BaseException], _Kind] = {
 INTERNAL = Described(500, "internal_error", "internal error; see the proxy's log")
 
 
-def describe(error: BaseException) -> Described:
+def describe(error: BaseException | None) -> Described:
     """What C{error} is called, by its nearest class in L{FAILURES}; L{INTERNAL} for anything else."""
     for cls in type(error).__mro__:
         kind = FAILURES.get(cls)

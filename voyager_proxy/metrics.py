@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Enum, Gauge, Histogram
-from twisted.web.iweb import IRequest
+from twisted.web.http import Request
 
 from .voyager import Command, ConnectionStatus, LinkState, VoyagerEvent, VoyagerLink
 
@@ -66,7 +66,7 @@ class Metrics:
         link.status_changes.subscribe(self._status)
         link.events.subscribe(self._event)
 
-    def request_finished(self, request: IRequest, route: str) -> None:
+    def request_finished(self, request: Request, route: str) -> None:
         """Count an answered HTTP request under its route's name."""
         method = request.method.decode("ascii", "replace") if request.method else "?"
         self.http_requests.labels(route, method, str(request.code)).inc()

@@ -332,6 +332,6 @@ def klein_rules() -> set[tuple[str, str]]:
         for rule in app.url_map.iter_rules():
             if rule.endpoint in ("robotarget", "robotarget_branch", "preflight"):
                 continue
-            for method in rule.methods - {"HEAD", "OPTIONS"}:
+            for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
                 found.add((method, prefix + rule.rule))
     return found

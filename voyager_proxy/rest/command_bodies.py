@@ -142,9 +142,9 @@ def autofocus(body: Mapping[str, Any]) -> dict[str, Any]:
         ra = _sexagesimal(STAR_RA.read(body))
         dec = _sexagesimal(STAR_DEC.read(body))
     else:
-        for field in ("starRa", "starDec"):
-            if field in body:
-                raise invalid(field, f"is used only by mode {FOCUS_STAR} (focus on a given star)")
+        for name in ("starRa", "starDec"):
+            if name in body:
+                raise invalid(name, f"is used only by mode {FOCUS_STAR} (focus on a given star)")
     max_hfd = MAX_HFD.read(body)
     go_back = GO_BACK.read(body)
     return {

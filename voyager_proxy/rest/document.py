@@ -22,7 +22,7 @@ from typing import Any
 from .. import __version__
 from .routes import COMMAND_QUERY, ROUTES, Role, Route
 
-SECURITY = [{"apiKeyHeader": []}, {"apiKeyQuery": []}]
+SECURITY: list[dict[str, list[str]]] = [{"apiKeyHeader": []}, {"apiKeyQuery": []}]
 
 
 def _response(name: str) -> dict[str, str]:
@@ -47,7 +47,8 @@ ROBOTARGET = {
 def components() -> dict[str, Any]:
     """The hand-written part: C{info} and the shared components."""
     text = importlib.resources.files(__package__).joinpath("components.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    shared: dict[str, Any] = json.loads(text)
+    return shared
 
 
 def responses(route: Route) -> dict[str, Any]:

@@ -15,7 +15,7 @@ __all__ = ["ApiError", "from_failure", "invalid", "write_json"]
 JSON_TYPE = "application/json; charset=utf-8"
 
 
-def from_failure(error: BaseException) -> ApiError:
+def from_failure(error: BaseException | None) -> ApiError:
     """The envelope of any failure, as L{describe} names it."""
     described = describe(error)
     return ApiError(described.status, described.code, described.message, described.details)

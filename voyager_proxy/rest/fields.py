@@ -103,7 +103,7 @@ class Integer(Field):
     high: Bound = 0
 
     def _read(self, body: Mapping[str, Any]) -> int:
-        return check.integer(body, self.name, _number(self.low), _number(self.high), self.default)
+        return check.integer(body, self.name, int(_number(self.low)), int(_number(self.high)), self.default)
 
     def _schema(self) -> dict[str, Any]:
         return {"type": "integer", "minimum": _number(self.low), "maximum": _number(self.high)}
@@ -386,7 +386,7 @@ class QueryInteger(Query):
     default: int = attrs.field(default=0, kw_only=True)
 
     def read(self, args: Mapping[bytes, list[bytes]]) -> int:
-        return check.query_int(args, self.name, _number(self.low), _number(self.high), self.default)
+        return check.query_int(args, self.name, int(_number(self.low)), int(_number(self.high)), self.default)
 
     def schema(self) -> dict[str, Any]:
         return {"type": "integer", "minimum": _number(self.low), "maximum": _number(self.high), "default": self.default}

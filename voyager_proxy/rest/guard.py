@@ -6,7 +6,7 @@ rate limits and the JSON body; and the error handlers answering our envelope.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from klein import Klein
 from twisted.internet.interfaces import IReactorTime
@@ -115,25 +115,26 @@ class Guard:
         return check.json_object(body)
 
 
-# Errors: always our envelope, never an HTML page or a traceback.
+# Errors: always our envelope, never an HTML page or a traceback. Klein calls
+# each handler as a method of the app's owner, hence C{self}.
 
 _log = Logger(namespace="voyager_proxy.rest")
 
 
-def _api_error(instance: Any, request: IRequest, failure: Failure) -> bytes:
-    error = failure.value
+def _api_error(self: Any, request: IRequest, failure: Failure) -> bytes:
+    error = cast(ApiError, failure.value)
     for name, value in error.headers.items():
         request.setHeader(name, value)
     return write_json(request, error.body(), error.status)
 
 
-def _voyager_error(instance: Any, request: IRequest, failure: Failure) -> bytes:
-    return _api_error(instance, request, Failure(from_failure(failure.value)))
+def _voyager_error(self: Any, request: IRequest, failure: Failure) -> bytes:
+    return _api_error(self, request, Failure(from_failure(failure.value)))
 
 
-def _http_error(instance: Any, request: IRequest, failure: Failure) -> bytes:
-    error = failure.value
-    status = error.code
+def _http_error(self: Any, request: IRequest, failure: Failure) -> bytes:
+    error = cast(HTTPException, failure.value)
+    status = error.code or 500
     allowed = sorted(m for m in getattr(error, "valid_methods", None) or [] if m != "OPTIONS")
     if status == 405 and not allowed:
         status = 404  # only the CORS preflight route matched: the path does not exist
@@ -147,7 +148,7 @@ def _http_error(instance: Any, request: IRequest, failure: Failure) -> bytes:
     return write_json(request, body, status)
 
 
-def _internal_error(instance: Any, request: IRequest, failure: Failure) -> bytes:
+def _internal_error(self: Any, request: IRequest, failure: Failure) -> bytes:
     _log.failure("unexpected error answering {uri}", failure, uri=request.uri)
     return write_json(request, from_failure(failure.value).body(), 500)
 

@@ -91,7 +91,7 @@ def _within(prefix: str, build: Callable[[], T]) -> T:
 
 def new_guid(body: Mapping[str, Any], field: str) -> str:
     """The client's GUID for a new object, or a fresh one."""
-    return Guid(field, fresh=True).read(body)
+    return str(Guid(field, fresh=True).read(body))
 
 
 def epoch(body: Mapping[str, Any], field: str, default: float | None = None) -> int:
@@ -101,7 +101,7 @@ def epoch(body: Mapping[str, Any], field: str, default: float | None = None) -> 
 
 def time_of_day(body: Mapping[str, Any], field: str) -> int:
     """Seconds after midnight, given as C{HH:MM[:SS]} or a number of seconds."""
-    return TimeOfDay(field).read(body)
+    return int(TimeOfDay(field).read(body))
 
 
 # Constraints: C_PINTIntervals, then every field a C_Mask letter switches on.

@@ -30,7 +30,7 @@ class Faults:
     def drop_connections(self) -> None:
         """Cut every client at once, as a crashed Voyager would."""
         for client in list(self._simulator.clients):
-            client.transport.abortConnection()
+            client.connection.abortConnection()
 
     def send_garbage(self) -> None:
         """Send every client one line that is not JSON."""

@@ -51,7 +51,7 @@ def _in_values(name: str, spec: Mapping[str, Any], value: Any) -> bool:
     if not allowed or name in _SPECIALS_ONLY:
         return True
     if name in _BIT_SUMS:
-        return value & ~sum(int(code) for code in allowed) == 0
+        return isinstance(value, int) and value & ~sum(int(code) for code in allowed) == 0
     if name in _CODE_WIDTH:
         width = _CODE_WIDTH[name]
         codes = [value[i : i + width] for i in range(0, len(value), width)]
@@ -71,10 +71,10 @@ def check(method: str, params: Mapping[str, Any]) -> dict[str, Any]:
         spellings.update((alt, name) for alt in spec.get("alt_names", ()))
     checked = {}
     for key, value in params.items():
-        name = spellings.get(key)
-        if name is None:
+        spelled = spellings.get(key)
+        if spelled is None:
             raise BadParams(f"{key} is not a param of {method}")
-        spec = table[name]
+        name, spec = spelled, table[spelled]
         if not _of_type(value, spec["type"]):
             raise BadParams(f"{key} must be a JSON {spec['type']}")
         if not _in_values(name, spec, value):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from twisted.internet.interfaces import IDelayedCall
 from twisted.internet.protocol import connectionDone
@@ -19,12 +19,30 @@ if TYPE_CHECKING:
 OPEN_METHODS = frozenset({"AuthenticateUserBase", "disconnect"})
 
 
+class Connection(Protocol):
+    """What the simulator uses of a client's TCP transport (Twisted's ITransport lacks the last two)."""
+
+    disconnecting: bool
+
+    def write(self, data: bytes) -> None: ...
+
+    def loseConnection(self) -> None: ...
+
+    def abortConnection(self) -> None: ...
+
+
 class SimulatorProtocol(LineReceiver):
     """Voyager's side of one client connection."""
 
     delimiter = b"\n"
     MAX_LENGTH = 1024 * 1024
     _log = Logger()
+
+    @property
+    def connection(self) -> Connection:
+        """The client's transport, once connected."""
+        assert self.transport is not None, "not connected"
+        return cast(Connection, self.transport)
 
     def __init__(self, simulator: VoyagerSimulator) -> None:
         self.simulator = simulator
@@ -61,7 +79,7 @@ class SimulatorProtocol(LineReceiver):
             self.simulator.clients.remove(self)
 
     def close(self) -> None:
-        self.transport.loseConnection()
+        self.connection.loseConnection()
 
     # Sending.
 
@@ -71,14 +89,14 @@ class SimulatorProtocol(LineReceiver):
     def send_raw(self, line: bytes) -> None:
         """Send one line, unless the simulator is stalled."""
         faults = self.simulator.faults
-        if faults.stalled or self.transport is None or self.transport.disconnecting:
+        if faults.stalled or self.transport is None or self.connection.disconnecting:
             return
         data = line + b"\r\n"
         if faults.split_writes:
             for start in range(0, len(data), faults.split_writes):
-                self.transport.write(data[start : start + faults.split_writes])
+                self.connection.write(data[start : start + faults.split_writes])
         else:
-            self.transport.write(data)
+            self.connection.write(data)
         self._restart("polling", self.simulator.settings.polling_interval, self._send_polling)
 
     def answer(self, request_id: Any, **member: Any) -> None:
@@ -116,7 +134,7 @@ class SimulatorProtocol(LineReceiver):
 
     def lineLengthExceeded(self, line: bytes) -> None:
         self._log.info("simulator: client line too long; closing")
-        self.transport.loseConnection()
+        self.connection.loseConnection()
 
     def authenticate(self, request_id: Any, params: dict[str, Any]) -> None:
         """AuthenticateUserBase: answer with authbase, or say "Authentication Rejected" (code 1) and hang up."""
@@ -129,7 +147,7 @@ class SimulatorProtocol(LineReceiver):
         if self.simulator.faults.reject_auth or (user, password) != expected:
             self._log.info("simulator: bad credentials; closing")
             self.error(request_id, 1, "Authentication Rejected")
-            self.transport.loseConnection()
+            self.connection.loseConnection()
             return
         self.authenticated = True
         self._cancel("login")
@@ -144,7 +162,7 @@ class SimulatorProtocol(LineReceiver):
         timer = self._timers.get(name)
         if timer is not None and timer.active():
             timer.reset(seconds)
-        elif self.transport is not None and not self.transport.disconnecting:
+        elif self.transport is not None and not self.connection.disconnecting:
             self._timers[name] = self.simulator.clock.callLater(seconds, action)
 
     def _cancel(self, name: str) -> None:

@@ -17,7 +17,7 @@ SEPARATOR = "||:||"
 NOT_LICENSED = "RoboTarget not licensed"
 PREVIEW_SIZE = (160, 100)  # pixels of data/preview.jpg
 
-Reader = Callable[[dict[str, Any], str, Any], Any]
+Reader = Callable[..., Any]  # (params, name[, default]) -> the value read
 Spec = Mapping[str, tuple[Reader, Any]]
 RoboHandler = Callable[[Call, RoboTargetDatabase], None]
 

@@ -101,7 +101,7 @@ class RoboSet:
 
     @property
     def enabled(self) -> bool:
-        return self.fields["Status"] == ENABLED
+        return bool(self.fields["Status"] == ENABLED)
 
     def row(self) -> dict[str, Any]:
         f = self.fields
@@ -126,11 +126,11 @@ class Target:
 
     @property
     def enabled(self) -> bool:
-        return self.fields["Status"] == ENABLED
+        return bool(self.fields["Status"] == ENABLED)
 
     @property
     def name(self) -> str:
-        return self.fields["TargetName"]
+        return str(self.fields["TargetName"])
 
 
 @attrs.define(eq=False)

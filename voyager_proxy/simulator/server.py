@@ -100,7 +100,7 @@ class VoyagerSimulator(ServerFactory):
         self._control = LoopingCall(self._send_control_data)
         self._control.clock = clock
 
-    def buildProtocol(self, addr: IAddress) -> SimulatorProtocol:
+    def buildProtocol(self, addr: IAddress | None) -> SimulatorProtocol:
         return SimulatorProtocol(self)
 
     def startFactory(self) -> None:

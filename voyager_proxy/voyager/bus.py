@@ -13,7 +13,7 @@ T = TypeVar("T")
 class Subscription:
     """Handle returned by L{EventBus.subscribe}; C{cancel()} stops delivery."""
 
-    def __init__(self, bus: EventBus[T], listener: Callable[[T], object]) -> None:  # type: ignore[type-var]
+    def __init__(self, bus: EventBus[T], listener: Callable[[T], object]) -> None:
         self._bus = bus
         self._listener = listener
 

@@ -7,6 +7,7 @@ they are the first place to look when a real Voyager disagrees.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 
 
@@ -178,7 +179,7 @@ def special_value_reason(field: str, value: object) -> str | None:
     """C{off}, C{error} or C{unknown} when C{value} is a placeholder rather than a reading."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    reason = _SPECIAL_REASONS.get(value)  # type: ignore[call-overload]
+    reason = _SPECIAL_REASONS.get(int(value)) if math.isfinite(value) and value == int(value) else None
     if reason is None and value == UNKNOWN and field in UNKNOWN_MEANS_MISSING:
         return "unknown"
     return reason

@@ -189,7 +189,7 @@ class VoyagerSession:
             return succeed(None)
         self._end_reason = "closed by the proxy"
         self._write(encode_request("disconnect", {}, next(self._request_ids)))
-        transport = self._protocol.transport
+        transport = self._protocol.connection
         transport.loseConnection()
         closed = self._closed.when_fired()
         closed.addTimeout(CLOSE_GRACE_SECONDS, self._clock, onTimeoutCancel=lambda *_: transport.abortConnection())
@@ -266,7 +266,7 @@ class VoyagerSession:
             self._end_reason = "Voyager is shutting down (ShutDown event)"
             self._log.info("Voyager announced ShutDown; will reconnect with backoff")
             if self._protocol is not None:
-                self._protocol.transport.loseConnection()
+                self._protocol.connection.loseConnection()
         if not self._pending.is_private_result(event):
             self._listener.session_event(event)
         self._pending.event_received(event)
@@ -295,7 +295,7 @@ class VoyagerSession:
 
     def _abort(self) -> None:
         if self._protocol is not None and self._protocol.transport is not None:
-            self._protocol.transport.abortConnection()
+            self._protocol.connection.abortConnection()
 
     def _set_state(self, state: LinkState, error: str | None = None) -> None:
         self.state = state

@@ -37,14 +37,17 @@ class VoyagerClientFactory(ReconnectingClientFactory):
     noisy = False
 
     def __init__(self, clock: IReactorTime, settings: VoyagerSettings, listener: ConnectionListener) -> None:
-        self.clock = clock
+        # ReconnectingClientFactory only calls clock.callLater, and takes seconds as floats,
+        # although Twisted annotates a whole reactor and an int.
+        self.clock = clock  # type: ignore[assignment]
         self.initialDelay = self.delay = settings.reconnect_initial_delay
-        self.maxDelay = settings.reconnect_max_delay
+        self.maxDelay = settings.reconnect_max_delay  # type: ignore[assignment]
+        self._clock = clock
         self._settings = settings
         self._listener = listener
 
-    def buildProtocol(self, addr: IAddress) -> VoyagerLineProtocol:
-        session = VoyagerSession(self.clock, self._settings, self._listener)
+    def buildProtocol(self, addr: IAddress | None) -> VoyagerLineProtocol:
+        session = VoyagerSession(self._clock, self._settings, self._listener)
         protocol = VoyagerLineProtocol(session, self._settings.max_line_bytes)
         protocol.factory = self
         return protocol

@@ -99,7 +99,7 @@ def _uid_key(uid: Any) -> str:
     return uid.strip() if isinstance(uid, str) else ""
 
 
-def _state_for_failure(error: BaseException) -> CommandState:
+def _state_for_failure(error: BaseException | None) -> CommandState:
     if isinstance(error, CommandTimeout):
         return CommandState.TIMEOUT
     if isinstance(error, ConnectionLost):

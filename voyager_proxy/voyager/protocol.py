@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, cast
 
 from twisted.internet.protocol import connectionDone
 from twisted.protocols.basic import LineReceiver
@@ -23,6 +23,18 @@ class LineSink(Protocol):
     def line_too_long(self, limit: int) -> None: ...
 
     def connection_lost(self, reason: Failure) -> None: ...
+
+
+class Connection(Protocol):
+    """What the link uses of its TCP transport (Twisted's ITransport lacks the last two)."""
+
+    disconnecting: bool
+
+    def write(self, data: bytes) -> None: ...
+
+    def loseConnection(self) -> None: ...
+
+    def abortConnection(self) -> None: ...
 
 
 class VoyagerLineProtocol(LineReceiver):
@@ -75,7 +87,7 @@ class VoyagerLineProtocol(LineReceiver):
                 else:
                     line = data[start:end]
                 self.lineReceived(line)
-                if self.transport is not None and self.transport.disconnecting:
+                if self.transport is not None and self.connection.disconnecting:
                     return  # as LineReceiver: nothing more is read once we close
             start = end + 1
         if start == len(data) or self._discarding:
@@ -97,9 +109,15 @@ class VoyagerLineProtocol(LineReceiver):
         if line.strip():
             self._sink.line_received(line)
 
+    @property
+    def connection(self) -> Connection:
+        """The transport, once connected."""
+        assert self.transport is not None, "not connected"
+        return cast(Connection, self.transport)
+
     def send_line(self, line: bytes) -> None:
         """Write one message followed by CR LF."""
-        self.transport.write(line + LINE_END)
+        self.connection.write(line + LINE_END)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._sink.connection_lost(reason)
