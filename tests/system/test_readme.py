@@ -7,6 +7,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import docutils.core
+import docutils.nodes
+import docutils.utils
 import pytest
 
 from tests.system.conftest import ROOT, Daemon
@@ -35,3 +38,18 @@ def test_every_curl_line_succeeds(proxy_with_simulator: Daemon, tmp_path: Path) 
         status = result.stdout.rstrip().rsplit("\n", 1)[-1]
         assert result.returncode == 0 and status.startswith("2"), (line, result.stdout, result.stderr)
     assert (tmp_path / "preview.jpg").read_bytes()[:2] == b"\xff\xd8"
+
+
+
+def test_readme_is_valid_restructuredtext() -> None:
+    """README.rst, also the package's long description, renders with no docutils warning or error."""
+    document = docutils.core.publish_doctree(
+        (ROOT / "README.rst").read_text(encoding="utf-8"),
+        settings_overrides={"report_level": 5, "halt_level": 5, "warning_stream": False},
+    )
+    problems = [
+        f"line {message.get('line')}: {message.astext()}"
+        for message in document.findall(docutils.nodes.system_message)
+        if message["level"] >= docutils.utils.Reporter.WARNING_LEVEL
+    ]
+    assert problems == []
