@@ -40,7 +40,6 @@ def test_every_curl_line_succeeds(proxy_with_simulator: Daemon, tmp_path: Path) 
     assert (tmp_path / "preview.jpg").read_bytes()[:2] == b"\xff\xd8"
 
 
-
 def test_readme_is_valid_restructuredtext() -> None:
     """README.rst, also the package's long description, renders with no docutils warning or error."""
     document = docutils.core.publish_doctree(
