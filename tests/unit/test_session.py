@@ -118,7 +118,7 @@ def test_closed_during_authentication_is_auth_failed_with_backoff() -> None:
     """Voyager hanging up on our credentials is a distinct state, retried 5 s then 10 s later."""
     fake = FakeVoyager(username="observer", password="wrong", reconnect_initial_delay=5.0)
     fake.link.startService()
-    factory = fake.connector.factory
+    factory = fake.factory
     factory.jitter = 0
     for expected_delay in (5.0, 10.0, 20.0):
         fake.accept()
@@ -191,12 +191,11 @@ def test_inactivity_drops_after_fifteen_silent_seconds(voyager: FakeVoyager) -> 
 def test_a_slow_long_line_keeps_the_watchdog_fed(voyager: FakeVoyager) -> None:
     """A line arriving over 60 s in pieces 10 s apart is life: every read resets the watchdog, not only whole lines."""
     voyager.ready()
-    assert voyager.protocol is not None
     voyager.protocol.dataReceived(b'{"Event":"NewJPGReady","Timestamp":1,"Host":"OBS1","Inst":1,"Base64Data":"')
     for _ in range(6):
         voyager.clock.advance(10)
         voyager.protocol.dataReceived(b"A" * 65536)
-    assert voyager.transport is not None and not voyager.transport.disconnecting
+    assert not voyager.transport.disconnecting
     voyager.protocol.dataReceived(b'"}\r\n')
     assert voyager.link.cache.preview is not None
     voyager.stop()
@@ -209,7 +208,7 @@ def test_backoff_schedule_caps_and_resets_when_ready() -> None:
     """Retries wait 5, 10, 20 … capped at 300 s; a ready session resets the delay."""
     fake = FakeVoyager(reconnect_initial_delay=5.0, reconnect_max_delay=300.0)
     fake.link.startService()
-    fake.connector.factory.jitter = 0
+    fake.factory.jitter = 0
     waits = []
     for _ in range(9):
         fake.refuse()
@@ -231,7 +230,7 @@ def test_backoff_schedule_caps_and_resets_when_ready() -> None:
 def test_shutdown_event_closes_and_reconnects_with_backoff(voyager: FakeVoyager) -> None:
     """ShutDown closes the connection; a new attempt comes after the backoff."""
     voyager.ready()
-    voyager.connector.factory.jitter = 0
+    voyager.factory.jitter = 0
     voyager.say({"Event": "ShutDown", "Timestamp": 3.0, "Host": "OBS1", "Inst": 1})
     assert voyager.transport.disconnecting
     voyager.finish_close()
