@@ -48,6 +48,11 @@ class RecordingConnector:
         return IPv4Address("TCP", "127.0.0.1", 5950)
 
 
+def unconnected(factory: ClientFactory) -> RecordingConnector:
+    """The connect of a link that no test starts: a connector nobody asks to connect."""
+    return RecordingConnector(factory)
+
+
 class FakeVoyager:
     """
     A link under test plus the hand-played Voyager end of its connection.

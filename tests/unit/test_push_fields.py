@@ -12,6 +12,7 @@ from twisted.internet import tcp
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 
+from tests.support.fake_voyager import unconnected
 from tests.unit.test_push_flow import frames, make_factory
 from voyager_proxy.config import VoyagerSettings
 from voyager_proxy.push import PushFactory
@@ -37,7 +38,9 @@ class Dashboard:
     """A connection over StringTransport that opened with C{query}."""
 
     def __init__(self, factory: PushFactory, query: str = "", origin: str | None = None) -> None:
-        self.protocol: PushProtocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+        protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+        assert isinstance(protocol, PushProtocol)
+        self.protocol = protocol
         self.transport = StringTransport()
         self.protocol.makeConnection(self.transport)
         self.protocol.dataReceived(handshake(query, origin))
@@ -64,7 +67,7 @@ def clock() -> MemoryReactorClock:
 
 @pytest.fixture
 def link(clock: MemoryReactorClock) -> VoyagerLink:
-    return VoyagerLink(clock, VoyagerSettings(), lambda factory: None)
+    return VoyagerLink(clock, VoyagerSettings(), unconnected)
 
 
 def publish(link: VoyagerLink) -> None:
@@ -136,9 +139,12 @@ def test_default_frame_is_parsed_and_each_asked_mode_is_prepared_once(
         dashboard.payloads()
     prepared: list[bytes] = []
     original = factory.prepareMessage
-    monkeypatch.setattr(
-        factory, "prepareMessage", lambda payload, *a, **k: prepared.append(payload) or original(payload)
-    )
+
+    def prepare(payload: bytes, *args: Any, **kwargs: Any) -> Any:
+        prepared.append(payload)
+        return original(payload)
+
+    monkeypatch.setattr(factory, "prepareMessage", prepare)
     publish(link)
     parsed = encode(
         "controlData", {"Event": "ControlData", "Timestamp": 1700000000.5, "Host": "OBS1", "Inst": 1, "parsed": SLIM}, 1
@@ -202,7 +208,12 @@ def connection() -> Iterator[tuple[tcp.Connection, socket.socket, list[bytes]]]:
     transport.connected = True
     through: list[bytes] = []
     real_write = transport.write
-    transport.write = lambda data: (through.append(data), real_write(data))  # type: ignore[method-assign]
+
+    def write(data: bytes) -> None:
+        through.append(data)
+        real_write(data)
+
+    transport.write = write  # type: ignore[method-assign]
     yield transport, peer, through
     ours.close()
     peer.close()

@@ -11,6 +11,7 @@ import jwt
 import pytest
 from twisted.internet.testing import MemoryReactorClock
 
+from tests.support.fake_voyager import unconnected
 from tests.unit.test_push_fields import Dashboard, publish
 from tests.unit.test_push_flow import make_factory
 from voyager_proxy import push
@@ -28,7 +29,7 @@ def clock() -> MemoryReactorClock:
 
 @pytest.fixture
 def link(clock: MemoryReactorClock) -> VoyagerLink:
-    return VoyagerLink(clock, VoyagerSettings(), lambda factory: None)
+    return VoyagerLink(clock, VoyagerSettings(), unconnected)
 
 
 def test_each_connection_copies_the_factorys_options(clock: MemoryReactorClock, link: VoyagerLink) -> None:
