@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from types import MethodType
 from typing import Any
 
 import pytest
 from twisted.internet import tcp
 from twisted.internet.address import IPv4Address
+from twisted.internet.protocol import Protocol
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 
 from tests.support.fake_voyager import unconnected
@@ -204,7 +206,7 @@ def connection() -> Iterator[tuple[tcp.Connection, socket.socket, list[bytes]]]:
     ours, peer = socket.socketpair()
     ours.setblocking(False)
     peer.settimeout(1)
-    transport = PairConnection(ours, None, MemoryReactorClock())
+    transport = PairConnection(ours, Protocol(), MemoryReactorClock())  # the test connects its own protocol
     transport.connected = True
     through: list[bytes] = []
     real_write = transport.write
@@ -269,11 +271,14 @@ def test_published_frame_reaches_a_tcp_socket_as_prepared(
     transport, peer, through = connection
     factory = make_factory(clock, link)
     protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+    assert isinstance(protocol, PushProtocol)
     transport.protocol = protocol
     protocol.makeConnection(transport)
     protocol.dataReceived(handshake())
     transport.doWrite()  # the handshake answer and initialState, through Autobahn and the transport
-    assert peer.recv(1 << 16).startswith(b"HTTP/1.1 101") and isinstance(protocol._write.__self__, DirectWriter)
+    write = protocol._write
+    assert peer.recv(1 << 16).startswith(b"HTTP/1.1 101")
+    assert isinstance(write, MethodType) and isinstance(write.__self__, DirectWriter)
     through.clear()
     publish(link)
     expected = factory.prepareMessage(EventMessage("controlData", FIELDS, PARSED, factory.seq).payload("parsed"))
