@@ -18,8 +18,11 @@ import statistics
 import time
 from typing import Any
 
+from twisted.internet.address import IPv4Address
+from twisted.internet.interfaces import IConnector
 from twisted.internet.task import deferLater, react
 from twisted.internet.testing import MemoryReactorClock, StringTransport
+from zope.interface import implementer
 
 from voyager_proxy.config import VoyagerSettings
 from voyager_proxy.simulator import SimulatorSettings, VoyagerSimulator
@@ -89,12 +92,19 @@ def ready_link(**settings: Any) -> tuple[VoyagerLink, Any, MemoryReactorClock]:
     clock = MemoryReactorClock()
     holder: dict[str, Any] = {}
 
+    @implementer(IConnector)
     class Connector:
         def connect(self) -> None:
             pass
 
         def stopConnecting(self) -> None:
             pass
+
+        def disconnect(self) -> None:
+            pass
+
+        def getDestination(self) -> IPv4Address:
+            return IPv4Address("TCP", "127.0.0.1", 5950)
 
     def connect(factory: Any) -> Connector:
         holder["factory"] = factory

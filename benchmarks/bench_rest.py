@@ -95,6 +95,7 @@ def bench_state(port: int) -> None:
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     p99 = re.search(r"99%\s+([\d.]+\w+)", output)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    assert rate is not None, output
     print(
         f"GET /api/dashboard/state, wrk -t2 -c50 -d10s: {float(rate.group(1)):,.0f} requests/s,"
         f" p99 {p99.group(1) if p99 else '?'}, non-2xx {errors.group(1) if errors else 0} (target >= 4,000/s)"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest_twisted
+import pytest_twisted  # type: ignore[import-untyped]  # pytest-twisted ships no py.typed or stubs
 from twisted.internet import reactor
+from twisted.internet.address import IPv4Address
 from twisted.internet.interfaces import IListeningPort
 from twisted.internet.protocol import ClientFactory
 
@@ -35,13 +36,17 @@ class RunningSimulator:
 
     def start(self) -> None:
         self.listening = reactor.listenTCP(self.port_number, self.simulator, interface="127.0.0.1")
-        self.port_number = self.listening.getHost().port
+        address = self.listening.getHost()
+        assert isinstance(address, IPv4Address)
+        self.port_number = address.port
 
     async def kill(self) -> None:
         """Stop listening and cut every client, as a crashed Voyager would."""
         assert self.listening is not None
         listening, self.listening = self.listening, None
-        await listening.stopListening()
+        stopped = listening.stopListening()
+        if stopped is not None:
+            await stopped
         self.simulator.faults.drop_connections()
 
     async def stop(self) -> None:

@@ -6,7 +6,7 @@ proven in memory, in tests/memory/test_link_with_simulator.py.
 
 from __future__ import annotations
 
-import pytest_twisted
+import pytest_twisted  # type: ignore[import-untyped]  # pytest-twisted ships no py.typed or stubs
 from twisted.internet.defer import Deferred
 
 from tests.integration.conftest import RunningSimulator

@@ -10,9 +10,9 @@ from typing import Any
 
 import jwt
 import pytest
-import pytest_twisted
+import pytest_twisted  # type: ignore[import-untyped]  # pytest-twisted ships no py.typed or stubs
 import treq
-from twisted.internet import reactor
+from twisted.internet import reactor, tcp
 from twisted.internet.defer import Deferred
 from twisted.internet.protocol import ClientCreator, Protocol
 from twisted.internet.threads import deferToThread
@@ -21,6 +21,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as sync_connect
 
 from tests.integration.conftest import RunningSimulator, make_link
+from tests.support.loopback import listen_locally, stop_listening
 from tests.support.waiting import ready
 from tests.support.ws_client import connect
 from voyager_proxy.auth import KeyRing, parse_keys
@@ -29,6 +30,9 @@ from voyager_proxy.web import build_root
 
 KEY = "push-key-0123456789abcd"
 CONTROL = "push-control-key-0123456789"
+# Typed as treq takes them: a dict[str, str] literal does not infer to its dict[bytes | str, bytes | str].
+CONTROL_HEADERS: dict[bytes | str, bytes | str] = {"X-API-Key": CONTROL}
+KEY_HEADERS: dict[bytes | str, bytes | str] = {"X-API-Key": KEY}
 
 
 def handshake_status(url: str, headers: dict[str, str]) -> Deferred[int]:
@@ -48,14 +52,12 @@ def handshake_status(url: str, headers: dict[str, str]) -> Deferred[int]:
 async def ws_url(simulator: RunningSimulator) -> AsyncIterator[str]:
     link = make_link(simulator)
     api = ApiSettings(keys=(f"dashboard:read:{KEY}",))
-    port = reactor.listenTCP(
-        0, Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)))), interface="127.0.0.1"
-    )
+    port, number = await listen_locally(Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)))))
     link.startService()
     await ready(link)
-    yield f"ws://127.0.0.1:{port.getHost().port}/ws"
+    yield f"ws://127.0.0.1:{number}/ws"
     await link.stopService()
-    await port.stopListening()
+    await stop_listening(port)
 
 
 @pytest_twisted.ensureDeferred
@@ -124,12 +126,12 @@ async def proxy_url(simulator: RunningSimulator) -> AsyncIterator[str]:
     link = make_link(simulator, log_events=True)
     api = ApiSettings(keys=(f"laravel:control:{CONTROL}", f"dashboard:read:{KEY}"))
     root = build_root(link, reactor, api, KeyRing(parse_keys(api.keys)), WebSocketSettings(jwt_secret=SECRET))
-    port = reactor.listenTCP(0, Site(root), interface="127.0.0.1")
+    port, number = await listen_locally(Site(root))
     link.startService()
     await ready(link)
-    yield f"127.0.0.1:{port.getHost().port}"
+    yield f"127.0.0.1:{number}"
     await link.stopService()
-    await port.stopListening()
+    await stop_listening(port)
 
 
 def token(scope: str = "read", rooms: list[str] | None = None, lifetime: float = 600) -> str:
@@ -150,7 +152,7 @@ async def test_tokens_and_rooms(proxy_url: str) -> None:
     response = await treq.post(
         f"http://{proxy_url}/api/rooms/booking_456/events",
         json={"event": "bookingEnding", "data": {"minutesLeft": 5}},
-        headers={"X-API-Key": CONTROL},
+        headers=CONTROL_HEADERS,
     )
     assert (await response.json())["delivered"] == 1
     message = await client.next_event("bookingEnding")
@@ -178,7 +180,7 @@ async def test_commands_answered_with_their_own_id(proxy_url: str) -> None:
     results = [(await client.next_event("commandResult"))["data"] for _ in range(3)]
     assert sorted(r["id"] for r in results) == ["cmd_0", "cmd_1", "cmd_2"]
     assert all(r["success"] and r["result"]["parsed"]["name"] == "OK" for r in results)
-    response = await treq.get(f"http://{proxy_url}/api/commands/{results[0]['uid']}", headers={"X-API-Key": CONTROL})
+    response = await treq.get(f"http://{proxy_url}/api/commands/{results[0]['uid']}", headers=CONTROL_HEADERS)
     assert (await response.json())["sender"] == "laravel"
     client.sendClose()
     await client.closed
@@ -217,14 +219,12 @@ async def tight_proxy(simulator: RunningSimulator) -> AsyncIterator[tuple[str, R
     settings = WebSocketSettings(
         max_clients=3, slow_client_timeout=1.0, max_message_bytes=4096, allowed_origins=("https://app.example",)
     )
-    port = reactor.listenTCP(
-        0, Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)), settings)), interface="127.0.0.1"
-    )
+    port, number = await listen_locally(Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)), settings)))
     link.startService()
     await ready(link)
-    yield f"127.0.0.1:{port.getHost().port}", simulator
+    yield f"127.0.0.1:{number}", simulator
     await link.stopService()
-    await port.stopListening()
+    await stop_listening(port)
 
 
 class NonReader(Protocol):
@@ -235,9 +235,16 @@ class NonReader(Protocol):
         self.lost: Deferred[None] = Deferred()
         self._response = b""
 
+    @property
+    def connection(self) -> tcp.Connection:
+        """The TCP connection under this protocol, once connected."""
+        transport: object = self.transport  # mypy-zope finds no class both an ITransport and a tcp.Connection
+        assert isinstance(transport, tcp.Connection)
+        return transport
+
     def connectionMade(self) -> None:
-        self.transport.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        self.transport.write(
+        self.connection.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.connection.write(
             b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
             + f"X-API-Key: {KEY}\r\n\r\n".encode()
@@ -247,7 +254,7 @@ class NonReader(Protocol):
         self._response += data
         if not self.upgraded.called and b"\r\n\r\n" in self._response:
             assert self._response.startswith(b"HTTP/1.1 101")
-            self.transport.pauseProducing()
+            self.connection.pauseProducing()
             self.upgraded.callback(None)
 
     def connectionLost(self, reason: Any = None) -> None:
@@ -255,7 +262,7 @@ class NonReader(Protocol):
 
 
 async def metric_value(address: str, line_start: str) -> float:
-    response = await treq.get(f"http://{address}/metrics", headers={"X-API-Key": KEY})
+    response = await treq.get(f"http://{address}/metrics", headers=KEY_HEADERS)
     for line in (await response.text()).splitlines():
         if line.startswith(line_start):
             return float(line.rsplit(" ", 1)[1])
@@ -286,7 +293,7 @@ async def test_slow_client_is_coalesced_then_closed_while_a_fast_one_gets_everyt
     # ControlData comes every 0.2 s: 15 more span the 1 s deadline and Autobahn's 1 s close handshake.
     while sum(1 for seq in seqs if seq > last_preview) < 15:
         seqs.append((await fast.next_event())["seq"])
-    slow.transport.resumeProducing()  # it reads again, and finds the connection closed
+    slow.connection.resumeProducing()  # it reads again, and finds the connection closed
     waiting = slow.lost
     waiting.addTimeout(10, reactor)
     await waiting
@@ -327,7 +334,7 @@ async def test_every_simulator_event_type_reaches_a_dashboard(simulator: Running
     """A shot, then Voyager exiting and coming back: each kind of event arrives under its topic."""
     client = await connect(f"ws://{proxy_url}/ws", {"X-API-Key": CONTROL})
     await client.next_event("initialState")
-    shot = treq.post(f"http://{proxy_url}/api/camera/shot", json={"exposure": 1}, headers={"X-API-Key": CONTROL})
+    shot = treq.post(f"http://{proxy_url}/api/camera/shot", json={"exposure": 1}, headers=CONTROL_HEADERS)
     seen: dict[str, dict[str, Any]] = {}
     while "remoteActionResult" not in seen or "newJPG" not in seen:
         message = await client.next_event()

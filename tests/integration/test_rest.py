@@ -11,12 +11,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import attrs
-import pytest_twisted
+import pytest_twisted  # type: ignore[import-untyped]  # pytest-twisted ships no py.typed or stubs
 import treq
 from twisted.internet import reactor
+from twisted.internet.interfaces import IListeningPort
 from twisted.web.server import Site
 
 from tests.integration.conftest import RunningSimulator, make_link
+from tests.support.loopback import listen_locally, stop_listening
 from tests.support.waiting import ready
 from voyager_proxy.auth import KeyRing, parse_keys
 from voyager_proxy.config import ApiSettings
@@ -57,14 +59,14 @@ class Proxy:
         return response.code, parsed, response.headers
 
 
-async def start_proxy(simulator: RunningSimulator, **settings: Any) -> tuple[Proxy, Any]:
+async def start_proxy(simulator: RunningSimulator, **settings: Any) -> tuple[Proxy, IListeningPort]:
     link = make_link(simulator, **settings.pop("link", {}))
     api = ApiSettings(**{"keys": KEYS, "cors_origins": ("https://app.example",), **settings})
     site = Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys))))
-    port = reactor.listenTCP(0, site, interface="127.0.0.1")
+    port, number = await listen_locally(site)
     link.startService()
     await ready(link)
-    return Proxy(simulator, link, f"http://127.0.0.1:{port.getHost().port}"), port
+    return Proxy(simulator, link, f"http://127.0.0.1:{number}"), port
 
 
 @pytest_twisted.async_yield_fixture
@@ -72,7 +74,7 @@ async def proxy(simulator: RunningSimulator) -> AsyncIterator[Proxy]:
     running, port = await start_proxy(simulator)
     yield running
     await running.link.stopService()
-    await port.stopListening()
+    await stop_listening(port)
 
 
 @pytest_twisted.ensureDeferred

@@ -29,8 +29,9 @@ def test_full_session() -> None:
     try:
         link.startService()
         status = observatory.ready()
-        assert status.authenticated and status.version["version"].startswith("Release")
-        assert link.session.session_key.count(".") == 1
+        assert status.authenticated and status.version is not None and status.version["version"].startswith("Release")
+        session = link.session
+        assert session is not None and session.session_key is not None and session.session_key.count(".") == 1
         control = observatory.next_event("ControlData")
         assert control.parsed["camera"]["connected"] is True
         assert link.cache.snapshot()["controlData"]["parsed"]["camera"] is not None
@@ -134,7 +135,7 @@ def test_wrong_password_is_auth_failed() -> None:
     try:
         observatory.link.startService()
         status = observatory.status_where(lambda status: status.state is LinkState.AUTH_FAILED)
-        assert "voyager.password" in status.last_error
+        assert "voyager.password" in (status.last_error or "")
     finally:
         observatory.stop()
 
@@ -165,7 +166,7 @@ def test_stalled_voyager_is_dropped_and_rejoined(seconds: float) -> None:
         observatory.simulator.faults.stalled = True
         stalled_at = observatory.clock.seconds()
         status = observatory.status_where(lambda status: status.state is LinkState.DISCONNECTED, seconds=seconds + 5)
-        assert "no data from Voyager" in status.last_error
+        assert "no data from Voyager" in (status.last_error or "")
         assert seconds - 0.3 <= observatory.clock.seconds() - stalled_at <= seconds + 0.3  # counted from the last line
         observatory.simulator.faults.stalled = False
         observatory.ready()

@@ -295,7 +295,7 @@ def test_openapi_document_is_served(proxy: Proxy) -> None:
 
 def post_routes() -> list[tuple[str, dict[str, Any]]]:
     """Every POST route of the OpenAPI document that sends a Voyager command, with a valid body."""
-    valid = {
+    valid: dict[str, dict[str, Any]] = {
         "/api/camera/shot": {"exposure": 0.2},
         "/api/camera/cool": {"temperature": -10},
         "/api/telescope/goto": {"ra": 5.5, "dec": -5.4},

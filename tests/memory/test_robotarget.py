@@ -10,8 +10,9 @@ from typing import Any
 import attrs
 import pytest
 from twisted.internet.defer import Deferred
-from twisted.logger import formatEvent, globalLogPublisher
+from twisted.logger import ILogObserver, LogEvent, formatEvent, globalLogPublisher
 from twisted.web.client import ResponseNeverReceived
+from zope.interface import provider
 
 from tests.support.observatory import BASE, Observatory
 from voyager_proxy.config import RoboTargetSettings, WebSocketSettings
@@ -39,7 +40,8 @@ class Proxy:
         return code, answer
 
     def robotarget_state(self) -> str:
-        return self.call("GET", "/api/robotarget/status")[1]["robotarget"]["state"]
+        state: str = self.call("GET", "/api/robotarget/status")[1]["robotarget"]["state"]
+        return state
 
 
 def start(words: tuple[str, ...] = WORDS) -> Proxy:
@@ -75,7 +77,8 @@ def until_state(proxy: Proxy, state: str, seconds: float = 10.0) -> None:
 def base_sequence(proxy: Proxy) -> str:
     code, body = proxy.call("GET", "/api/robotarget/base-sequences?profile=Default.v2y")
     assert code == 200 and body["baseSequences"]
-    return body["baseSequences"][0]["guid"]
+    guid: str = body["baseSequences"][0]["guid"]
+    return guid
 
 
 def booking(sequence: str, shots: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -238,7 +241,11 @@ def test_reconnect_enters_manager_mode_again(proxy: Proxy) -> None:
 def test_wrong_mac_words_make_robotarget_unavailable_and_the_rest_works() -> None:
     """Voyager refuses manager mode: RoboTarget says error with the reason; no secret in logs or answers."""
     logged: list[str] = []
-    observer = lambda event: logged.append(formatEvent(event))  # noqa: E731
+
+    @provider(ILogObserver)
+    def observer(event: LogEvent) -> None:
+        logged.append(formatEvent(event))
+
     globalLogPublisher.addObserver(observer)
     try:
         started = start(words=("w1-AAAA", "w2-BBBB", "w3-CCCC", "wrong"))
@@ -310,7 +317,8 @@ def test_a_plan_goes_on_when_the_http_client_leaves(proxy: Proxy) -> None:
     shots = [{"Num": 1, "Exposure": 60} for _ in range(5)]
     observatory = proxy.observatory
     assert observatory.http is not None
-    request = observatory.http.post(
+    # StubTreq sets treq's functions on itself with setattr, so its type names none of them.
+    request = observatory.http.post(  # type: ignore[attr-defined]
         f"{BASE}/api/robotarget/plans", json=booking(base_sequence(proxy), shots), headers={"X-API-Key": KEY}
     )
     database = observatory.simulator.robotarget

@@ -53,17 +53,20 @@ def path() -> Path:
 @functools.lru_cache(maxsize=1)
 def catalogue() -> dict[str, Any]:
     """The whole catalogue, parsed once per test run."""
-    return json.loads(path().read_text(encoding="utf-8"))
+    parsed: dict[str, Any] = json.loads(path().read_text(encoding="utf-8"))
+    return parsed
 
 
 def method(name: str) -> dict[str, Any]:
     """One method's entry; KeyError for a method the documents do not have."""
-    return catalogue()["methods"][name]
+    entry: dict[str, Any] = catalogue()["methods"][name]
+    return entry
 
 
 def event(name: str) -> dict[str, Any]:
     """One event's entry; KeyError for an event the documents do not have."""
-    return catalogue()["events"][name]
+    entry: dict[str, Any] = catalogue()["events"][name]
+    return entry
 
 
 def has_type(value: Any, json_type: str) -> bool:
@@ -252,7 +255,8 @@ def example_request(name: str) -> dict[str, Any] | None:
     example = entry.get("example_request_quotes_fixed", entry.get("example_request"))
     if example is None:
         return None
-    return json.loads(json.dumps(repaired(example), ensure_ascii=False).replace("\u00b0", "a"))
+    request: dict[str, Any] = json.loads(json.dumps(repaired(example), ensure_ascii=False).replace("\u00b0", "a"))
+    return request
 
 
 def event_example(name: str) -> dict[str, Any]:

@@ -7,11 +7,14 @@ from typing import Any
 
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone, ConnectionLost, ConnectionRefusedError
+from twisted.internet.interfaces import IConnector
 from twisted.internet.protocol import ClientFactory
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from voyager_proxy.config import VoyagerSettings
+from voyager_proxy.voyager.factory import VoyagerClientFactory
 from voyager_proxy.voyager.link import VoyagerLink
 from voyager_proxy.voyager.protocol import VoyagerLineProtocol
 
@@ -22,6 +25,7 @@ VERSION_LINE = (
 ).encode()
 
 
+@implementer(IConnector)
 class RecordingConnector:
     """An IConnector that counts connection attempts; the test decides their fate."""
 
@@ -44,6 +48,11 @@ class RecordingConnector:
         return IPv4Address("TCP", "127.0.0.1", 5950)
 
 
+def unconnected(factory: ClientFactory) -> RecordingConnector:
+    """The connect of a link that no test starts: a connector nobody asks to connect."""
+    return RecordingConnector(factory)
+
+
 class FakeVoyager:
     """
     A link under test plus the hand-played Voyager end of its connection.
@@ -55,39 +64,60 @@ class FakeVoyager:
     def __init__(self, **settings: Any) -> None:
         self.clock = MemoryReactorClock()
         self.settings = VoyagerSettings(**settings)
-        self.connector: RecordingConnector | None = None
-        self.protocol: VoyagerLineProtocol | None = None
-        self.transport: StringTransport | None = None
+        self._connector: RecordingConnector | None = None
+        self._protocol: VoyagerLineProtocol | None = None
+        self._transport: StringTransport | None = None
         self._unread: list[dict[str, Any]] = []
         self.link = VoyagerLink(self.clock, self.settings, self._connect)
 
+    # The link's end, each there once the link made it: asking sooner is a mistake in the test.
+
+    @property
+    def connector(self) -> RecordingConnector:
+        assert self._connector is not None, "the link has not connected yet"
+        return self._connector
+
+    @property
+    def factory(self) -> VoyagerClientFactory:
+        factory = self.connector.factory
+        assert isinstance(factory, VoyagerClientFactory)
+        return factory
+
+    @property
+    def protocol(self) -> VoyagerLineProtocol:
+        assert self._protocol is not None, "no connection is open"
+        return self._protocol
+
+    @property
+    def transport(self) -> StringTransport:
+        assert self._transport is not None, "no connection was accepted yet"
+        return self._transport
+
     def _connect(self, factory: ClientFactory) -> RecordingConnector:
-        self.connector = RecordingConnector(factory)
-        self.connector.connect()
-        return self.connector
+        self._connector = RecordingConnector(factory)
+        self._connector.connect()
+        return self._connector
 
     def accept(self) -> StringTransport:
         """Complete the pending connection attempt."""
-        assert self.connector is not None
-        self.protocol = self.connector.factory.buildProtocol(self.connector.getDestination())
-        self.transport = StringTransport()
-        self.protocol.makeConnection(self.transport)
-        return self.transport
+        protocol = self.connector.factory.buildProtocol(self.connector.getDestination())
+        assert isinstance(protocol, VoyagerLineProtocol)
+        self._protocol = protocol
+        self._transport = StringTransport()
+        protocol.makeConnection(self._transport)
+        return self._transport
 
     def refuse(self) -> None:
         """Fail the pending connection attempt."""
-        assert self.connector is not None
         self.connector.factory.clientConnectionFailed(self.connector, Failure(ConnectionRefusedError("refused")))
 
     def say(self, message: dict[str, Any] | bytes, end: bytes = b"\r\n") -> None:
         """Voyager sends one line."""
-        assert self.protocol is not None
         line = message if isinstance(message, bytes) else json.dumps(message).encode()
         self.protocol.dataReceived(line + end)
 
     def said_by_link(self) -> list[dict[str, Any]]:
         """The lines the link wrote since last asked, decoded."""
-        assert self.transport is not None
         data = self.transport.value()
         self.transport.clear()
         assert data == b"" or data.endswith(b"\r\n"), data[-20:]
@@ -112,15 +142,14 @@ class FakeVoyager:
 
     def drop(self, reason: Failure | None = None) -> None:
         """The TCP connection ends (Voyager closed it, or the link's own close completed)."""
-        assert self.protocol is not None and self.connector is not None
         reason = reason or Failure(ConnectionLost("connection lost"))
-        protocol, self.protocol = self.protocol, None
+        protocol, self._protocol = self.protocol, None
         protocol.connectionLost(reason)
         self.connector.factory.clientConnectionLost(self.connector, reason)
 
     def finish_close(self) -> None:
         """Complete a close the link asked for (loseConnection/abortConnection)."""
-        assert self.transport is not None and self.transport.disconnecting
+        assert self.transport.disconnecting
         self.drop(Failure(ConnectionDone("closed")))
 
     def ready(self, authenticate: bool = False) -> None:
@@ -142,6 +171,6 @@ class FakeVoyager:
     def stop(self) -> None:
         """Stop the link and complete its close, leaving no timers behind."""
         self.link.stopService()
-        if self.protocol is not None:
+        if self._protocol is not None:
             self.finish_close()
         assert self.clock.getDelayedCalls() == [], self.clock.getDelayedCalls()

@@ -117,7 +117,8 @@ class MemoryProxy:
             kwargs["data"] = json.dumps(body).encode()
             kwargs["headers"]["Content-Type"] = "application/json"
         responses: list[Any] = []
-        self.http.request(method, BASE + path, **kwargs).addBoth(responses.append)
+        # StubTreq sets treq's functions on itself with setattr, so its type names none of them.
+        self.http.request(method, BASE + path, **kwargs).addBoth(responses.append)  # type: ignore[attr-defined]
         lines = self.serve()
         self.sent.extend(lines)
         if not responses:
@@ -126,7 +127,7 @@ class MemoryProxy:
         if not hasattr(response, "code"):
             response.raiseException()
         contents: list[bytes] = []
-        self.http.content(response).addCallback(contents.append)
+        self.http.content(response).addCallback(contents.append)  # type: ignore[attr-defined]
         self.http.flush()
         return response.code, decoded(response, contents[0]), lines
 

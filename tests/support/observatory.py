@@ -19,11 +19,13 @@ from treq.testing import StubTreq
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.error import ConnectionLost, ConnectionRefusedError
+from twisted.internet.interfaces import IConnector
 from twisted.internet.protocol import ClientFactory, Factory, Protocol
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python.failure import Failure
 from twisted.test import iosim
 from twisted.web.resource import IResource
+from zope.interface import implementer
 
 from tests.support.memory_proxy import decoded
 from voyager_proxy.auth import KeyRing, parse_keys
@@ -59,7 +61,8 @@ class Connection:
     def abort(self) -> None:
         """Cut the connection: both ends see it lost, not closed."""
         for io in (self.server_io, self.client_io):
-            io.disconnectReason = ConnectionLost("Connection lost")
+            # iosim declares disconnectReason by its default, a ConnectionDone; any Exception is what it takes.
+            io.disconnectReason = ConnectionLost("Connection lost")  # type: ignore[assignment]
             io.disconnecting = True
 
     @property
@@ -67,6 +70,7 @@ class Connection:
         return bool(self.server_io.disconnected and self.client_io.disconnected)
 
 
+@implementer(IConnector)
 class MemoryConnector:
     """The IConnector the link's factory gets; each connect() reaches the simulator if it is listening."""
 
@@ -162,12 +166,15 @@ class Observatory:
             return
         server = self.simulator.buildProtocol(PROXY_ADDRESS)
         client = connector.factory.buildProtocol(VOYAGER_ADDRESS)
+        assert isinstance(client, Protocol)
         connector.connection = Connection(server, client, self.clock)
         self.connections.append(connector.connection)
 
     def connect_to(self, factory: Factory, client: Protocol) -> Connection:
         """Connect C{client} to a protocol of C{factory} (the proxy's Site, say), pumped with the rest."""
-        connection = Connection(factory.buildProtocol(PROXY_ADDRESS), client, self.clock)
+        server = factory.buildProtocol(PROXY_ADDRESS)
+        assert isinstance(server, Protocol)
+        connection = Connection(server, client, self.clock)
         self.connections.append(connection)
         return connection
 
@@ -216,7 +223,7 @@ class Observatory:
         C{seconds} of simulated time.
         """
         deferred: Deferred[T] = ensureDeferred(awaitable)  # type: ignore[arg-type]
-        outcome: list[Any] = []
+        outcome: list[T | Failure] = []
         deferred.addBoth(outcome.append)
         deadline = self.clock.seconds() + seconds
         while True:
@@ -299,8 +306,9 @@ class Observatory:
         if body is not None:
             kwargs["data"] = json.dumps(body).encode()
             headers.setdefault("Content-Type", "application/json")
-        response = await self.http.request(method, BASE + path, headers=headers, **kwargs)
-        content = await self.http.content(response)
+        # StubTreq sets treq's functions on itself with setattr, so its type names none of them.
+        response = await self.http.request(method, BASE + path, headers=headers, **kwargs)  # type: ignore[attr-defined]
+        content = await self.http.content(response)  # type: ignore[attr-defined]
         return response.code, decoded(response, content), response.headers
 
     def call(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred
@@ -12,6 +12,8 @@ from voyager_proxy.observer import SingleObserver
 from voyager_proxy.voyager.events import VoyagerEvent
 from voyager_proxy.voyager.link import VoyagerLink
 from voyager_proxy.voyager.status import ConnectionStatus
+
+T = TypeVar("T")
 
 DEADLINE = 15.0
 
@@ -38,7 +40,12 @@ def status_where(
             waiter.callback(status)
 
     subscription = link.status_changes.subscribe(check)
-    waiter.addBoth(lambda result: (subscription.cancel(), result)[1])
+
+    def unsubscribe(result: T) -> T:
+        subscription.cancel()
+        return result
+
+    waiter.addBoth(unsubscribe)
     return _deadline(waiter, "a link status", seconds)
 
 

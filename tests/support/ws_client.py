@@ -12,6 +12,14 @@ from twisted.internet.defer import Deferred, DeferredQueue
 DEADLINE = 15.0
 
 
+class RecordingClientFactory(WebSocketClientFactory):
+    """A client factory whose C{opened} fires with the client once its handshake is done."""
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        super().__init__(url, headers=headers)
+        self.opened: Deferred[RecordingClient] = Deferred()
+
+
 class RecordingClient(WebSocketClientProtocol):
     """Queues every message received; remembers how the connection ended."""
 
@@ -47,9 +55,8 @@ class RecordingClient(WebSocketClientProtocol):
 
 async def connect(url: str, headers: dict[str, str] | None = None) -> RecordingClient:
     """Open a WebSocket; fails with ConnectionError if the handshake is refused."""
-    factory = WebSocketClientFactory(url, headers=headers or {})
+    factory = RecordingClientFactory(url, headers=headers or {})
     factory.protocol = RecordingClient
-    factory.opened = Deferred()
     connectWS(factory)
     factory.opened.addTimeout(DEADLINE, reactor)
     return await factory.opened

@@ -34,7 +34,12 @@ def test_listener_may_unsubscribe_while_publishing() -> None:
     """Cancelling during delivery does not skip other listeners."""
     bus: EventBus[int] = EventBus()
     got: list[str] = []
-    first = bus.subscribe(lambda item: (got.append("first"), first.cancel()))
+
+    def first_listener(item: int) -> None:
+        got.append("first")
+        first.cancel()
+
+    first = bus.subscribe(first_listener)
     bus.subscribe(lambda item: got.append("second"))
     bus.publish(1)
     bus.publish(2)

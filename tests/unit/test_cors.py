@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from twisted.web.http_headers import Headers
 
 from tests.support.memory_proxy import BASE, MemoryProxy
@@ -11,14 +13,16 @@ ORIGIN = "https://app.example"
 
 def answer_headers(proxy: MemoryProxy, method: str, path: str, origin: str) -> Headers:
     """The headers of the answer to one request sent from C{origin}."""
-    responses: list[object] = []
-    proxy.http.request(method, BASE + path, headers={"Origin": origin}).addBoth(responses.append)
+    responses: list[Any] = []
+    # StubTreq sets treq's functions on itself with setattr, so its type names none of them.
+    proxy.http.request(method, BASE + path, headers={"Origin": origin}).addBoth(responses.append)  # type: ignore[attr-defined]
     proxy.serve()
     (response,) = responses
     assert hasattr(response, "headers"), response
-    proxy.http.content(response)
+    proxy.http.content(response)  # type: ignore[attr-defined]
     proxy.http.flush()
-    return response.headers  # type: ignore[attr-defined, no-any-return]
+    headers: Headers = response.headers
+    return headers
 
 
 def varies_by(headers: Headers) -> set[str]:

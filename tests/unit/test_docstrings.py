@@ -14,6 +14,10 @@ def test_every_test_has_a_docstring() -> None:
     for path in sorted(TESTS.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
             is_test = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_")
-            if is_test and not (ast.get_docstring(node) or "").strip():
+            if (
+                is_test
+                and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and not (ast.get_docstring(node) or "").strip()
+            ):
                 missing.append(f"{path.relative_to(TESTS.parent)}:{node.lineno} {node.name}")
     assert not missing, "tests without a docstring:\n" + "\n".join(missing)

@@ -31,6 +31,7 @@ def parsed(**fields: Any) -> dict[str, Any]:
 def test_control_data_groups_and_names() -> None:
     """ControlData is grouped by device, with status names."""
     result = parse_event(CONTROL_DATA, 1.0).parsed
+    assert result is not None
     assert result["status"] == {"code": 1, "name": "IDLE"}
     assert result["camera"]["temperature"] == -9.8 and result["camera"]["statusName"] == "COOLED"
     assert result["mount"]["parked"] is False and result["mount"]["tracking"] is True

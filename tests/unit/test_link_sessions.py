@@ -28,10 +28,11 @@ def _reconnect(voyager: FakeVoyager, check_between: Callable[[], bool] = lambda:
 def test_ready_session_is_numbered_and_keyed() -> None:
     """Each ready session is a SessionRef with the next number and its own key; none while disconnected."""
     voyager = FakeVoyager()
-    assert voyager.link.ready_session is None
+    link = voyager.link  # two names: mypy would keep one name's narrowing by an assert across the reconnection
+    assert link.ready_session is None
     voyager.ready()
     assert voyager.link.ready_session == SessionRef(1, SESSION_KEY)
-    _reconnect(voyager, check_between=lambda: voyager.link.ready_session is None)
+    _reconnect(voyager, check_between=lambda: link.ready_session is None)
     assert voyager.link.ready_session == SessionRef(2, SECOND_KEY)
     voyager.stop()
 

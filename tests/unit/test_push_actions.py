@@ -7,6 +7,7 @@ import json
 import pytest
 from twisted.internet.testing import MemoryReactorClock
 
+from tests.support.fake_voyager import unconnected
 from tests.unit.test_push_fields import Dashboard
 from tests.unit.test_push_flow import make_factory
 from voyager_proxy.config import VoyagerSettings
@@ -83,7 +84,7 @@ def test_timeout_must_be_a_positive_number_within_the_limit() -> None:
 
 def test_a_bad_exclude_leaves_both_topic_lists_alone(clock: MemoryReactorClock) -> None:
     """topics is all or nothing: with a bad exclude the include list is not taken either."""
-    dashboard = Dashboard(make_factory(clock, VoyagerLink(clock, VoyagerSettings(), lambda factory: None)))
+    dashboard = Dashboard(make_factory(clock, VoyagerLink(clock, VoyagerSettings(), unconnected)))
     dashboard.payloads()
     dashboard.send({"action": "topics", "include": ["signal"], "exclude": 5})
     dashboard.send({"action": "topics"})
@@ -94,7 +95,7 @@ def test_a_bad_exclude_leaves_both_topic_lists_alone(clock: MemoryReactorClock) 
 
 def test_rooms_join_and_leave_and_an_odd_room_is_echoed(clock: MemoryReactorClock) -> None:
     """subscribe then unsubscribe answer with the room; unsubscribing a non-text room answers without failing."""
-    dashboard = Dashboard(make_factory(clock, VoyagerLink(clock, VoyagerSettings(), lambda factory: None)))
+    dashboard = Dashboard(make_factory(clock, VoyagerLink(clock, VoyagerSettings(), unconnected)))
     dashboard.payloads()
     dashboard.send({"action": "subscribe", "room": "r1"})
     assert dashboard.protocol.rooms == {"r1"}

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from types import MethodType
 from typing import Any
 
 import pytest
 from twisted.internet import tcp
 from twisted.internet.address import IPv4Address
+from twisted.internet.protocol import Protocol
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 
+from tests.support.fake_voyager import unconnected
 from tests.unit.test_push_flow import frames, make_factory
 from voyager_proxy.config import VoyagerSettings
 from voyager_proxy.push import PushFactory
@@ -37,7 +40,9 @@ class Dashboard:
     """A connection over StringTransport that opened with C{query}."""
 
     def __init__(self, factory: PushFactory, query: str = "", origin: str | None = None) -> None:
-        self.protocol: PushProtocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+        protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+        assert isinstance(protocol, PushProtocol)
+        self.protocol = protocol
         self.transport = StringTransport()
         self.protocol.makeConnection(self.transport)
         self.protocol.dataReceived(handshake(query, origin))
@@ -64,7 +69,7 @@ def clock() -> MemoryReactorClock:
 
 @pytest.fixture
 def link(clock: MemoryReactorClock) -> VoyagerLink:
-    return VoyagerLink(clock, VoyagerSettings(), lambda factory: None)
+    return VoyagerLink(clock, VoyagerSettings(), unconnected)
 
 
 def publish(link: VoyagerLink) -> None:
@@ -136,9 +141,12 @@ def test_default_frame_is_parsed_and_each_asked_mode_is_prepared_once(
         dashboard.payloads()
     prepared: list[bytes] = []
     original = factory.prepareMessage
-    monkeypatch.setattr(
-        factory, "prepareMessage", lambda payload, *a, **k: prepared.append(payload) or original(payload)
-    )
+
+    def prepare(payload: bytes, *args: Any, **kwargs: Any) -> Any:
+        prepared.append(payload)
+        return original(payload)
+
+    monkeypatch.setattr(factory, "prepareMessage", prepare)
     publish(link)
     parsed = encode(
         "controlData", {"Event": "ControlData", "Timestamp": 1700000000.5, "Host": "OBS1", "Inst": 1, "parsed": SLIM}, 1
@@ -198,11 +206,16 @@ def connection() -> Iterator[tuple[tcp.Connection, socket.socket, list[bytes]]]:
     ours, peer = socket.socketpair()
     ours.setblocking(False)
     peer.settimeout(1)
-    transport = PairConnection(ours, None, MemoryReactorClock())
+    transport = PairConnection(ours, Protocol(), MemoryReactorClock())  # the test connects its own protocol
     transport.connected = True
     through: list[bytes] = []
     real_write = transport.write
-    transport.write = lambda data: (through.append(data), real_write(data))  # type: ignore[method-assign]
+
+    def write(data: bytes) -> None:
+        through.append(data)
+        real_write(data)
+
+    transport.write = write  # type: ignore[method-assign]
     yield transport, peer, through
     ours.close()
     peer.close()
@@ -258,11 +271,14 @@ def test_published_frame_reaches_a_tcp_socket_as_prepared(
     transport, peer, through = connection
     factory = make_factory(clock, link)
     protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+    assert isinstance(protocol, PushProtocol)
     transport.protocol = protocol
     protocol.makeConnection(transport)
     protocol.dataReceived(handshake())
     transport.doWrite()  # the handshake answer and initialState, through Autobahn and the transport
-    assert peer.recv(1 << 16).startswith(b"HTTP/1.1 101") and isinstance(protocol._write.__self__, DirectWriter)
+    write = protocol._write
+    assert peer.recv(1 << 16).startswith(b"HTTP/1.1 101")
+    assert isinstance(write, MethodType) and isinstance(write.__self__, DirectWriter)
     through.clear()
     publish(link)
     expected = factory.prepareMessage(EventMessage("controlData", FIELDS, PARSED, factory.seq).payload("parsed"))

@@ -9,6 +9,7 @@ import pytest
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 
+from tests.support.fake_voyager import unconnected
 from voyager_proxy.auth import KeyRing
 from voyager_proxy.config import ApiSettings, VoyagerSettings, WebSocketSettings
 from voyager_proxy.ledger import CommandDesk, CommandLedger
@@ -65,7 +66,9 @@ class Client:
     """One connection to the push factory, seen from the socket."""
 
     def __init__(self, factory: PushFactory) -> None:
-        self.protocol: PushProtocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+        protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+        assert isinstance(protocol, PushProtocol)
+        self.protocol = protocol
         self.transport = SocketTransport()
         self.protocol.makeConnection(self.transport)
         self.protocol.dataReceived(HANDSHAKE)
@@ -98,7 +101,7 @@ def clock() -> MemoryReactorClock:
 
 @pytest.fixture
 def link(clock: MemoryReactorClock) -> VoyagerLink:
-    return VoyagerLink(clock, VoyagerSettings(), lambda factory: None)
+    return VoyagerLink(clock, VoyagerSettings(), unconnected)
 
 
 def make_factory(clock: MemoryReactorClock, link: VoyagerLink, **settings: Any) -> PushFactory:

@@ -11,6 +11,7 @@ import jwt
 import pytest
 from twisted.internet.testing import MemoryReactorClock
 
+from tests.support.fake_voyager import unconnected
 from tests.unit.test_push_fields import Dashboard, publish
 from tests.unit.test_push_flow import make_factory
 from voyager_proxy import push
@@ -28,7 +29,7 @@ def clock() -> MemoryReactorClock:
 
 @pytest.fixture
 def link(clock: MemoryReactorClock) -> VoyagerLink:
-    return VoyagerLink(clock, VoyagerSettings(), lambda factory: None)
+    return VoyagerLink(clock, VoyagerSettings(), unconnected)
 
 
 def test_each_connection_copies_the_factorys_options(clock: MemoryReactorClock, link: VoyagerLink) -> None:
@@ -37,8 +38,9 @@ def test_each_connection_copies_the_factorys_options(clock: MemoryReactorClock, 
     first = Dashboard(factory).protocol
     factory.setProtocolOptions(maxMessagePayloadSize=5)
     second = Dashboard(factory).protocol
-    assert first.maxMessagePayloadSize == 16000 and second.maxMessagePayloadSize == 5
-    assert first.autoPingInterval == 0 and first.openHandshakeTimeout == factory.openHandshakeTimeout
+    # Autobahn copies the factory's options onto each protocol at connection time; its types declare none of them.
+    assert first.maxMessagePayloadSize == 16000 and second.maxMessagePayloadSize == 5  # type: ignore[attr-defined]
+    assert first.autoPingInterval == 0 and first.openHandshakeTimeout == factory.openHandshakeTimeout  # type: ignore[attr-defined]
 
 
 def test_initial_state_is_prepared_once_per_state(clock: MemoryReactorClock, link: VoyagerLink) -> None:

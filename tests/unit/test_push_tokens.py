@@ -9,6 +9,7 @@ import jwt
 import pytest
 from twisted.internet.testing import MemoryReactorClock
 
+from tests.support.fake_voyager import unconnected
 from tests.unit.test_push_fields import Dashboard
 from tests.unit.test_push_flow import make_factory
 from voyager_proxy.config import VoyagerSettings
@@ -24,7 +25,7 @@ def clock() -> MemoryReactorClock:
 
 @pytest.fixture
 def link(clock: MemoryReactorClock) -> VoyagerLink:
-    return VoyagerLink(clock, VoyagerSettings(), lambda factory: None)
+    return VoyagerLink(clock, VoyagerSettings(), unconnected)
 
 
 def token(**claims: Any) -> str:

@@ -42,7 +42,8 @@ def test_duplicate_names_refused() -> None:
 def test_key_ring_finds_by_secret() -> None:
     """The ring returns the matching key, or None; an empty ring is disabled."""
     ring = KeyRing(parse_keys(["a:read:0123456789abcdef", "b:control:fedcba9876543210"]))
-    assert ring.enabled and ring.find("fedcba9876543210").name == "b"
+    found = ring.find("fedcba9876543210")
+    assert ring.enabled and found is not None and found.name == "b"
     assert ring.find("fedcba987654321") is None and ring.find("") is None
     assert not KeyRing([]).enabled
 
@@ -118,12 +119,14 @@ def test_ledger_is_bounded_and_forgets_idempotency_keys_with_entries() -> None:
     ledger = CommandLedger(size=2)
     ledger.record(command("u1"), "laravel", "k1")
     ledger.record(command("u2"), "laravel", None)
-    assert ledger.replay("laravel", "k1").command.uid == "u1"
+    replayed = ledger.replay("laravel", "k1")
+    assert replayed is not None and replayed.command.uid == "u1"
     assert ledger.replay("other", "k1") is None
     ledger.record(command("u3"), "laravel", None)
     assert ledger.get("u1") is None and ledger.replay("laravel", "k1") is None
     assert [e.command.uid for e in ledger.latest(10)] == ["u3", "u2"]
-    assert ledger.get("u2").as_dict()["params"] == {} and ledger.get("u2").as_dict()["state"] == "sent"
+    entry = ledger.get("u2")
+    assert entry is not None and entry.as_dict()["params"] == {} and entry.as_dict()["state"] == "sent"
 
 
 def test_recent_events_keep_no_images() -> None:

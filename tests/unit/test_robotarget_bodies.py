@@ -242,7 +242,7 @@ def test_shot_params() -> None:
 
 def test_plan_names_nested_fields_and_links_its_parts() -> None:
     """A plan links target to set and shots to target; a bad nested field is refused by its path (shots[1].Num, target.DECJ2000)."""
-    good = {
+    good: dict[str, Any] = {
         "set": {"Name": "B", "ProfileName": "Default.v2y"},
         "target": {k: v for k, v in target().items() if k != "RefGuidSet"},
         "shots": [{"Num": 1, "Exposure": 1}, {"Num": 2, "Exposure": 2}],
@@ -276,7 +276,7 @@ def test_updates_keep_what_the_body_leaves_out() -> None:
 
 def test_a_plan_prepares_its_target_disabled_and_refuses_repeated_guids() -> None:
     """A plan's target is created disabled unless asked otherwise; a GUID used twice in one plan is refused where it repeats."""
-    good = {
+    good: dict[str, Any] = {
         "set": {"Name": "B", "ProfileName": "Default.v2y"},
         "target": {k: v for k, v in target().items() if k != "RefGuidSet"},
         "shots": [{"Num": 1, "Exposure": 1}],

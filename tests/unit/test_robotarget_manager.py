@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.support.fake_voyager import SESSION_KEY, VERSION_LINE, FakeVoyager
+from tests.support.states import state_of
 from voyager_proxy.config import RoboTargetSettings
 from voyager_proxy.robotarget import RoboTarget, RoboTargetRefused, RoboTargetState, RoboTargetUnavailable
 from voyager_proxy.robotarget.signing import command_mac, manager_hash
@@ -41,15 +42,15 @@ def voyager() -> FakeVoyager:
 def test_manager_mode_then_signed_calls(voyager: FakeVoyager) -> None:
     """Manager mode is sent with the session's hash and MAC key; once DONE, calls carry their MAC, and a ret other than DONE fails with RoboTargetRefused."""
     robotarget = RoboTarget(voyager.link, voyager.clock, SETTINGS)
-    assert robotarget.status.state is RoboTargetState.WAITING
+    assert state_of(robotarget.status) is RoboTargetState.WAITING
     voyager.ready()
     (manager,) = voyager.said_by_link()
     assert manager["method"] == "RemoteSetRoboTargetManagerMode"
     assert manager["params"]["MACKey"] == "KEY-1"
     assert manager["params"]["Hash"] == manager_hash("s3cr3t", SESSION_KEY, ("a", "b", "c", "d"), "raw-base64")
-    assert robotarget.status.state is RoboTargetState.ACTIVATING
+    assert state_of(robotarget.status) is RoboTargetState.ACTIVATING
     result(voyager, manager, ret="DONE", VersionDB=12)
-    assert robotarget.status.state is RoboTargetState.READY and robotarget.status.version_db == 12
+    assert state_of(robotarget.status) is RoboTargetState.READY and robotarget.status.version_db == 12
 
     answers: list[Any] = []
     robotarget.call("GetSet", {"ProfileName": ""}).addCallback(answers.append)
@@ -74,7 +75,7 @@ def test_refused_manager_mode_is_an_error_state_with_voyagers_reason(voyager: Fa
     voyager.ready()
     (manager,) = voyager.said_by_link()
     result(voyager, manager, code=5, ret="ERROR : Hash not valid")
-    assert robotarget.status.state is RoboTargetState.ERROR and robotarget.status.reason == "ERROR : Hash not valid"
+    assert state_of(robotarget.status) is RoboTargetState.ERROR and robotarget.status.reason == "ERROR : Hash not valid"
     with pytest.raises(RoboTargetUnavailable, match="Hash not valid"):
         robotarget.call("GetSet", {"ProfileName": ""})
     assert voyager.said_by_link() == []
@@ -89,7 +90,7 @@ def test_each_new_session_enters_manager_mode_with_its_own_key(voyager: FakeVoya
     (first,) = voyager.said_by_link()
     result(voyager, first, ret="DONE")
     voyager.drop()
-    assert robotarget.status.state is RoboTargetState.WAITING
+    assert state_of(robotarget.status) is RoboTargetState.WAITING
     voyager.clock.advance(voyager.settings.reconnect_initial_delay * 1.5)  # the delay has jitter
     voyager.accept()
     voyager.say(
@@ -117,9 +118,9 @@ def test_manager_mode_is_the_first_command_after_authentication() -> None:
     (log_mode,) = voyager.said_by_link()
     assert log_mode["method"] == "RemoteSetLogEvent"
     voyager.say({"jsonrpc": "2.0", "result": 0, "id": log_mode["id"]})
-    assert voyager.link.status.ready and robotarget.status.state is RoboTargetState.ACTIVATING
+    assert voyager.link.status.ready and state_of(robotarget.status) is RoboTargetState.ACTIVATING
     result(voyager, manager, ret="DONE")
-    assert robotarget.status.state is RoboTargetState.READY
+    assert state_of(robotarget.status) is RoboTargetState.READY
     voyager.stop()
 
 
@@ -128,7 +129,7 @@ def test_not_configured_means_disabled_and_nothing_sent(voyager: FakeVoyager) ->
     robotarget = RoboTarget(voyager.link, voyager.clock, RoboTargetSettings())
     voyager.ready()
     assert voyager.said_by_link() == []
-    assert robotarget.status.state is RoboTargetState.DISABLED
+    assert state_of(robotarget.status) is RoboTargetState.DISABLED
     with pytest.raises(RoboTargetUnavailable, match="disabled"):
         robotarget.call("GetSet", {})
     voyager.stop()
@@ -181,5 +182,5 @@ def test_refused_manager_mode_is_tried_again_with_backoff(voyager: FakeVoyager) 
     assert robotarget.status.retry_at == voyager.clock.seconds() + 2 * RoboTarget.RETRY_FIRST
     (third,) = requests_within(voyager, 2 * RoboTarget.RETRY_FIRST)
     result(voyager, third, ret="DONE")
-    assert robotarget.status.state is RoboTargetState.READY
+    assert state_of(robotarget.status) is RoboTargetState.READY
     voyager.stop()  # no retry timer is left behind

@@ -33,13 +33,20 @@ class Rest:
         )
 
     def post(self, path: str) -> Deferred[Any]:
-        return self.treq.post(f"http://127.0.0.1{path}")
+        # StubTreq sets treq's functions on itself with setattr, so its type names none of them.
+        response: Deferred[Any] = self.treq.post(f"http://127.0.0.1{path}")  # type: ignore[attr-defined]
+        return response
 
     def arrived(self, response: Deferred[Any]) -> list[Any]:
         """The response, once it has arrived (an empty list before)."""
         self.treq.flush()
         results: list[Any] = []
-        response.addBoth(lambda result: results.append(result) or result)
+
+        def keep(result: Any) -> Any:
+            results.append(result)
+            return result
+
+        response.addBoth(keep)
         return results
 
     def answer(self, response: Deferred[Any]) -> tuple[int, dict[str, Any]]:
@@ -47,7 +54,7 @@ class Rest:
         results = self.arrived(response)
         assert results, "no answer yet"
         body: list[bytes] = []
-        self.treq.content(results[0]).addCallback(body.append)
+        self.treq.content(results[0]).addCallback(body.append)  # type: ignore[attr-defined]
         self.treq.flush()
         return results[0].code, json.loads(body[0])
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from twisted.internet.address import IPv4Address
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 
 from voyager_proxy.simulator import SimulatorSettings, VoyagerSimulator
@@ -20,7 +21,7 @@ class Client:
     """One client of the simulator: writes requests, reads what the simulator sent."""
 
     def __init__(self, simulator: VoyagerSimulator) -> None:
-        self.protocol: SimulatorProtocol = simulator.buildProtocol(None)
+        self.protocol: SimulatorProtocol = simulator.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
         self.transport = StringTransport()
         self.protocol.makeConnection(self.transport)
         self.last_id = 0

@@ -64,22 +64,25 @@ class Manager(Client):
 def ok(result: dict[str, Any]) -> dict[str, Any]:
     """The ParamRet of a successful result."""
     assert result["ActionResultInt"] == 4 and result["Motivo"] == "", result
-    return result["ParamRet"]
+    param_ret: dict[str, Any] = result["ParamRet"]
+    return param_ret
 
 
 def rows(result: dict[str, Any]) -> list[dict[str, Any]]:
-    return ok(result)["list"]
+    listed: list[dict[str, Any]] = ok(result)["list"]
+    return listed
 
 
 def done_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The shots done of a shots-done list: C{list} holds C{done} and an empty C{deleted}."""
     listed = ok(result)["list"]
     assert set(listed) == {"done", "deleted"} and listed["deleted"] == [], listed
-    return listed["done"]
+    done: list[dict[str, Any]] = listed["done"]
+    return done
 
 
 def refused(result: dict[str, Any], reason: str) -> bool:
-    return (
+    return bool(
         result["ActionResultInt"] == 5
         and result["Motivo"] == reason
         and result["ParamRet"] == {"ret": "ERROR : " + reason}

@@ -8,6 +8,7 @@ import re
 
 from twisted.internet.testing import MemoryReactorClock
 
+from tests.support.states import flag
 from tests.unit.simulator.conftest import Client
 from voyager_proxy.simulator import SimulatorSettings, VoyagerSimulator
 
@@ -69,7 +70,7 @@ def test_login_window_closes_after_five_seconds(clock: MemoryReactorClock) -> No
     clock.advance(4.9)
     assert not client.transport.disconnecting
     clock.advance(0.1)
-    assert client.transport.disconnecting
+    assert flag(client.transport.disconnecting)
     client.protocol.connectionLost()
 
 
@@ -265,7 +266,12 @@ def test_faults(simulator: VoyagerSimulator, clock: MemoryReactorClock) -> None:
     simulator.faults.split_writes = 5
     writes: list[bytes] = []
     original_write = client.transport.write
-    client.transport.write = lambda data: (writes.append(data), original_write(data))  # type: ignore[method-assign]
+
+    def write(data: bytes) -> None:
+        writes.append(data)
+        original_write(data)
+
+    client.transport.write = write  # type: ignore[method-assign]
     client.request("RemoteGetStatus")
     assert writes and all(len(w) <= 5 for w in writes)
     simulator.faults.split_writes = None
