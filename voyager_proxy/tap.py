@@ -61,6 +61,11 @@ def is_loopback(interface: str) -> bool:
         return False
 
 
+# Connections the kernel completes before we accept them; Twisted's default, 50, overflows when
+# thousands of dashboards open together, and the clients then retry their SYN a second or more later.
+LISTEN_BACKLOG = 1024
+
+
 class ListeningService(Service):
     """Listen on a TCP port while running; C{port} is set once listening."""
 
@@ -77,7 +82,9 @@ class ListeningService(Service):
 
     def startService(self) -> None:
         super().startService()
-        self.port = self._reactor.listenTCP(self._port_number, self._factory, interface=self._interface)
+        self.port = self._reactor.listenTCP(
+            self._port_number, self._factory, backlog=LISTEN_BACKLOG, interface=self._interface
+        )
         address = self.port.getHost()
         host = f"[{address.host}]" if ":" in address.host else address.host
         self._log.info("{label} listening on {url}", label=self._label, url=f"{self._scheme}://{host}:{address.port}/")

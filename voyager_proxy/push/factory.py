@@ -20,6 +20,7 @@ from ..voyager import ConnectionStatus, VoyagerEvent, VoyagerLink
 from .auth import Refused
 from .handshake import Gate, Grant, authorise
 from .messages import DEFAULT_FIELDS, EventMessage, Message, encode, topic_for
+from .pacing import HandshakePacer
 from .protocol import PushProtocol
 
 NOT_REPLAYED = frozenset({"newJPG"})  # multi-MB previews: the state has the latest
@@ -62,6 +63,7 @@ class PushFactory(WebSocketServerFactory):
             maxMessagePayloadSize=16 * settings.max_message_bytes,
         )
         self.clock = clock
+        self.pacer = HandshakePacer(clock)
         self.settings = settings
         self.metrics = metrics
         self._gate = Gate(keys, settings.jwt_secret, settings.allowed_origins)
@@ -127,6 +129,9 @@ class PushFactory(WebSocketServerFactory):
         return [resumed] + [message.payload(fields) for _, message in missed if message is not None]
 
     # What a connection needs of us besides (see Hub).
+
+    def admit(self, proceed: Callable[[], None]) -> bool:
+        return self.pacer.admit(proceed)
 
     def authorise(
         self, origin: str | None, params: Mapping[str, Sequence[str]], headers: Mapping[str, str]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from autobahn.websocket.protocol import PreparedMessage
@@ -23,6 +23,9 @@ class Hub(Protocol):
 
     settings: WebSocketSettings  # limits: queue, rate, message size, slow-client timeout
     clock: IReactorTime
+
+    def admit(self, proceed: Callable[[], None]) -> bool:
+        """Whether the opening handshake may go on now; if not, C{proceed} is called on a later reactor turn."""
 
     def authorise(
         self, origin: str | None, params: Mapping[str, Sequence[str]], headers: Mapping[str, str]

@@ -92,6 +92,25 @@ class PushProtocol(WebSocketServerProtocol):
         if getattr(self.transport, "producer", None) is not None:
             self.transport.unregisterProducer()  # Twisted Web's channel, until the upgrade
         self.transport.registerProducer(self, True)
+        self._held_back: list[bytes] | None = None  # the opening request, while this turn has no room for it
+        if not self.hub.admit(self._proceed):
+            self._held_back = []
+            self.transport.pauseProducing()
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._held_back is not None:
+            self._held_back.append(data)
+        else:
+            super().dataReceived(data)
+
+    def _proceed(self) -> None:
+        """This handshake's turn has come (see L{HandshakePacer})."""
+        held, self._held_back = self._held_back, None
+        if self.state == self.STATE_CLOSED or held is None:
+            return
+        self.transport.resumeProducing()
+        if held:
+            super().dataReceived(b"".join(held))
 
     def onConnect(self, request: ConnectionRequest) -> None:
         self.rooms: set[str] = set()
