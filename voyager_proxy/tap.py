@@ -5,10 +5,11 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
-from typing import Any
+from typing import Any, cast
 
 import attrs
 from twisted.application.service import IServiceCollection, MultiService, Service
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IConnector, IListeningPort
 from twisted.internet.protocol import ClientFactory
 from twisted.logger import Logger
@@ -85,7 +86,7 @@ class ListeningService(Service):
         self.port = self._reactor.listenTCP(
             self._port_number, self._factory, backlog=LISTEN_BACKLOG, interface=self._interface
         )
-        address = self.port.getHost()
+        address = cast(IPv4Address | IPv6Address, self.port.getHost())
         host = f"[{address.host}]" if ":" in address.host else address.host
         self._log.info("{label} listening on {url}", label=self._label, url=f"{self._scheme}://{host}:{address.port}/")
 
@@ -134,7 +135,7 @@ def build_service(reactor: Any, config: Config) -> MultiService:
         config = attrs.evolve(config, robotarget=demo_licence())
     top = MultiService()
     settings = config.voyager
-    address = [settings.host, settings.port]
+    address: tuple[str, int] | None = (settings.host, settings.port)
     if config.simulator.enabled:
         simulator = VoyagerSimulator(
             reactor,
@@ -152,10 +153,11 @@ def build_service(reactor: Any, config: Config) -> MultiService:
     def connect(factory: ClientFactory) -> IConnector:
         if address is None:
             assert simulator_service.port is not None
-            host, port = "127.0.0.1", simulator_service.port.getHost().port
+            host, port = "127.0.0.1", cast(IPv4Address, simulator_service.port.getHost()).port
         else:
             host, port = address
-        return reactor.connectTCP(host, port, factory, timeout=settings.connect_timeout)
+        connector: IConnector = reactor.connectTCP(host, port, factory, timeout=settings.connect_timeout)
+        return connector
 
     link = VoyagerLink(reactor, settings, connect)
     link.setName("voyager-link")

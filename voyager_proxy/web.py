@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from autobahn.twisted.resource import WebSocketResource
 from twisted.internet.interfaces import IReactorTime
-from twisted.web.http import combinedLogFormatter
+from twisted.web.http import Request, combinedLogFormatter
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from zope.interface import implementer
@@ -45,7 +45,8 @@ class MeasuredResource:
 
     def render(self, request: IRequest) -> Any:
         route = self._route(request)
-        request.notifyFinish().addBoth(lambda _: self._metrics.request_finished(request, route))
+        served = cast(Request, request)  # Twisted Web's own request, which can say when it is finished
+        served.notifyFinish().addBoth(lambda _: self._metrics.request_finished(served, route))
         return self._inner.render(request)
 
     def getChildWithDefault(self, name: bytes, request: IRequest) -> IResource:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 
+from tests.support.fake_voyager import unconnected
 from voyager_proxy.config import VoyagerSettings
+from voyager_proxy.push.factory import PushFactory
 from voyager_proxy.push.pacing import HANDSHAKES_PER_TURN, HandshakePacer
+from voyager_proxy.push.protocol import PushProtocol
 from voyager_proxy.voyager import VoyagerLink
 
 from .test_push_flow import HANDSHAKE, make_factory
@@ -16,7 +21,7 @@ from .test_push_flow import HANDSHAKE, make_factory
 
 def one_turn(clock: MemoryReactorClock) -> None:
     """Run the calls due now, as one reactor turn does: not those they schedule (C{Clock.advance} would)."""
-    for call in [call for call in clock.getDelayedCalls() if call.getTime() <= clock.seconds()]:
+    for call in [call for call in clock.calls if call.getTime() <= clock.seconds()]:
         clock.calls.remove(call)
         call.func(*call.args, **call.kw)
 
@@ -26,7 +31,7 @@ def test_pacer_lets_per_turn_through_and_the_rest_in_order_on_later_turns() -> N
     clock = MemoryReactorClock()
     pacer = HandshakePacer(clock, per_turn=3)
     proceeded: list[int] = []
-    admitted = [pacer.admit(lambda n=n: proceeded.append(n)) for n in range(7)]
+    admitted = [pacer.admit(functools.partial(proceeded.append, n)) for n in range(7)]
     assert admitted == [True] * 3 + [False] * 4 and pacer.waiting == 4
     one_turn(clock)
     assert proceeded == [3, 4, 5]
@@ -39,8 +44,9 @@ def test_pacer_lets_per_turn_through_and_the_rest_in_order_on_later_turns() -> N
     one_turn(clock)
 
 
-def opening(factory: object) -> tuple[object, StringTransport]:
-    protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))  # type: ignore[attr-defined]
+def opening(factory: PushFactory) -> tuple[PushProtocol, StringTransport]:
+    protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+    assert isinstance(protocol, PushProtocol)
     transport = StringTransport()
     protocol.makeConnection(transport)
     protocol.dataReceived(HANDSHAKE)
@@ -48,7 +54,7 @@ def opening(factory: object) -> tuple[object, StringTransport]:
 
 
 def answered(transport: StringTransport) -> bool:
-    return transport.value().startswith(b"HTTP/1.1 101")
+    return bool(transport.value().startswith(b"HTTP/1.1 101"))
 
 
 def test_a_burst_of_handshakes_is_answered_a_turn_at_a_time_and_none_is_lost() -> None:
@@ -58,13 +64,13 @@ def test_a_burst_of_handshakes_is_answered_a_turn_at_a_time_and_none_is_lost() -
     subscribed, and one that left while waiting is skipped.
     """
     clock = MemoryReactorClock()
-    factory = make_factory(clock, VoyagerLink(clock, VoyagerSettings(), lambda factory: None))
+    factory = make_factory(clock, VoyagerLink(clock, VoyagerSettings(), unconnected))
     burst = [opening(factory) for _ in range(HANDSHAKES_PER_TURN * 5 // 2)]
     waiting = [(protocol, transport) for protocol, transport in burst if not answered(transport)]
     assert len(burst) - len(waiting) == HANDSHAKES_PER_TURN
     assert all(transport.producerState == "paused" for _, transport in waiting)
     gone, gone_transport = waiting.pop()
-    gone.connectionLost(Failure(ConnectionDone()))  # type: ignore[attr-defined]
+    gone.connectionLost(Failure(ConnectionDone()))
     one_turn(clock)
     assert sum(answered(transport) for _, transport in waiting) == HANDSHAKES_PER_TURN
     one_turn(clock)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import autobahn.util
 from autobahn.twisted.websocket import WebSocketServerProtocol
 from autobahn.websocket.protocol import PreparedMessage
 from autobahn.websocket.types import ConnectionDeny, ConnectionRequest
-from twisted.internet.interfaces import IDelayedCall, IPushProducer
+from twisted.internet.interfaces import IDelayedCall, IPushProducer, ITransport
 from twisted.logger import Logger
 from zope.interface import implementer
 
@@ -43,6 +43,18 @@ autobahn.util._HAS_CLICK = False
 
 POLICY_VIOLATION = 1008
 REPLY_TOPIC = "reply"  # how answers to the client's own actions are held while it is paused
+
+
+class Socket(Protocol):
+    """What a connection uses of its TCP transport as a consumer and a producer (ITransport declares neither)."""
+
+    def registerProducer(self, producer: IPushProducer, streaming: bool) -> None: ...
+
+    def unregisterProducer(self) -> None: ...
+
+    def pauseProducing(self) -> None: ...
+
+    def resumeProducing(self) -> None: ...
 
 
 @implementer(IPushProducer)
@@ -90,12 +102,18 @@ class PushProtocol(WebSocketServerProtocol):
         self._inbound = RateLimiter(self.hub.clock, settings.message_rate, settings.message_burst)
         self._refused_in_a_row = 0
         if getattr(self.transport, "producer", None) is not None:
-            self.transport.unregisterProducer()  # Twisted Web's channel, until the upgrade
-        self.transport.registerProducer(self, True)
+            self._socket.unregisterProducer()  # Twisted Web's channel, until the upgrade
+        self._socket.registerProducer(self, True)
         self._held_back: list[bytes] | None = None  # the opening request, while this turn has no room for it
         if not self.hub.admit(self._proceed):
             self._held_back = []
-            self.transport.pauseProducing()
+            self._socket.pauseProducing()
+
+    @property
+    def _socket(self) -> Socket:
+        """The TCP transport, which is also our consumer and a producer we pause."""
+        assert self.transport is not None, "not connected"
+        return cast(Socket, self.transport)
 
     def dataReceived(self, data: bytes) -> None:
         if self._held_back is not None:
@@ -108,7 +126,7 @@ class PushProtocol(WebSocketServerProtocol):
         held, self._held_back = self._held_back, None
         if self.state == self.STATE_CLOSED or held is None:
             return
-        self.transport.resumeProducing()
+        self._socket.resumeProducing()
         if held:
             super().dataReceived(b"".join(held))
 
@@ -127,7 +145,7 @@ class PushProtocol(WebSocketServerProtocol):
 
     def onOpen(self) -> None:
         # Published frames skip Autobahn's sendData (its debug logging alone costs more than the write).
-        self._write = writer_for(self.transport) if self._perMessageCompress is None else None
+        self._write = writer_for(cast(ITransport, self.transport)) if self._perMessageCompress is None else None
         missed = self.hub.replay(self.resume_from, self.fields) if self.resume_from else None
         if missed is None:
             self.deliver(REPLY_TOPIC, self.hub.initial_state_frame())
@@ -145,11 +163,11 @@ class PushProtocol(WebSocketServerProtocol):
     def deliver(self, topic: str, frame: PreparedMessage) -> None:
         """Send a published frame now, or hold it while the socket is full."""
         if not self._paused:
-            self._send(frame)
+            self._send_frame(frame)
         else:
             self._hold(topic, frame)
 
-    def _send(self, frame: PreparedMessage) -> None:
+    def _send_frame(self, frame: PreparedMessage) -> None:
         """The prepared frame's bytes to the transport, once the connection is open and until it closes."""
         if self.state != self.STATE_OPEN:
             return
@@ -185,7 +203,7 @@ class PushProtocol(WebSocketServerProtocol):
         self._paused = False
         self._cancel_deadline()
         while self._outbox and not self._paused:
-            self._send(self._outbox.pop())
+            self._send_frame(self._outbox.pop())
 
     def stopProducing(self) -> None:
         self._paused = True
