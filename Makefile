@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= etc/voyager-proxy.ini
+# Compiled modules (and pytest's rewritten test modules) are cached between runs even where the
+# environment turns bytecode off: without the cache each test worker recompiles everything.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install run sim test lint check bench clean
 

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from twisted.internet.task import Clock
 
+from tests.conformance.coverage import COVERED, record, summary
+
 pytest_plugins = ("pytester",)  # tests/unit/test_suite_checks.py runs this file on sample tests
 
 _CALL_FAILED = pytest.StashKey[bool]()
@@ -51,3 +53,26 @@ def no_delayed_calls_left(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
     assert not left, "DelayedCalls left on a test's clock:\n" + "\n".join(
         f"  {type(clock).__name__}@{id(clock):x}: {call}" for clock, call in left
     )
+
+
+# Conformance coverage lines: each worker of pytest-xdist sends its sets to the controller.
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In an xdist worker, hand what the conformance tests covered to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["conformance"] = {kind: sorted(names) for kind, names in COVERED.items()}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """In the xdist controller, add up what each worker covered."""
+    for kind, names in getattr(node, "workeroutput", {}).get("conformance", {}).items():
+        record(kind, *names)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How much of Voyager's catalogue the conformance tests covered."""
+    for line in summary():
+        terminalreporter.write_line(line)

@@ -19,6 +19,7 @@ import pytest
 from twisted.internet.error import ConnectionDone
 from twisted.python.failure import Failure
 
+from tests.conformance.coverage import record
 from tests.support import catalogue
 from tests.support.memory_proxy import SET_GUID, TARGET_GUID, MemoryProxy
 from tests.unit.test_push_flow import Client, make_factory
@@ -257,9 +258,6 @@ _CONSTRAINTS = frozenset(
     if name.startswith("C_") and name not in ("C_ID", "C_Mask", "C_Mask2")
 )
 
-_sent_methods: set[str] = set()
-_driven_routes: set[tuple[str, str]] = set()
-
 
 def rules() -> set[tuple[str, str]]:
     """Every (HTTP method, rule) of the Klein apps (RoboTarget's under its mount), the CORS preflights aside."""
@@ -303,8 +301,9 @@ def test_route_sends_only_documented_requests(proxy: MemoryProxy, route: tuple[s
         for line in lines:
             assert problems(line) == [], (path, body, line)
         assert code is None or 200 <= code < 300, (path, answer)
-        _sent_methods.update(methods)
-    _driven_routes.add(route)
+        record("methods sent", *methods)
+    record("routes", " ".join(route))
+    record("sending routes", " ".join(route))
 
 
 @pytest.mark.parametrize("route", sorted(QUIET), ids=lambda route: f"{route[0]} {route[1]}")
@@ -313,14 +312,14 @@ def test_quiet_routes_write_nothing(proxy: MemoryProxy, route: tuple[str, str]) 
     body = {"event": "hello", "data": {}} if route[0] == "POST" else None
     _, _, lines = proxy.request(route[0], QUIET[route], body)
     assert lines == []
-    _driven_routes.add(route)
+    record("routes", " ".join(route))
 
 
 def test_robotarget_manager_mode_is_documented(proxy: MemoryProxy) -> None:
     """The manager-mode request RoboTarget sends at each session start is as documented."""
     (line,) = proxy.session_start
     assert line["method"] == "RemoteSetRoboTargetManagerMode" and problems(line) == []
-    _sent_methods.add(line["method"])
+    record("methods sent", line["method"])
 
 
 def test_every_passthrough_method_is_documented() -> None:
@@ -338,7 +337,7 @@ def test_websocket_commands(proxy: MemoryProxy) -> None:
         (line,) = proxy.serve()
         assert line["method"] == method and {k: v for k, v in line["params"].items() if k != "UID"} == params
         assert problems(line) == []
-        _sent_methods.add(method)
+        record("methods sent", method)
     client.protocol.connectionLost(Failure(ConnectionDone("closed")))
 
 
@@ -359,8 +358,3 @@ def test_a_renamed_param_is_caught() -> None:
     assert problems({"method": "RemoteFocuserMoveTo", "params": {k: v for k, v in move.items() if k != "BLCompStep"}})
     assert problems({"method": "RemoteFocuserMoveTo", "params": {**move, "MoveDirection": 2}})
     assert problems({"method": "RemoteRoboTargetAddShot", "params": {"UID": GUID, "MAC": "m", "Gain": "0"}})
-
-
-def coverage() -> tuple[int, int, int]:
-    """(routes driven, of which sending, Voyager methods sent) by this module's tests so far."""
-    return len(_driven_routes), len(_driven_routes & set(CASES)), len(_sent_methods)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from twisted.internet.testing import MemoryReactorClock
 
-from tests.conformance.simulator_coverage import SIMULATOR_COVERAGE
+from tests.conformance.coverage import record
 from tests.support import catalogue
 from tests.unit.simulator.conftest import START
 from tests.unit.simulator.test_robotarget import (
@@ -279,7 +279,7 @@ def test_answer_has_the_documented_shape(clock: MemoryReactorClock, name: str) -
     expected = signal_order(documented, entry["signals"])
     if entry["signals"]:
         assert signal_order(messages, entry["signals"]) == expected
-    SIMULATOR_COVERAGE["methods"].add(name)
+    record("simulator methods", name)
     obs.close()
 
 
@@ -478,8 +478,8 @@ def test_documented_example_request_is_accepted(clock: MemoryReactorClock, name:
         assert catalogue.request_problems(name, request["params"]) == [
             f"{name}: required param {REFUSED_EXAMPLES[name]} is missing"
         ]
-        SIMULATOR_COVERAGE["refused_examples"].add(name)
+        record("simulator refused examples", name)
     else:
         assert answer.get("result") == 0 or "authbase" in answer, answer
-        SIMULATOR_COVERAGE["examples"].add(name)
+        record("simulator examples", name)
     obs.close()
