@@ -1,5 +1,5 @@
 """
-One vocabulary for failures (pure): the code, message, details and HTTP
+One vocabulary for failures: the code, message, details and HTTP
 status that REST answers, the command ledger and WebSocket replies all give.
 
 Like AMP's C{PROTOCOL_ERRORS}, one table maps exception classes to what

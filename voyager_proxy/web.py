@@ -19,6 +19,7 @@ from .metrics import Metrics
 from .push import PushFactory
 from .rest.api import RestApi
 from .robotarget import RoboTarget
+from .rooms import Rooms
 from .voyager import VoyagerLink
 
 _KEY_IN_QUERY = re.compile(r"(api_key=)[^&\s\"]*")
@@ -67,10 +68,11 @@ def build_root(
     """The resource tree: /health, /metrics, /api (with /api/robotarget) and the WebSocket at /ws."""
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
+    rooms = Rooms()
     push = PushFactory(
-        link, clock, keys, websocket or WebSocketSettings(), desk, frozenset(settings.allowed_methods), metrics
+        link, clock, keys, websocket or WebSocketSettings(), desk, frozenset(settings.allowed_methods), metrics, rooms
     )
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
-    api = RestApi(link, clock, settings, keys, metrics, desk, push, WebSocketResource(push), scheduler)
+    api = RestApi(link, clock, settings, keys, metrics, desk, rooms, WebSocketResource(push), scheduler)
     return MeasuredResource(api, metrics)

@@ -17,6 +17,7 @@ from voyager_proxy.metrics import Metrics
 from voyager_proxy.push import PushFactory
 from voyager_proxy.push.outbox import Hold, Outbox
 from voyager_proxy.push.protocol import PushProtocol
+from voyager_proxy.rooms import Rooms
 from voyager_proxy.voyager import VoyagerEvent, VoyagerLink
 
 HANDSHAKE = (
@@ -108,7 +109,14 @@ def make_factory(clock: MemoryReactorClock, link: VoyagerLink, **settings: Any) 
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(10), ApiSettings().max_command_timeout)
     factory = PushFactory(
-        link, clock, KeyRing(()), WebSocketSettings(**settings), desk, frozenset(ApiSettings().allowed_methods), metrics
+        link,
+        clock,
+        KeyRing(()),
+        WebSocketSettings(**settings),
+        desk,
+        frozenset(ApiSettings().allowed_methods),
+        metrics,
+        Rooms(),
     )
     factory.setProtocolOptions(autoPingInterval=0)  # Autobahn's own timers run on the global reactor
     return factory
@@ -246,7 +254,14 @@ def test_keepalive_and_size_limits_are_set_on_autobahn(clock: MemoryReactorClock
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(10), ApiSettings().max_command_timeout)
     factory = PushFactory(
-        link, clock, KeyRing(()), WebSocketSettings(max_message_bytes=4096, max_clients=7), desk, frozenset(), metrics
+        link,
+        clock,
+        KeyRing(()),
+        WebSocketSettings(max_message_bytes=4096, max_clients=7),
+        desk,
+        frozenset(),
+        metrics,
+        Rooms(),
     )
     assert (factory.autoPingInterval, factory.autoPingTimeout) == (25, 35)
     assert factory.maxConnections == 7 and factory.maxMessagePayloadSize == 16 * 4096

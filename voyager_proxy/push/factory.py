@@ -16,6 +16,7 @@ from ..auth import ApiKey, KeyRing
 from ..config import WebSocketSettings
 from ..ledger import CommandDesk, LedgerEntry
 from ..metrics import Metrics
+from ..rooms import Rooms
 from ..voyager import ConnectionStatus, VoyagerEvent, VoyagerLink
 from .auth import Refused
 from .handshake import Gate, Grant, authorise
@@ -51,8 +52,10 @@ class PushFactory(WebSocketServerFactory):
         desk: CommandDesk,
         allowed_methods: frozenset[str],
         metrics: Metrics,
+        rooms: Rooms,
     ) -> None:
         super().__init__()
+        rooms.serve(self.publish_to_room)
         # Ping every 25 s; 35 s more without a pong closes (60 s in all).
         # Messages over max_message_bytes get an error event; Autobahn cuts
         # only those far beyond it, so a client's message never fills memory.
@@ -154,7 +157,7 @@ class PushFactory(WebSocketServerFactory):
     def count_closed(self, reason: str) -> None:
         self.metrics.websocket_closed.labels(reason).inc()
 
-    def publish_to_room(self, room: str, event: str, data: dict[str, Any]) -> int:
+    def publish_to_room(self, room: str, event: str, data: Mapping[str, Any]) -> int:
         """Send an application message to the members of C{room}; return how many got it."""
         self.seq += 1
         self._replay.append((self.seq, None))

@@ -21,8 +21,8 @@ from ..auth import LOCAL, ApiKey, KeyRing
 from ..config import ApiSettings
 from ..ledger import CommandDesk, event_body
 from ..metrics import Metrics
-from ..push import PushFactory
 from ..robotarget import PlanDesk, RoboTarget
+from ..rooms import Rooms
 from ..voyager import VoyagerLink
 from .document import build_document, encode
 from .envelope import ApiError, invalid, write_json
@@ -73,11 +73,11 @@ class RestApi:
         keys: KeyRing,
         metrics: Metrics,
         desk: CommandDesk,
-        push: PushFactory,
+        rooms: Rooms,
         websocket: IResource,
         robotarget: RoboTarget,
     ) -> None:
-        self._push = push
+        self._rooms = rooms
         self._robotarget = robotarget
         self._link = link
         self._desk = desk
@@ -294,7 +294,7 @@ class RestApi:
         self._key(request, declared)
         assert declared.body is not None
         body = declared.body.read(self.guard.body(request))
-        delivered = self._push.publish_to_room(room, body["event"], body["data"])
+        delivered = self._rooms.post(room, body["event"], body["data"])
         return write_json(request, {"success": True, "room": room, "delivered": delivered})
 
     @serves(app, "POST", "/api/commands/<method>")

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, fail
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -114,14 +114,19 @@ class RoboTarget:
     def call(self, name: str, params: Mapping[str, Any]) -> Deferred[dict[str, Any]]:
         """
         Send C{RemoteRoboTarget<name>}, signed; fires with its ParamRet, or
-        fails with L{RoboTargetRefused} when C{ret} is not DONE.
+        fails with L{RoboTargetRefused} when C{ret} is not DONE, with
+        L{RoboTargetUnavailable} or L{NotReady} when it cannot be sent (never
+        raises).
         """
-        self.ensure_ready()
-        assert self._session is not None
         method = PREFIX + name
-        # On the session that entered manager mode, which may still be
-        # switching dashboard mode on: manager mode came first.
-        command = self._link.submit(method, params, sign=self._sign, private=True, session=self._session)
+        try:
+            self.ensure_ready()
+            assert self._session is not None
+            # On the session that entered manager mode, which may still be
+            # switching dashboard mode on: manager mode came first.
+            command = self._link.submit(method, params, sign=self._sign, private=True, session=self._session)
+        except VoyagerError:
+            return fail()
         return command.finished().addCallback(self._checked, method)
 
     def describe(self) -> dict[str, Any]:
