@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import http.client
 import multiprocessing
 import os
 import re
@@ -35,7 +34,6 @@ import resource
 import socket
 import subprocess
 import sys
-import threading
 import time
 from array import array
 from collections.abc import Callable
@@ -48,10 +46,11 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: tests.support from the repository
+from tests.support.daemon import Daemon  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-TWISTD = str(Path(sys.executable).parent / "twistd")
 FEEDER = str(Path(__file__).resolve().parent / "feeder.py")
-LISTENING = re.compile(r"HTTP API .* listening on http://127\.0\.0\.1:(\d+)/")
 PROBLEM = re.compile(r"#(?:warn|error|critical)\]|Traceback|Unhandled")
 EVENT = re.compile(rb'"event":"(\w+)"')
 SENT_AT = re.compile(rb'"Timestamp":([0-9.]+)')
@@ -136,65 +135,27 @@ class Feeder:
 
 
 class Proxy:
-    """``twistd voyager-proxy`` connected to the feeder, its log scanned for problems."""
+    """``twistd voyager-proxy`` (L{Daemon}) connected to the feeder, its log scanned for problems."""
 
     def __init__(self, voyager_port: int, env: dict[str, str] | None = None, twistd_args: tuple[str, ...] = ()) -> None:
-        self.process = subprocess.Popen(
-            [
-                TWISTD,
-                "--nodaemon",
-                "--pidfile=",
-                *twistd_args,
-                "voyager-proxy",
-                "--config",
-                "etc/voyager-proxy.ini",
-                "--http-port",
-                "0",
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, **PROXY_ENV, **(env or {}), "VOYAGER_PROXY_VOYAGER_PORT": str(voyager_port)},
+        self.daemon = Daemon.start(
+            env={**PROXY_ENV, **(env or {}), "VOYAGER_PROXY_VOYAGER_PORT": str(voyager_port)},
+            twistd_args=twistd_args,
+            ready=False,
         )
-        self.problems: list[str] = []
-        self.port = self._listening_port()
-        # Keep draining the log so the daemon never blocks on a full pipe.
-        threading.Thread(target=self._scan, daemon=True).start()
+        self.process = self.daemon.process
+        self.port = self.daemon.port
 
-    def _listening_port(self) -> int:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._note(line)
-            match = LISTENING.search(line)
-            if match:
-                return int(match.group(1))
-        raise SystemExit("the daemon did not start")
-
-    def _scan(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._note(line)
-
-    def _note(self, line: str) -> None:
-        if PROBLEM.search(line):
-            self.problems.append(line.rstrip())
+    @property
+    def problems(self) -> list[str]:
+        """Warnings and errors in the log so far."""
+        return [line.rstrip() for line in list(self.daemon.log) if PROBLEM.search(line)]
 
     def get(self, path: str) -> tuple[int, str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        connection.request("GET", path)
-        response = connection.getresponse()
-        return response.status, response.read().decode()
+        return self.daemon.get(path)
 
     def wait_ready(self) -> None:
-        for _ in range(300):
-            try:
-                if self.get("/health/ready")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise SystemExit("the Voyager session never became ready")
+        self.daemon.wait_ready()
 
     def metrics(self, *names: str) -> dict[str, float]:
         """Each named metric from /metrics, summed over its labels."""
@@ -216,8 +177,7 @@ class Proxy:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        self.daemon.stop()
 
 
 # Dashboard processes.

@@ -12,54 +12,23 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-TWISTD = str(Path(sys.executable).parent / "twistd")
-LISTENING = re.compile(r"HTTP API .* listening on http://127\.0\.0\.1:(\d+)/")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: tests.support from the repository
+from tests.support.daemon import Daemon  # noqa: E402
+
 UNLIMITED = {
     "VOYAGER_PROXY_API_READ_RATE": "1000000",
     "VOYAGER_PROXY_API_READ_BURST": "1000000",
     "VOYAGER_PROXY_API_COMMAND_RATE": "1000000",
     "VOYAGER_PROXY_API_COMMAND_BURST": "1000000",
 }
-
-
-def start() -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
-        [
-            TWISTD,
-            "--nodaemon",
-            "--pidfile=",
-            "voyager-proxy",
-            "--config",
-            "etc/voyager-proxy.ini",
-            "--simulator",
-            "--http-port",
-            "0",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **UNLIMITED},
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        match = LISTENING.search(line)
-        if match:
-            # Keep draining the log so the daemon never blocks on a full pipe.
-            threading.Thread(target=process.stdout.read, daemon=True).start()
-            return process, int(match.group(1))
-    raise SystemExit("the daemon did not start")
 
 
 def request(
@@ -69,17 +38,6 @@ def request(
     connection.request(method, path)
     response = connection.getresponse()
     return response.status, json.loads(response.read())
-
-
-def wait_ready(port: int) -> None:
-    for _ in range(300):
-        try:
-            if request(port, "GET", "/health/ready")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("the Voyager session never became ready")
 
 
 def bench_state(port: int) -> None:
@@ -126,15 +84,13 @@ def bench_concurrent_aborts(port: int, clients: int = 50) -> None:
 
 
 def main() -> None:
-    process, port = start()
+    daemon = Daemon.start("--simulator", env=UNLIMITED)
     try:
-        wait_ready(port)
-        bench_state(port)
-        bench_round_trip(port)
-        bench_concurrent_aborts(port)
+        bench_state(daemon.port)
+        bench_round_trip(daemon.port)
+        bench_concurrent_aborts(daemon.port)
     finally:
-        process.terminate()
-        process.wait()
+        daemon.stop()
 
 
 if __name__ == "__main__":

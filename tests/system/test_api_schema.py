@@ -15,7 +15,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.system.conftest import ROOT, Daemon, get_json, start_daemon
+from tests.support.daemon import ROOT, Daemon
+from tests.system.conftest import get_json, start_daemon
 
 KEY = "schema-test-key-0123456789"
 schema = schemathesis.openapi.from_path(ROOT / "voyager_proxy" / "rest" / "openapi.json")

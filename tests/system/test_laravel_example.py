@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.system.conftest import ROOT, Daemon, start_daemon
+from tests.support.daemon import ROOT, Daemon
+from tests.system.conftest import start_daemon
 
 KEY = "laravel-example-key-0123456789"
 ILLUMINATE = Path("/usr/share/php/Illuminate/Http/autoload.php")

@@ -12,7 +12,7 @@ import docutils.nodes
 import docutils.utils
 import pytest
 
-from tests.system.conftest import ROOT, Daemon
+from tests.support.daemon import ROOT, Daemon
 
 CURL_LINE = re.compile(r"^\s+\$ (curl .*)$")
 

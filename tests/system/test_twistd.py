@@ -7,12 +7,13 @@ import subprocess
 
 import pytest
 
-from tests.system.conftest import ROOT, TWISTD, Daemon, get_json, twistd
+from tests.support.daemon import ROOT, TWISTD, Daemon, twistd
+from tests.system.conftest import get_json
 
 
 def test_plugins_are_listed() -> None:
     """twistd --help lists voyager-proxy and voyager-sim."""
-    output = subprocess.run([*TWISTD, "--help"], cwd=ROOT, capture_output=True, text=True).stdout
+    output = subprocess.run([TWISTD, "--help"], cwd=ROOT, capture_output=True, text=True).stdout
     assert "voyager-proxy" in output and "voyager-sim" in output
 
 
