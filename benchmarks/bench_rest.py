@@ -78,9 +78,10 @@ def bench_round_trip(port: int, count: int = 1000) -> None:
 def bench_concurrent_aborts(port: int, clients: int = 50) -> None:
     with ThreadPoolExecutor(clients) as pool:
         answers = list(pool.map(lambda _: request(port, "POST", "/api/control/abort"), range(clients)))
-    own = sum(1 for status, body in answers if status == 200 and body["result"]["UID"] == body["uid"])
-    distinct = len({body["uid"] for _, body in answers})
-    print(f"{clients} concurrent aborts: {own} answered with their own result, {distinct} distinct UIDs")
+    # Abort ends with its acknowledgement, matched by JSON-RPC id: each caller must get its own.
+    own = sum(1 for status, body in answers if status == 200 and body["state"] == "ok")
+    distinct = len({body["result"]["id"] for status, body in answers if status == 200})
+    print(f"{clients} concurrent aborts: {own} answered from their acknowledgement, {distinct} distinct ids")
 
 
 def main() -> None:
