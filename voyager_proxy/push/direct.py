@@ -49,6 +49,7 @@ class DirectWriter:
 
 def writer_for(transport: ITransport) -> Callable[[bytes], None]:
     """A direct writer's C{write} for a plain TCP connection; C{transport.write} for anything else (TLS, tests)."""
-    if isinstance(transport, tcp.Connection) and hasattr(transport, "_tempDataLen"):
+    private = ("dataBuffer", "_tempDataLen", "_writeDisconnected")  # the buffer fields DirectWriter reads
+    if isinstance(transport, tcp.Connection) and all(hasattr(transport, name) for name in private):
         return DirectWriter(transport).write
     return transport.write
