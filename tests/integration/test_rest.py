@@ -18,21 +18,13 @@ from twisted.internet.interfaces import IListeningPort
 from twisted.web.server import Site
 
 from tests.integration.conftest import RunningSimulator, make_link
+from tests.support.keys import CONTROL, KEYS
 from tests.support.loopback import listen_locally, stop_listening
 from tests.support.waiting import ready
 from voyager_proxy.auth import KeyRing, parse_keys
 from voyager_proxy.config import ApiSettings
 from voyager_proxy.voyager import VoyagerLink
 from voyager_proxy.web import build_root
-
-CONTROL = "control-key-0123456789"
-READ = "read-key-0123456789abc"
-RENTER = "renter-key-0123456789ab"
-KEYS = (
-    f"laravel:control:{CONTROL}",
-    f"dashboard:read:{READ}",
-    f"renter:control:{RENTER}:RemoteCameraShot|Abort",
-)
 
 
 @attrs.define

@@ -11,17 +11,9 @@ import attrs
 import pytest
 from twisted.internet.defer import Deferred, DeferredList
 
+from tests.support.keys import CONTROL, KEYS, READ, RENTER
 from tests.support.observatory import Observatory
 from voyager_proxy.voyager import LinkState, VoyagerLink
-
-CONTROL = "control-key-0123456789"
-READ = "read-key-0123456789abc"
-RENTER = "renter-key-0123456789ab"
-KEYS = (
-    f"laravel:control:{CONTROL}",
-    f"dashboard:read:{READ}",
-    f"renter:control:{RENTER}:RemoteCameraShot|Abort",
-)
 
 
 @attrs.define

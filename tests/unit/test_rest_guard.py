@@ -6,13 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.keys import CONTROL, READ
 from tests.support.memory_proxy import MemoryProxy
 from voyager_proxy.auth import LOCAL, KeyRing, parse_keys
 from voyager_proxy.keys import KeyLookup, presented_key
 from voyager_proxy.rest.routes import ROUTES, Role
 
-CONTROL = "control-key-0123456789"
-READ = "read-key-0123456789abc"
 SHOOTER = "shooter-key-0123456789"
 MOUNT_READER = "mount-key-0123456789ab"
 KEYS = (

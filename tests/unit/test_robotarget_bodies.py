@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.bodies import CONSTRAINT_VALUES
 from voyager_proxy.rest import robotarget_bodies as bodies
 from voyager_proxy.rest.envelope import ApiError
 
@@ -77,33 +78,7 @@ INTERVAL = {"DateTimeStart": 1800000000, "DateTimeEnd": "2027-01-15T12:00:00Z"}
 
 def test_every_constraint_letter_needs_its_values() -> None:
     """Each C_Mask letter of the AddTarget table sends its fields and is refused without them."""
-    good = {
-        "PA": 10,
-        "C_AltMin": 30,
-        "C_SqmMin": 20,
-        "C_HAStart": -3,
-        "C_HAEnd": 3,
-        "C_DateStart": "2026-12-01",
-        "C_DateEnd": 1800000000,
-        "C_TimeStart": "21:00",
-        "C_TimeEnd": "23:30",
-        "C_MoonDown": True,
-        "C_MoonPhaseMin": 0,
-        "C_MoonPhaseMax": 50,
-        "C_MoonDistanceDegree": 40,
-        "C_HFDMeanLimit": 3.5,
-        "C_MaxTimeForDay": 120,
-        "C_AirMassMin": 1,
-        "C_AirMassMax": 2.5,
-        "C_MaxTime": 60,
-        "C_OSDateStart": 1800000000,
-        "C_OSTimeStart": "22:00",
-        "C_OSEarly": 10,
-        "C_MoonDistanceLorentzian": 1,
-        "C_PINTEarly": 5,
-        "C_PINTReset": False,
-        "C_PINTIntervals": [INTERVAL],
-    }
+    good = CONSTRAINT_VALUES
     every = "".join(bodies.CONSTRAINT_FIELDS)
     assert every == "ABCDEFGHJKLMNOPQRSTUV"
     params = bodies.constraints({"C_Mask": every, **good})

@@ -17,23 +17,6 @@ SETTINGS = RoboTargetSettings(
 )
 
 
-def result(voyager: FakeVoyager, request: dict[str, Any], code: int = 4, **param_ret: Any) -> None:
-    """Ack a request, then finish it with a RemoteActionResult."""
-    voyager.say({"jsonrpc": "2.0", "result": 0, "id": request["id"]})
-    voyager.say(
-        {
-            "Event": "RemoteActionResult",
-            "Timestamp": 1,
-            "Host": "OBS1",
-            "Inst": 1,
-            "UID": request["params"]["UID"],
-            "ActionResultInt": code,
-            "Motivo": "",
-            "ParamRet": param_ret,
-        }
-    )
-
-
 @pytest.fixture
 def voyager() -> FakeVoyager:
     return FakeVoyager()
@@ -49,7 +32,7 @@ def test_manager_mode_then_signed_calls(voyager: FakeVoyager) -> None:
     assert manager["params"]["MACKey"] == "KEY-1"
     assert manager["params"]["Hash"] == manager_hash("s3cr3t", SESSION_KEY, ("a", "b", "c", "d"), "raw-base64")
     assert state_of(robotarget.status) is RoboTargetState.ACTIVATING
-    result(voyager, manager, ret="DONE", VersionDB=12)
+    voyager.finish(manager, ret="DONE", VersionDB=12)
     assert state_of(robotarget.status) is RoboTargetState.READY and robotarget.status.version_db == 12
 
     answers: list[Any] = []
@@ -58,13 +41,13 @@ def test_manager_mode_then_signed_calls(voyager: FakeVoyager) -> None:
     assert request["method"] == "RemoteRoboTargetGetSet"
     expected = command_mac("s3cr3t", SESSION_KEY, request["id"], request["params"]["UID"], "raw-base64")
     assert request["params"]["MAC"] == expected
-    result(voyager, request, list=[{"guid": "g"}])
+    voyager.finish(request, list=[{"guid": "g"}])
     assert answers == [{"list": [{"guid": "g"}]}]
 
     failures: list[Any] = []
     robotarget.call("RemoveSet", {"RefGuidSet": "g"}).addErrback(failures.append)
     (request,) = voyager.said_by_link()
-    result(voyager, request, ret="ERROR : Set not found")
+    voyager.finish(request, ret="ERROR : Set not found")
     assert failures[0].check(RoboTargetRefused) and failures[0].value.answer == "ERROR : Set not found"
     voyager.stop()
 
@@ -74,7 +57,7 @@ def test_refused_manager_mode_is_an_error_state_with_voyagers_reason(voyager: Fa
     robotarget = RoboTarget(voyager.link, voyager.clock, SETTINGS)
     voyager.ready()
     (manager,) = voyager.said_by_link()
-    result(voyager, manager, code=5, ret="ERROR : Hash not valid")
+    voyager.finish(manager, code=5, ret="ERROR : Hash not valid")
     assert state_of(robotarget.status) is RoboTargetState.ERROR and robotarget.status.reason == "ERROR : Hash not valid"
     failures: list[Any] = []
     robotarget.call("GetSet", {"ProfileName": ""}).addErrback(failures.append)
@@ -90,7 +73,7 @@ def test_each_new_session_enters_manager_mode_with_its_own_key(voyager: FakeVoya
     robotarget = RoboTarget(voyager.link, voyager.clock, SETTINGS)
     voyager.ready()
     (first,) = voyager.said_by_link()
-    result(voyager, first, ret="DONE")
+    voyager.finish(first, ret="DONE")
     voyager.drop()
     assert state_of(robotarget.status) is RoboTargetState.WAITING
     voyager.clock.advance(voyager.settings.reconnect_initial_delay * 1.5)  # the delay has jitter
@@ -121,7 +104,7 @@ def test_manager_mode_is_the_first_command_after_authentication() -> None:
     assert log_mode["method"] == "RemoteSetLogEvent"
     voyager.say({"jsonrpc": "2.0", "result": 0, "id": log_mode["id"]})
     assert voyager.link.status.ready and state_of(robotarget.status) is RoboTargetState.ACTIVATING
-    result(voyager, manager, ret="DONE")
+    voyager.finish(manager, ret="DONE")
     assert state_of(robotarget.status) is RoboTargetState.READY
     voyager.stop()
 
@@ -146,16 +129,16 @@ def test_results_stay_private_and_writes_need_done(voyager: FakeVoyager) -> None
     published: list[str] = []
     voyager.link.events.subscribe(lambda event: published.append(event.name))
     (manager,) = voyager.said_by_link()
-    result(voyager, manager, ret="DONE")
+    voyager.finish(manager, ret="DONE")
     answers: list[Any] = []
     robotarget.call("GetShotJpg", {"RefGuidShotDone": "g", "FITFileName": ""}).addCallback(answers.append)
     (request,) = voyager.said_by_link()
-    result(voyager, request, ret="DONE", BaseData="/9j/AAAA")
+    voyager.finish(request, ret="DONE", BaseData="/9j/AAAA")
     assert answers[0]["BaseData"] == "/9j/AAAA"
     failures: list[Any] = []
     robotarget.call("AddSet", {"Guid": "g"}).addErrback(failures.append)
     (request,) = voyager.said_by_link()
-    result(voyager, request)  # no ret at all
+    voyager.finish(request)  # no ret at all
     assert failures[0].check(RoboTargetRefused)
     voyager.say({"Event": "Polling", "Timestamp": 1, "Host": "OBS1", "Inst": 1})
     assert published == ["Polling"]
@@ -177,14 +160,14 @@ def test_refused_manager_mode_is_tried_again_with_backoff(voyager: FakeVoyager) 
     robotarget = RoboTarget(voyager.link, voyager.clock, SETTINGS)
     voyager.ready()
     (manager,) = voyager.said_by_link()
-    result(voyager, manager, code=5, ret="ERROR : busy")
+    voyager.finish(manager, code=5, ret="ERROR : busy")
     assert robotarget.status.retry_at == voyager.clock.seconds() + RoboTarget.RETRY_FIRST
     assert requests_within(voyager, RoboTarget.RETRY_FIRST - 1) == []
     (again,) = requests_within(voyager, 1)
     assert again["method"] == "RemoteSetRoboTargetManagerMode"
-    result(voyager, again, code=5, ret="ERROR : busy")
+    voyager.finish(again, code=5, ret="ERROR : busy")
     assert robotarget.status.retry_at == voyager.clock.seconds() + 2 * RoboTarget.RETRY_FIRST
     (third,) = requests_within(voyager, 2 * RoboTarget.RETRY_FIRST)
-    result(voyager, third, ret="DONE")
+    voyager.finish(third, ret="DONE")
     assert state_of(robotarget.status) is RoboTargetState.READY
     voyager.stop()  # no retry timer is left behind
