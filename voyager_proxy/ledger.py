@@ -11,7 +11,7 @@ from twisted.python.failure import Failure
 
 from .failures import describe
 from .metrics import Metrics
-from .voyager import Command, VoyagerEvent, VoyagerLink
+from .voyager import Command, EventBus, VoyagerEvent, VoyagerLink
 
 
 @attrs.define(eq=False)
@@ -81,7 +81,10 @@ class CommandLedger:
 
 
 class CommandDesk:
-    """Sends a caller's command through the link, records it, times it for the metrics."""
+    """
+    Sends a caller's command through the link, records it, times it for the
+    metrics; C{finished} carries each entry once its command has ended.
+    """
 
     def __init__(
         self, link: VoyagerLink, clock: IReactorTime, metrics: Metrics, ledger: CommandLedger, max_timeout: float
@@ -91,6 +94,7 @@ class CommandDesk:
         self._metrics = metrics
         self.ledger = ledger
         self.max_timeout = max_timeout  # the longest time limit a caller may give a command (api.max_command_timeout)
+        self.finished: EventBus[LedgerEntry] = EventBus()
 
     def submit(
         self,
@@ -102,5 +106,10 @@ class CommandDesk:
     ) -> LedgerEntry:
         """Send now (raises NotReady when the session is not ready) and return its ledger entry."""
         command = self._link.submit(method, params, timeout)
-        command.finished().addBoth(lambda _: self._metrics.command_finished(command, self._clock.seconds()))
-        return self.ledger.record(command, sender, idempotency_key)
+        entry = self.ledger.record(command, sender, idempotency_key)
+        command.finished().addBoth(lambda _: self._ended(entry))
+        return entry
+
+    def _ended(self, entry: LedgerEntry) -> None:
+        self._metrics.command_finished(entry.command, self._clock.seconds())
+        self.finished.publish(entry)

@@ -21,6 +21,7 @@ from .config import Config, ConfigErrors, RoboTargetSettings, load_config
 from .simulator import SimulatorSettings, VoyagerSimulator
 from .voyager.link import VoyagerLink
 from .web import access_log_line, build_root
+from .webhooks import Webhooks, build_webhooks, database_path
 
 
 class Options(usage.Options):
@@ -130,7 +131,7 @@ def demo_licence() -> RoboTargetSettings:
 
 
 def build_service(reactor: Any, config: Config) -> MultiService:
-    """Assemble simulator (optional), Voyager link and HTTP server, started in that order."""
+    """Assemble simulator (optional), webhooks (optional), Voyager link and HTTP server, started in that order."""
     if config.simulator.enabled and not config.robotarget.enabled:
         config = attrs.evolve(config, robotarget=demo_licence())
     top = MultiService()
@@ -159,13 +160,18 @@ def build_service(reactor: Any, config: Config) -> MultiService:
         connector: IConnector = reactor.connectTCP(host, port, factory, timeout=settings.connect_timeout)
         return connector
 
+    webhooks: Webhooks | None = None
+    if config.webhooks.enabled:  # before the link, to hear its first session
+        database = database_path(config.webhooks, config.simulator.enabled, os.environ)
+        webhooks = build_webhooks(reactor, config.webhooks, database)
+        webhooks.setServiceParent(top)
+        Logger().info("webhooks to {endpoint}, outbox {database}", endpoint=webhooks.endpoint, database=database)
     link = VoyagerLink(reactor, settings, connect)
     link.setName("voyager-link")
     link.setServiceParent(top)
+    keys = KeyRing(parse_keys(config.api.keys))
     site = Site(
-        build_root(
-            link, reactor, config.api, KeyRing(parse_keys(config.api.keys)), config.websocket, config.robotarget
-        ),
+        build_root(link, reactor, config.api, keys, config.websocket, config.robotarget, webhooks),
         logFormatter=access_log_line,
     )
     site.displayTracebacks = False

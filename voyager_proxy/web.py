@@ -21,6 +21,9 @@ from .rest.api import RestApi
 from .robotarget import RoboTarget
 from .rooms import Rooms
 from .voyager import VoyagerLink
+from .webhooks import EventSources, Webhooks
+from .webhooks.preview_notices import watch_previews
+from .webhooks.routes import WebhookOperator
 
 _KEY_IN_QUERY = re.compile(r"(api_key=)[^&\s\"]*")
 
@@ -64,8 +67,12 @@ def build_root(
     keys: KeyRing,
     websocket: WebSocketSettings | None = None,
     robotarget: RoboTargetSettings | None = None,
+    webhooks: Webhooks | None = None,
 ) -> IResource:
-    """The resource tree: /health, /metrics, /api (with /api/robotarget) and the WebSocket at /ws."""
+    """
+    The resource tree: /health, /metrics, /api (with /api/robotarget) and the
+    WebSocket at /ws; with C{webhooks}, the events they deliver are wired here.
+    """
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
     rooms = Rooms()
@@ -74,5 +81,14 @@ def build_root(
     )
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
-    api = RestApi(link, clock, settings, keys, metrics, desk, rooms, WebSocketResource(push), scheduler)
+    if webhooks is not None:
+        webhooks.report = metrics.webhooks
+        metrics.webhooks.watch(lambda: webhooks.pending)
+        sources = EventSources(webhooks.publish)
+        sources.watch_link(link)
+        sources.watch_desk(desk)
+        sources.watch_robotarget(scheduler)
+        watch_previews(link, sources)
+    operator = WebhookOperator(webhooks)
+    api = RestApi(link, clock, settings, keys, metrics, desk, rooms, WebSocketResource(push), scheduler, operator)
     return MeasuredResource(api, metrics)
