@@ -11,7 +11,7 @@ from twisted.internet.defer import CancelledError, Deferred, TimeoutError
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.python.failure import Failure
-from twisted.web.client import Agent, HTTPConnectionPool
+from twisted.web.client import Agent, HTTPConnectionPool, _HTTP11ClientFactory
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import IResponse
 
@@ -48,6 +48,12 @@ class _Excerpt(Protocol):
             self.transport.stopProducing()  # type: ignore[attr-defined]  # the response body's transport
 
 
+class _QuietFactory(_HTTP11ClientFactory):
+    """Connection factory that does not log each connection it opens and closes."""
+
+    noisy = False
+
+
 class HttpSender:
     """POSTs a message; its Deferred always fires with an L{Answer}, never fails."""
 
@@ -57,6 +63,7 @@ class HttpSender:
         self._timeout = timeout
         pool = HTTPConnectionPool(reactor, persistent=True)
         pool.maxPersistentPerHost = concurrency
+        pool._factory = _QuietFactory  # receivers that close after each answer would log two lines per attempt
         self._pool = pool
         self._client = HTTPClient(Agent(reactor, connectTimeout=timeout, pool=pool))
 

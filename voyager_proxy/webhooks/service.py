@@ -217,8 +217,11 @@ class Webhooks(Service):
         if timer is not None and timer.active():
             timer.cancel()
         message.next_attempt_at = moment
-        delay = max(moment - self._clock.seconds(), 0.0)
-        self._timers[message.id] = self._clock.callLater(delay, self._due, message)
+        delay = moment - self._clock.seconds()
+        if delay > 0:
+            self._timers[message.id] = self._clock.callLater(delay, self._due, message)
+        else:
+            self._due(message)
 
     def _due(self, message: Message) -> None:
         self._timers.pop(message.id, None)
