@@ -12,7 +12,9 @@
 // VOYAGER_WEBHOOK_SECRETS: the proxy's secret(s), space separated (during a
 // rotation either one verifies). VOYAGER_WEBHOOK_STATE: a directory for the
 // ids already processed (processed-ids) and what the "application" did
-// (events.log, one JSON line per event handled).
+// (events.log, one JSON line per event handled). While a file named
+// "unsubscribed" is there, the receiver answers 410 Gone: the proxy then
+// stops sending until its operator enables the endpoint again.
 
 const TOLERANCE_SECONDS = 300;
 
@@ -77,6 +79,10 @@ if ($_SERVER['REQUEST_METHOD'] !== 'POST') {
 }
 if ($id === '' || $timestamp === '' || $signature === '' || !ctype_digit($timestamp)) {
     answer(400, ['error' => 'webhook-id, webhook-timestamp and webhook-signature are required']);
+    return;
+}
+if (file_exists("$state/unsubscribed")) {
+    answer(410, ['error' => 'this application no longer takes webhooks']);
     return;
 }
 if (abs(time() - (int) $timestamp) > TOLERANCE_SECONDS) {
