@@ -105,7 +105,12 @@ class Outbox:
             if victim is message:
                 return dropped
         self._tiers[tier(message)][message.id] = message
-        return self._write(message)
+
+        def not_committed(failure: Failure) -> Failure:
+            self._tiers[tier(message)].pop(message.id, None)
+            return failure
+
+        return self._write(message).addErrback(not_committed)
 
     def update(self, message: Message) -> None:
         """Write the message's new state (a failed write is logged); one no longer pending is let go of."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
 from ..ledger import CommandDesk, LedgerEntry
@@ -50,9 +51,12 @@ class EventSources:
 
     def _send(self, event_type: str, data: Mapping[str, Any], occurred_at: float | None) -> None:
         try:
-            self._publish(event_type, data, occurred_at)
+            queued = self._publish(event_type, data, occurred_at)
         except Exception:
             self._log.failure("webhook event {type} not queued", type=event_type)
+            return
+        if isinstance(queued, Deferred):
+            queued.addErrback(lambda _: None)  # the outbox logged why it could not commit
 
     def _status(self, status: ConnectionStatus) -> None:
         previous, self._state = self._state, status.state
