@@ -229,3 +229,16 @@ def test_events_not_selected_are_not_queued(harness: Harness) -> None:
     published: list[Message | None] = []
     service.publish("image.ready", {"id": "x", "url": "/x"}).addCallback(published.append)
     assert published == [None] and harness.receiver.calls == []
+
+
+def test_a_message_dropped_while_in_flight_stays_dropped_and_frees_its_slot(harness: Harness) -> None:
+    """With one slot and max_pending 10, the image in flight is the oldest and goes; its answer only records it."""
+    service = harness.start(concurrency=1, max_pending=10)
+    first = harness.publish(service, "image.ready")
+    later = [harness.publish(service, "image.ready") for _ in range(10)]
+    assert first.status is Status.DROPPED and service.pending == 10
+    harness.receiver.answers = [OK] * 10  # the ten waiting go one after the other, each answered at once
+    harness.receiver.calls[0][2].callback(OK)
+    assert first.status is Status.DROPPED and first.attempts == 1 and first.last_outcome == "delivered"
+    assert harness.receiver.ids() == [first.id] + [message.id for message in later]
+    assert service.pending == 0 and all(message.status is Status.DELIVERED for message in later)

@@ -265,18 +265,21 @@ class Webhooks(Service):
         message.last_outcome = result.value
         message.last_error = answer.error
         self.report.attempted(message, now - started)
-        if message.status is not Status.PENDING:  # dropped while its attempt was in flight
-            pass
-        elif result is Outcome.DELIVERED:
+        if message.status is Status.PENDING:  # else dropped while its attempt was in flight: only recorded
+            self._settle(message, result, answer, now)
+        self._outbox.update(message)
+        if self.running:
+            self._pump()
+
+    def _settle(self, message: Message, result: Outcome, answer: Answer, now: float) -> None:
+        """Delivered, endpoint gone, or the next attempt on the schedule."""
+        if result is Outcome.DELIVERED:
             message.status, message.finished_at, message.next_attempt_at = Status.DELIVERED, now, None
             self.report.delivered(message)
         elif result is Outcome.GONE:
             self._gone(message, now)
         else:
             self._again(message, answer, now)
-        self._outbox.update(message)
-        if self.running:
-            self._pump()
 
     def _gone(self, message: Message, now: float) -> None:
         reason = f"{self.endpoint} answered 410 Gone at {iso_time(now)}"
