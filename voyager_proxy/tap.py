@@ -164,7 +164,13 @@ def build_service(reactor: Any, config: Config) -> MultiService:
     link.setServiceParent(top)
     site = Site(
         build_root(
-            link, reactor, config.api, KeyRing(parse_keys(config.api.keys)), config.websocket, config.robotarget
+            link,
+            reactor,
+            config.api,
+            KeyRing(parse_keys(config.api.keys)),
+            config.websocket,
+            config.robotarget,
+            config.images,
         ),
         logFormatter=access_log_line,
     )

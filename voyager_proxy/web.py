@@ -102,7 +102,9 @@ def build_root(
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
     rooms = Rooms()
-    push = PushFactory(link, clock, keys, websocket, desk, frozenset(settings.allowed_methods), metrics, rooms)
+    push = PushFactory(
+        link, clock, keys, websocket, desk, frozenset(settings.allowed_methods), metrics, rooms, library, downscaler
+    )
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
     api = RestApi(

@@ -19,10 +19,12 @@ from twisted.web.server import Site
 from tests.integration.conftest import RunningSimulator, make_link
 from tests.support.loopback import listen_locally, stop_listening
 from tests.support.waiting import EventRecorder, ready
+from tests.support.ws_client import connect
 from voyager_proxy.auth import KeyRing, parse_keys
 from voyager_proxy.config import ApiSettings, ImageSettings
 from voyager_proxy.images.resize import ResizePool, Saturated
 from voyager_proxy.images.store import image_id
+from voyager_proxy.push.previews import read_binary_frame
 from voyager_proxy.web import build_root
 
 CONTROL = "images-control-key-0123456789"
@@ -67,6 +69,37 @@ async def test_a_shot_is_kept_and_served_by_url_and_downscaled(proxy: tuple[str,
     with Image.open(io.BytesIO(await small.content())) as image, Image.open(io.BytesIO(sent)) as full:
         assert image.format == "JPEG" and image.width == 80
         assert abs(image.height - full.height * 80 / full.width) <= 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_each_preview_mode_over_a_real_websocket(proxy: tuple[str, EventRecorder]) -> None:
+    """A shot: url clients get imageReady whose URL serves the decoded bytes; inline newJPG; binary the bytes."""
+    base, events = proxy
+    ws = base.replace("http://", "ws://") + "/ws"
+    url = await connect(ws, {"X-API-Key": CONTROL})
+    inline = await connect(ws + "?previews=inline", {"X-API-Key": CONTROL})
+    binary = await connect(ws, {"X-API-Key": CONTROL})
+    small = await connect(ws, {"X-API-Key": CONTROL})
+    binary.send({"action": "previews", "mode": "binary"})
+    small.send({"action": "previews", "mode": "binary", "width": 80})
+    assert (await binary.next_event("previews"))["data"] == {"mode": "binary", "width": None}
+    await small.next_event("previews")
+    previewed = events.next("NewJPGReady")
+    answer = await treq.post(f"{base}/api/camera/shot", json={"exposure": 0.2}, headers=HEADERS)
+    assert answer.code == 200
+    sent = base64.b64decode((await previewed).fields["Base64Data"])
+    notice = await url.next_event("imageReady")
+    fetched = await treq.get(base + notice["data"]["url"], headers=HEADERS)
+    assert await fetched.content() == sent and notice["data"]["bytes"] == len(sent)
+    assert (await inline.next_event("newJPG"))["data"]["Base64Data"] == base64.b64encode(sent).decode()
+    header, body = read_binary_frame(await binary.next_binary())
+    assert body == sent and header["id"] == notice["data"]["id"] and header["seq"] == notice["seq"]
+    header, body = read_binary_frame(await small.next_binary())
+    with Image.open(io.BytesIO(body)) as image:
+        assert header["width"] == image.width == 80 and header["height"] == image.height
+    for client in (url, inline, binary, small):
+        client.sendClose()
+        await client.closed
 
 
 @pytest_twisted.ensureDeferred
