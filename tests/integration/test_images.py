@@ -21,7 +21,7 @@ from tests.support.loopback import listen_locally, stop_listening
 from tests.support.waiting import EventRecorder, ready
 from tests.support.ws_client import connect
 from voyager_proxy.auth import KeyRing, parse_keys
-from voyager_proxy.config import ApiSettings, ImageSettings
+from voyager_proxy.config import ApiSettings
 from voyager_proxy.images.resize import ResizePool, Saturated
 from voyager_proxy.images.store import image_id
 from voyager_proxy.push.previews import read_binary_frame
@@ -35,10 +35,7 @@ HEADERS: dict[bytes | str, bytes | str] = {"X-API-Key": CONTROL}
 async def proxy(simulator: RunningSimulator) -> AsyncIterator[tuple[str, EventRecorder]]:
     link = make_link(simulator)
     api = ApiSettings(keys=(f"laravel:control:{CONTROL}",))
-    images = ImageSettings(widths=(80, 640))
-    port, number = await listen_locally(
-        Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)), images=images))
-    )
+    port, number = await listen_locally(Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)))))
     link.startService()
     await ready(link)
     events = EventRecorder(link)
@@ -64,11 +61,28 @@ async def test_a_shot_is_kept_and_served_by_url_and_downscaled(proxy: tuple[str,
     original = await treq.get(base + location, headers=HEADERS)
     assert original.code == 200 and await original.content() == sent
     assert original.length == len(sent)  # Twisted's client takes Content-Length out of the headers
-    small = await treq.get(f"{base}{location}?w=80", headers=HEADERS)
+    small = await treq.get(f"{base}{location}?w=640", headers=HEADERS)
     assert small.code == 200
     with Image.open(io.BytesIO(await small.content())) as image, Image.open(io.BytesIO(sent)) as full:
-        assert image.format == "JPEG" and image.width == 80
-        assert abs(image.height - full.height * 80 / full.width) <= 1
+        assert image.format == "JPEG" and image.width == 640 and full.width > 640
+        assert abs(image.height - full.height * 640 / full.width) <= 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_preview_that_is_not_a_jpeg_is_kept_but_not_downscaled(
+    simulator: RunningSimulator, proxy: tuple[str, EventRecorder]
+) -> None:
+    """Bytes Pillow cannot decode: the original is served, ?w= answers 422 undecodable_image (not a 500)."""
+    base, events = proxy
+    sim = simulator.simulator
+    data = b"not a jpeg at all"
+    previewed = events.next("NewJPGReady")
+    sim.broadcast(sim.event("NewJPGReady", File="x.fit", Base64Data=base64.b64encode(data).decode()))
+    await previewed
+    path = f"{base}/api/images/{image_id(data)}.jpg"
+    assert await (await treq.get(path, headers=HEADERS)).content() == data
+    answer = await treq.get(f"{path}?w=320", headers=HEADERS)
+    assert answer.code == 422 and (await answer.json())["error"]["code"] == "undecodable_image"
 
 
 @pytest_twisted.ensureDeferred
@@ -81,7 +95,7 @@ async def test_each_preview_mode_over_a_real_websocket(proxy: tuple[str, EventRe
     binary = await connect(ws, {"X-API-Key": CONTROL})
     small = await connect(ws, {"X-API-Key": CONTROL})
     binary.send({"action": "previews", "mode": "binary"})
-    small.send({"action": "previews", "mode": "binary", "width": 80})
+    small.send({"action": "previews", "mode": "binary", "width": 320})
     assert (await binary.next_event("previews"))["data"] == {"mode": "binary", "width": None}
     await small.next_event("previews")
     previewed = events.next("NewJPGReady")
@@ -96,7 +110,7 @@ async def test_each_preview_mode_over_a_real_websocket(proxy: tuple[str, EventRe
     assert body == sent and header["id"] == notice["data"]["id"] and header["seq"] == notice["seq"]
     header, body = read_binary_frame(await small.next_binary())
     with Image.open(io.BytesIO(body)) as image:
-        assert header["width"] == image.width == 80 and header["height"] == image.height
+        assert header["width"] == image.width == 320 and header["height"] == image.height
     for client in (url, inline, binary, small):
         client.sendClose()
         await client.closed

@@ -11,9 +11,11 @@ dashboard's token as C{?token=}, judged as the WebSocket judges it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NoReturn
 from urllib.parse import urlencode
 
 from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 
 from ..auth import ApiKey
@@ -44,6 +46,11 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
         return False
     tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
     return etag in tags or "*" in tags
+
+
+def _undecodable(failure: Failure) -> NoReturn:
+    failure.trap(OSError, ValueError)  # what Pillow raises for bytes it cannot decode
+    raise ApiError(422, "undecodable_image", "the preview is not a JPEG that can be downscaled; omit ?w=")
 
 
 class ImageApi:
@@ -104,7 +111,7 @@ class ImageApi:
             raise ApiError(
                 503, "busy", "every resizing thread is busy; retry shortly", headers={"Retry-After": RETRY_AFTER}
             ) from None
-        return copy.addCallback(lambda jpeg: self._send(request, jpeg))
+        return copy.addCallbacks(lambda jpeg: self._send(request, jpeg), _undecodable)
 
     @staticmethod
     def _send(request: IRequest, jpeg: bytes) -> bytes:

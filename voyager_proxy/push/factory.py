@@ -226,7 +226,7 @@ class PushFactory(WebSocketServerFactory):
             self._send_binary(preview.image, seq, width, clients)
 
     def _send_binary(self, image: StoredImage, seq: int, width: int | None, clients: list[PushProtocol]) -> None:
-        """The image (at C{width}, made in the resizing pool; the original when it is full) as one binary frame."""
+        """The image at C{width} as a binary frame; the original when the resizing pool is full or cannot."""
 
         def send(jpeg: bytes, copy_width: int | None) -> None:
             info = image.info
@@ -250,9 +250,7 @@ class PushFactory(WebSocketServerFactory):
         except Saturated:
             send(image.jpeg, None)
             return
-        copy.addCallback(send, width).addErrback(
-            lambda failure: self._log.failure("cannot downscale preview {id}", failure, id=image.info.id)
-        )
+        copy.addCallbacks(send, lambda failure: send(image.jpeg, None), callbackArgs=(width,))
 
     def _fan_out(self, topic: str, message: Published, clients: list[PushProtocol]) -> None:
         """Each fields mode asked for prepared once; every one of C{clients} handed its mode's frame."""

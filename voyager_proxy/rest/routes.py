@@ -247,11 +247,15 @@ IMAGE_EXPIRED = {
     }
 }
 RESIZE_BUSY = {
+    "422": {
+        "description": "undecodable_image: ?w= on a preview that is not a decodable JPEG",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    },
     "503": {
         "description": "Every resizing thread is busy and the queue is full: retry after Retry-After seconds",
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
+    },
 }
 
 
