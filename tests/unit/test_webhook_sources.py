@@ -1,4 +1,4 @@
-"""Where webhook events come from: the link's status and events, RoboTarget, the previews."""
+"""Where webhook events come from: the link's status and events, RoboTarget, the image store."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from typing import Any
 
 from twisted.internet.testing import MemoryReactorClock
 
+from tests.support.jpegs import jpeg, preview_event
 from voyager_proxy.config import RoboTargetSettings, VoyagerSettings
+from voyager_proxy.images import ImageLibrary, ImageStore
 from voyager_proxy.robotarget import RoboTarget, RoboTargetState, RoboTargetStatus
 from voyager_proxy.voyager.events import parse_event
 from voyager_proxy.voyager.link import VoyagerLink
 from voyager_proxy.voyager.status import ConnectionStatus, LinkState
-from voyager_proxy.webhooks.preview_notices import PREVIEW_URL, watch_previews
 from voyager_proxy.webhooks.sources import EventSources
 
 
@@ -77,17 +78,18 @@ def test_fit_and_robotarget_shots() -> None:
     assert "Base64Data" not in str(sent)
 
 
-def test_previews_become_image_notices_with_a_url_never_the_jpeg() -> None:
-    """NewJPGReady turns into image.ready in the image store's notice shape, with the preview's URL."""
+def test_images_kept_by_the_store_are_image_ready_with_links_never_the_jpeg() -> None:
+    """A preview the image store keeps is image.ready carrying the store's notice: URLs, sizes, shot facts."""
     link, _, sources, sent = wired()
-    watch_previews(link, sources)
-    jpeg = {"Event": "NewJPGReady", "File": "C:\\FIT\\a.fit", "SequenceTarget": "M42", "TimeInfo": 1700000000.5}
-    shot = {"Expo": 30, "Filter": "L", "HFD": 2.7, "StarIndex": 6.1, "PixelDimX": 160, "PixelDimY": 100}
-    link.events.publish(parse_event({**jpeg, **shot, "Base64Data": "/9j/" + "A" * 400}, 90.0))
+    library = ImageLibrary(link.events, ImageStore(keep=10, max_bytes=10_000_000), widths=(320,))
+    library.on_stored(sources.image_ready)
+    picture = jpeg(160, 100)
+    link.events.publish(parse_event(preview_event(picture), 90.0))
     ((event_type, notice),) = sent
     assert event_type == "image.ready"
     assert set(notice) == {
         "id", "url", "thumbUrl", "width", "height", "bytes", "time", "target", "filter", "exposure", "hfd", "starIndex",
     }  # fmt: skip
-    assert (notice["url"], notice["width"], notice["target"], notice["time"]) == (PREVIEW_URL, 160, "M42", 1700000000.5)
-    assert "AAAA" not in str(notice)
+    assert notice["url"] == f"/api/images/{notice['id']}.jpg" and notice["thumbUrl"].startswith(notice["url"])
+    assert (notice["width"], notice["bytes"], notice["target"]) == (160, len(picture), "M42")
+    assert len(str(notice)) < 600  # links and facts: the JPEG stays in the store

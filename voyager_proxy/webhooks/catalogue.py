@@ -64,11 +64,11 @@ _COMMAND_EXAMPLE = {
 EVENT_TYPES: tuple[EventType, ...] = (
     EventType(
         "image.ready",
-        "A new image is in the image store: links to it and its thumbnail, never the image itself",
+        "The image store kept a new preview: links to it and its thumbnail, never the image itself",
         _object(
             ("id", "url"),
             id={"type": "string"},
-            url={"type": "string", "description": "Path of the image on this proxy (GET with a key)"},
+            url={"type": "string", "description": "GET /api/images/{id}.jpg on this proxy (with a key)"},
             thumbUrl=_TEXT,
             width=_NUMBER,
             height=_NUMBER,
@@ -81,9 +81,9 @@ EVENT_TYPES: tuple[EventType, ...] = (
             starIndex=_NUMBER,
         ),
         {
-            "id": "9f2c4e1a",
-            "url": "/api/camera/preview",
-            "thumbUrl": None,
+            "id": "9f2c4e1a0b3d5e7f",
+            "url": "/api/images/9f2c4e1a0b3d5e7f.jpg",
+            "thumbUrl": "/api/images/9f2c4e1a0b3d5e7f.jpg?w=320",
             "width": 2048,
             "height": 1024,
             "bytes": 81234,
