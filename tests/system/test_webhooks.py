@@ -91,7 +91,7 @@ def receiver(tmp_path: Path) -> Iterator[PhpReceiver]:
 def test_image_and_command_events_arrive_signed_and_verified(
     started: Callable[..., Daemon], receiver: PhpReceiver
 ) -> None:
-    """A shot through the API gives image.ready (a URL, no image) and command.completed, both verified by PHP."""
+    """A shot gives image.ready (the store's URL, which serves the JPEG) and command.completed, verified by PHP."""
     receiver.start()
     daemon = started(receiver, receiver.secrets[0])
     status, shot = call(daemon, "POST", "/api/camera/shot", {"exposure": 0.5})
@@ -102,8 +102,10 @@ def test_image_and_command_events_arrive_signed_and_verified(
     )
     assert {"image.ready", "fit.ready", "command.completed", "shot.completed"} <= set(handled)
     image = handled["image.ready"]["data"]
-    assert image["url"] == "/api/camera/preview" and image["width"] == 160
+    assert image["url"] == f"/api/images/{image['id']}.jpg"
     assert len(json.dumps(image)) < 1000  # a link, not the JPEG
+    with urllib.request.urlopen(f"http://127.0.0.1:{daemon.port}{image['url']}", timeout=10) as response:
+        assert response.headers["Content-Type"] == "image/jpeg" and len(response.read()) == image["bytes"]
     command = handled["command.completed"]["data"]["command"]
     assert (command["uid"], command["method"], command["state"]) == (shot["uid"], "RemoteCameraShot", "ok")
 
