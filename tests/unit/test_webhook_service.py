@@ -242,3 +242,18 @@ def test_a_message_dropped_while_in_flight_stays_dropped_and_frees_its_slot(harn
     assert first.status is Status.DROPPED and first.attempts == 1 and first.last_outcome == "delivered"
     assert harness.receiver.ids() == [first.id] + [message.id for message in later]
     assert service.pending == 0 and all(message.status is Status.DELIVERED for message in later)
+
+
+def test_finished_messages_are_purged_after_retention_days_but_pending_ones_stay(harness: Harness) -> None:
+    """An hourly purge deletes delivered messages older than webhooks.retention_days; a pending one stays."""
+    harness.receiver.answers = [OK, UNAVAILABLE]
+    service = harness.start(retention_days=1.0, retry_schedule=("3d",))
+    delivered, waiting = harness.publish(service), harness.publish(service)
+    store = harness.receiver.store
+    assert store is not None
+    harness.clock.advance(86400 - 3600)
+    assert store.get(delivered.id) is not None
+    harness.clock.advance(2 * 3600)
+    assert store.get(delivered.id) is None
+    found = store.get(waiting.id)
+    assert found is not None and found.status is Status.PENDING
