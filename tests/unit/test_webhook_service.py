@@ -257,3 +257,22 @@ def test_finished_messages_are_purged_after_retention_days_but_pending_ones_stay
     assert store.get(delivered.id) is None
     found = store.get(waiting.id)
     assert found is not None and found.status is Status.PENDING
+
+
+def test_an_endpoint_giving_no_answer_is_probed_one_attempt_at_a_time(harness: Harness) -> None:
+    """After an attempt without answer only one is in flight; the first answer brings back full concurrency."""
+    service = harness.start(concurrency=4)
+    messages = [harness.publish(service) for _ in range(6)]
+    assert len(harness.receiver.calls) == 4
+    harness.receiver.calls[0][2].callback(Answer(None, error="Connection refused"))
+    harness.receiver.calls[1][2].callback(Answer(None, error="Connection refused"))
+    harness.receiver.calls[2][2].callback(Answer(None, error="Connection refused"))
+    assert len(harness.receiver.calls) == 4 and service.describe()["reachable"] is False  # one still in flight
+    harness.receiver.calls[3][2].callback(Answer(None, error="timed out"))
+    assert len(harness.receiver.calls) == 5  # the probe
+    harness.receiver.calls[4][2].callback(OK)
+    assert len(harness.receiver.calls) == 6 and service.describe()["reachable"] is True
+    harness.receiver.answers = [OK] * 4
+    harness.receiver.calls[5][2].callback(OK)
+    harness.clock.advance(10)
+    assert all(message.status is Status.DELIVERED for message in messages)

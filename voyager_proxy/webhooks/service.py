@@ -57,7 +57,13 @@ def endpoint_label(url: str) -> str:
 
 
 class Webhooks(Service):
-    """Delivery to webhooks.url, as the Standard Webhooks specification describes."""
+    """
+    Delivery to webhooks.url, as the Standard Webhooks specification describes.
+
+    While the endpoint gives no answer at all (refused connections,
+    timeouts), one attempt at a time probes it: an outage costs the daemon
+    one connection attempt in flight, whatever webhooks.concurrency says.
+    """
 
     _log = Logger()
 
@@ -85,6 +91,7 @@ class Webhooks(Service):
         self._ready: OrderedDict[str, Message] = OrderedDict()  # due, waiting for a free slot (or the endpoint)
         self._in_flight: set[str] = set()
         self._disabled: str | None = None
+        self._unreachable = False  # the last attempt got no answer: one attempt at a time until one does
         self._purge = LoopingCall(self._purge_old)
         self._purge.clock = clock
         self.endpoint = endpoint_label(settings.url)
@@ -105,6 +112,7 @@ class Webhooks(Service):
             "endpoint": self.endpoint,
             "state": "disabled" if self._disabled else "enabled",
             "disabledReason": self._disabled,
+            "reachable": not self._unreachable,
             "pending": self.pending,
             "inFlight": len(self._in_flight),
         }
@@ -237,7 +245,8 @@ class Webhooks(Service):
         self.report.dropped(message)
 
     def _pump(self) -> None:
-        while self._disabled is None and self._ready and len(self._in_flight) < self._settings.concurrency:
+        slots = 1 if self._unreachable else self._settings.concurrency
+        while self._disabled is None and self._ready and len(self._in_flight) < slots:
             _, message = self._ready.popitem(last=False)
             if message.status is Status.PENDING:
                 self._attempt(message)
@@ -259,6 +268,7 @@ class Webhooks(Service):
         self._in_flight.discard(message.id)
         now = self._clock.seconds()
         result = outcome(answer.status)
+        self._unreachable = answer.status is None
         message.attempts += 1
         message.last_attempt_at = started
         message.last_status = answer.status
