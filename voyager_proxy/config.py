@@ -176,6 +176,8 @@ class WebSocketSettings(_MaskedRepr):
     message_burst: int = setting(
         20, "Messages a client may send at once; as many refused in a row close it (1008).", check=at_least(1)
     )
+    max_rooms_per_client: int = setting(16, "Booking rooms one connection may be in.", check=at_least(1))
+    max_rooms: int = setting(1000, "Booking rooms with members at once, over all connections.", check=at_least(1))
 
 
 @attrs.frozen(repr=False)

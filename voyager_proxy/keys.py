@@ -72,6 +72,11 @@ class KeyLookup:
         return found
 
 
+def is_narrowed(key: ApiKey) -> bool:
+    """Whether C{key} has a method list: then it sees only its own commands in the ledger."""
+    return key.methods is not None
+
+
 def may_send(key: ApiKey, method: str) -> bool:
     """Whether C{key}'s method list, if it has one, names C{method} (the role is checked apart)."""
     return key.methods is None or method in key.methods

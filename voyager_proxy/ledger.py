@@ -9,25 +9,31 @@ import attrs
 from twisted.internet.interfaces import IReactorTime
 from twisted.python.failure import Failure
 
-from .failures import describe
+from .failures import ForeignUid, IdempotencyKeyReused, describe
 from .metrics import Metrics
 from .voyager import Command, VoyagerEvent, VoyagerLink
+from .voyager.commands import Uid, rule_for
 
 
 @attrs.define(eq=False)
 class LedgerEntry:
-    """One command: who sent it, and what became of it (read live from the command)."""
+    """
+    One command: who sent it (the key's name), and what became of it (read
+    live from the command). C{request} is what an C{Idempotency-Key} was
+    given with: the route and the body, as the caller sent them.
+    """
 
     command: Command
     sender: str
     idempotency_key: str | None
+    request: object = None
 
     def as_dict(self) -> dict[str, Any]:
         command = self.command
         entry: dict[str, Any] = {
             "uid": command.uid,
             "method": command.method,
-            "params": {k: v for k, v in command.params.items() if k != "UID"},
+            "params": {k: v for k, v in command.params.items() if k != "UID" or v != command.uid},
             "sender": self.sender,
             "state": command.state.value,
             "sentAt": command.sent_at,
@@ -57,8 +63,9 @@ class CommandLedger:
         self._entries: OrderedDict[str, LedgerEntry] = OrderedDict()
         self._by_idempotency: dict[tuple[str, str], str] = {}
 
-    def record(self, command: Command, sender: str, idempotency_key: str | None) -> LedgerEntry:
-        entry = LedgerEntry(command, sender, idempotency_key)
+    def record(self, command: Command, sender: str, idempotency_key: str | None, request: object = None) -> LedgerEntry:
+        assert command.uid not in self._entries, "every command has a UID of its own"
+        entry = LedgerEntry(command, sender, idempotency_key, request)
         self._entries[command.uid] = entry
         if idempotency_key is not None:
             self._by_idempotency[(sender, idempotency_key)] = command.uid
@@ -71,17 +78,30 @@ class CommandLedger:
     def get(self, uid: str) -> LedgerEntry | None:
         return self._entries.get(uid)
 
-    def replay(self, sender: str, idempotency_key: str) -> LedgerEntry | None:
-        """The entry a sender already created with this Idempotency-Key, if remembered."""
+    def replay(self, sender: str, idempotency_key: str, request: object = None) -> LedgerEntry | None:
+        """
+        The entry a sender already created with this Idempotency-Key, if
+        remembered; L{IdempotencyKeyReused} when it was for another C{request}.
+        """
         uid = self._by_idempotency.get((sender, idempotency_key))
-        return self._entries.get(uid) if uid is not None else None
+        entry = self._entries.get(uid) if uid is not None else None
+        if entry is not None and entry.request != request:
+            raise IdempotencyKeyReused(idempotency_key, entry.command.uid)
+        return entry
 
-    def latest(self, limit: int) -> list[LedgerEntry]:
-        return list(self._entries.values())[-limit:][::-1]
+    def latest(self, limit: int, sender: str | None = None) -> list[LedgerEntry]:
+        """The latest C{limit} entries, newest first; only C{sender}'s when given."""
+        entries = [e for e in reversed(self._entries.values()) if sender is None or e.sender == sender]
+        return entries[:limit]
 
 
 class CommandDesk:
-    """Sends a caller's command through the link, records it, times it for the metrics."""
+    """
+    Sends a caller's command through the link, records it, times it for the
+    metrics. The proxy makes every command's UID: a UID param is refused,
+    but for the one a RemoteActionAbort names, which must be a command of the
+    ledger (the caller's own, for a narrowed key).
+    """
 
     def __init__(
         self, link: VoyagerLink, clock: IReactorTime, metrics: Metrics, ledger: CommandLedger, max_timeout: float
@@ -99,8 +119,22 @@ class CommandDesk:
         sender: str,
         idempotency_key: str | None = None,
         timeout: float | None = None,
+        *,
+        narrowed: bool = False,
+        request: object = None,
     ) -> LedgerEntry:
-        """Send now (raises NotReady when the session is not ready) and return its ledger entry."""
+        """Send now (raises NotReady when the session is not ready, ForeignUid for a UID it did not make)."""
+        if "UID" in params:
+            self._check_target(method, params["UID"], sender, narrowed)
         command = self._link.submit(method, params, timeout)
         command.finished().addBoth(lambda _: self._metrics.command_finished(command, self._clock.seconds()))
-        return self.ledger.record(command, sender, idempotency_key)
+        return self.ledger.record(command, sender, idempotency_key, request)
+
+    def _check_target(self, method: str, uid: Any, sender: str, narrowed: bool) -> None:
+        if rule_for(method).uid is not Uid.TARGET:
+            raise ForeignUid(method, str(uid), "is chosen by the proxy")
+        target = self.ledger.get(uid) if isinstance(uid, str) else None
+        if target is None:
+            raise ForeignUid(method, str(uid), "names no command of the ledger")
+        if narrowed and target.sender != sender:
+            raise ForeignUid(method, uid, "names another caller's command")

@@ -68,10 +68,9 @@ def build_root(
     """The resource tree: /health, /metrics, /api (with /api/robotarget) and the WebSocket at /ws."""
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
-    rooms = Rooms()
-    push = PushFactory(
-        link, clock, keys, websocket or WebSocketSettings(), desk, frozenset(settings.allowed_methods), metrics, rooms
-    )
+    websocket = websocket or WebSocketSettings()
+    rooms = Rooms(websocket.max_rooms_per_client, websocket.max_rooms)
+    push = PushFactory(link, clock, keys, websocket, desk, frozenset(settings.allowed_methods), metrics, rooms)
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
     api = RestApi(link, clock, settings, keys, metrics, desk, rooms, WebSocketResource(push), scheduler)

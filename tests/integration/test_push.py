@@ -187,6 +187,29 @@ async def test_commands_answered_with_their_own_id(proxy_url: str) -> None:
 
 
 @pytest_twisted.ensureDeferred
+async def test_a_websocket_command_may_not_take_over_another_callers_uid(proxy_url: str) -> None:
+    """A WS command naming a running REST command's UID is refused; the REST caller's entry stays its own."""
+    response = await treq.post(
+        f"http://{proxy_url}/api/camera/shot?wait=false", json={"exposure": 30}, headers=CONTROL_HEADERS
+    )
+    uid = (await response.json())["uid"]
+    client = await connect(f"ws://{proxy_url}/ws", {"X-API-Key": CONTROL})
+    await client.next_event("initialState")
+    client.send({"action": "command", "id": "steal", "method": "RemoteGetStatus", "params": {"UID": uid}})
+    refused = (await client.next_event("commandResult"))["data"]
+    assert refused["success"] is False and refused["error"]["code"] == "validation_error"
+    assert refused["error"]["field"] == "UID"
+    response = await treq.get(f"http://{proxy_url}/api/commands/{uid}", headers=CONTROL_HEADERS)
+    entry = await response.json()
+    assert entry["method"] == "RemoteCameraShot" and entry["state"] in ("acknowledged", "running")
+    client.send({"action": "command", "id": "stop", "method": "RemoteActionAbort", "params": {"UID": uid}})
+    stopped = (await client.next_event("commandResult"))["data"]
+    assert stopped["success"] is True and stopped["uid"] != uid
+    client.sendClose()
+    await client.closed
+
+
+@pytest_twisted.ensureDeferred
 async def test_resume_replays_exactly_the_missed_messages(ws_url: str) -> None:
     """Reconnecting with since/epoch replays every missed seq (or names it omitted); a new epoch gets initialState."""
     client = await connect(ws_url, {"X-API-Key": KEY})

@@ -169,8 +169,6 @@ def test_voyager_error_is_502(proxy: Proxy) -> None:
     code, body, _ = proxy.call("POST", "/api/camera/shot", {"exposure": 1})
     assert code == 502 and body["error"]["status"] == "FINISHED_ERROR"
     assert "setup" in body["error"]["motivo"]
-    code, body, _ = proxy.call("POST", "/api/commands/RemoteActionAbort", {"UID": "not-running"})
-    assert code == 502 and body["error"]["code"] == "voyager_error"
 
 
 def test_timeout_is_504_and_not_ready_is_503() -> None:

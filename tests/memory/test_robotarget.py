@@ -303,10 +303,10 @@ def test_a_repeated_plan_is_answered_once_and_a_taken_set_guid_is_a_conflict(pro
     assert proxy.observatory.simulator.robotarget.targets.keys() == {first["targetGuid"]}
 
 
-def test_a_key_narrowed_to_other_methods_may_read_but_not_write(proxy: Proxy) -> None:
-    """A key narrowed to RemoteCameraShot reads RoboTarget but may not add a set."""
-    code, _ = proxy.call("GET", "/api/robotarget/sets", key=NARROW)
-    assert code == 200
+def test_a_key_narrowed_to_other_methods_may_neither_read_nor_write(proxy: Proxy) -> None:
+    """A key narrowed to RemoteCameraShot may not list RoboTarget sets nor add one."""
+    code, refused = proxy.call("GET", "/api/robotarget/sets", key=NARROW)
+    assert code == 403 and "RemoteRoboTargetGetSet" in refused["error"]["message"]
     code, refused = proxy.call("POST", "/api/robotarget/sets", {"Name": "x", "ProfileName": "Default.v2y"}, key=NARROW)
     assert code == 403 and "RemoteRoboTargetAddSet" in refused["error"]["message"]
 

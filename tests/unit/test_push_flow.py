@@ -105,18 +105,21 @@ def link(clock: MemoryReactorClock) -> VoyagerLink:
     return VoyagerLink(clock, VoyagerSettings(), unconnected)
 
 
-def make_factory(clock: MemoryReactorClock, link: VoyagerLink, **settings: Any) -> PushFactory:
+def make_factory(
+    clock: MemoryReactorClock, link: VoyagerLink, keys: KeyRing | None = None, **settings: Any
+) -> PushFactory:
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(10), ApiSettings().max_command_timeout)
+    websocket = WebSocketSettings(**settings)
     factory = PushFactory(
         link,
         clock,
-        KeyRing(()),
-        WebSocketSettings(**settings),
+        keys or KeyRing(()),
+        websocket,
         desk,
         frozenset(ApiSettings().allowed_methods),
         metrics,
-        Rooms(),
+        Rooms(websocket.max_rooms_per_client, websocket.max_rooms),
     )
     factory.setProtocolOptions(autoPingInterval=0)  # Autobahn's own timers run on the global reactor
     return factory
@@ -272,7 +275,7 @@ def test_room_messages_are_never_coalesced(clock: MemoryReactorClock, link: Voya
     factory = make_factory(clock, link)
     client = Client(factory)
     client.received()
-    client.protocol.rooms.add("booking_456")
+    assert factory.join(client.protocol, "booking_456") is None
     client.protocol.pauseProducing()
     for minutes in (10, 5):
         factory.publish_to_room("booking_456", "controlData", {"minutesLeft": minutes})

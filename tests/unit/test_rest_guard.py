@@ -14,7 +14,9 @@ from voyager_proxy.rest.routes import ROUTES, Role
 
 SHOOTER = "shooter-key-0123456789"
 MOUNT_READER = "mount-key-0123456789ab"
+PLANNER = "planner-key-0123456789"
 KEYS = (
+    f"planner:read:{PLANNER}:RemoteRoboTargetGetSet",
     f"laravel:control:{CONTROL}",
     f"dashboard:read:{READ}",
     f"shooter:control:{SHOOTER}:RemoteCameraShot",
@@ -66,16 +68,29 @@ def test_every_sending_route_refuses_a_key_not_listing_its_methods(proxy: Memory
         assert lines == [], route.name
 
 
-def test_robotarget_reads_take_any_key_and_writes_need_control(proxy: MemoryProxy) -> None:
-    """RoboTarget lookups (reads) need only a key; its writes are 403 for a read key, over the same guard."""
-    code, _, _ = proxy.request("GET", "/api/robotarget/sets", headers=as_key(SHOOTER))
-    assert code == 200
+def test_robotarget_reads_need_an_unnarrowed_key_and_writes_need_control(proxy: MemoryProxy) -> None:
+    """RoboTarget lookups need a key not narrowed (or listing the lookup); its writes are 403 for a read key."""
+    for key, expected in ((READ, 200), (PLANNER, 200), (SHOOTER, 403)):
+        code, answer, _ = proxy.request("GET", "/api/robotarget/sets", headers=as_key(key))
+        assert code == expected, (key, answer)
     code, answer, lines = proxy.request(
         "POST", "/api/robotarget/sets", {"Name": "B", "ProfileName": "P.v2y"}, headers=as_key(READ)
     )
     assert code == 403 and "read role" in answer["error"]["message"] and lines == []
     code, answer, _ = proxy.request("GET", "/api/robotarget/sets")
     assert code == 401 and answer["error"]["code"] == "unauthorized"
+
+
+def test_every_robotarget_read_refuses_a_key_narrowed_to_other_methods(proxy: MemoryProxy) -> None:
+    """Sets, targets, shots, runs, shots done and their JPEGs: each lookup is a 403 naming it, nothing sent."""
+    guid = "5482d20e-2304-41d1-8d2b-32adc2c314bc"
+    for route in ROUTES:
+        if not route.reads or route.method != "GET":
+            continue
+        path = route.path.replace("<guid>", guid)
+        code, answer, lines = proxy.request("GET", path, headers=as_key(SHOOTER))
+        assert code == 403 and route.reads[0] in answer["error"]["message"], route.name
+        assert lines == [], route.name
 
 
 def test_the_robotarget_mount_answers_in_the_envelope(proxy: MemoryProxy) -> None:

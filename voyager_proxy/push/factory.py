@@ -14,6 +14,7 @@ from twisted.logger import Logger
 
 from ..auth import ApiKey, KeyRing
 from ..config import WebSocketSettings
+from ..keys import is_narrowed
 from ..ledger import CommandDesk, LedgerEntry
 from ..metrics import Metrics
 from ..rooms import Rooms
@@ -56,6 +57,7 @@ class PushFactory(WebSocketServerFactory):
     ) -> None:
         super().__init__()
         rooms.serve(self.publish_to_room)
+        self._rooms = rooms
         # Ping every 25 s; 35 s more without a pong closes (60 s in all).
         # Messages over max_message_bytes get an error event; Autobahn cuts
         # only those far beyond it, so a client's message never fills memory.
@@ -91,6 +93,16 @@ class PushFactory(WebSocketServerFactory):
 
     def unsubscribe(self, client: PushProtocol) -> None:
         self._subscribers.discard(client)
+        self._rooms.leave_all(client)
+
+    def join(self, client: PushProtocol, room: str) -> str | None:
+        return self._rooms.join(client, room)
+
+    def leave(self, client: PushProtocol, room: str) -> None:
+        self._rooms.leave(client, room)
+
+    def rooms_of(self, client: PushProtocol) -> frozenset[str]:
+        return self._rooms.rooms_of(client)
 
     def initial_state(self) -> dict[str, Any]:
         snapshot = self._link.cache.snapshot()
@@ -148,8 +160,8 @@ class PushFactory(WebSocketServerFactory):
     def max_timeout(self) -> float:
         return self._desk.max_timeout
 
-    def submit(self, method: str, params: dict[str, Any], sender: str, timeout: float | None) -> LedgerEntry:
-        return self._desk.submit(method, params, sender, timeout=timeout)
+    def submit(self, method: str, params: dict[str, Any], key: ApiKey, timeout: float | None) -> LedgerEntry:
+        return self._desk.submit(method, params, key.name, timeout=timeout, narrowed=is_narrowed(key))
 
     def count_coalesced(self) -> None:
         self.metrics.websocket_coalesced.inc()
@@ -161,7 +173,7 @@ class PushFactory(WebSocketServerFactory):
         """Send an application message to the members of C{room}; return how many got it."""
         self.seq += 1
         self._replay.append((self.seq, None))
-        members = [client for client in self._subscribers if room in client.rooms]
+        members = [c for c in self._rooms.members(room) if isinstance(c, PushProtocol) and c in self._subscribers]
         if members:
             prepared = self.prepareMessage(encode(event, {**data, "room": room}, self.seq))
             for client in members:

@@ -50,6 +50,15 @@ class Hub(Protocol):
     def unsubscribe(self, client: PushProtocol) -> None:
         """Stop sending to C{client}; harmless when it was not subscribed."""
 
+    def join(self, client: PushProtocol, room: str) -> str | None:
+        """Put C{client} in C{room}; why not when a bound of L{Rooms} refuses."""
+
+    def leave(self, client: PushProtocol, room: str) -> None:
+        """Take C{client} out of C{room}."""
+
+    def rooms_of(self, client: PushProtocol) -> frozenset[str]:
+        """The rooms C{client} is in."""
+
     def may_call(self, key: ApiKey, method: str) -> bool:
         """Whether C{key} may send C{method} to Voyager."""
 
@@ -57,7 +66,7 @@ class Hub(Protocol):
     def max_timeout(self) -> float:
         """The longest time limit a caller may give a command."""
 
-    def submit(self, method: str, params: dict[str, Any], sender: str, timeout: float | None) -> LedgerEntry:
+    def submit(self, method: str, params: dict[str, Any], key: ApiKey, timeout: float | None) -> LedgerEntry:
         """Send a Voyager command and record it in the ledger (raises VoyagerError)."""
 
     def count_coalesced(self) -> None:

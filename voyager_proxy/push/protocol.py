@@ -13,8 +13,9 @@ from twisted.internet.interfaces import IDelayedCall, IPushProducer, ITransport
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from ..auth import LOCAL, ApiKey
+from ..auth import LOCAL, ROOMS, ApiKey
 from ..failures import describe
+from ..keys import may_send
 from ..ratelimit import RateLimiter
 from ..voyager import VoyagerError, VoyagerEvent
 from .actions import (
@@ -130,8 +131,12 @@ class PushProtocol(WebSocketServerProtocol):
         if held:
             super().dataReceived(b"".join(held))
 
+    @property
+    def rooms(self) -> frozenset[str]:
+        """The rooms this connection is in."""
+        return self.hub.rooms_of(self)
+
     def onConnect(self, request: ConnectionRequest) -> None:
-        self.rooms: set[str] = set()
         grant = self.hub.authorise(request.origin, request.params, request.headers)
         if isinstance(grant, Refused):
             if grant.warn:
@@ -274,17 +279,25 @@ class PushProtocol(WebSocketServerProtocol):
                     )
                 )
             case Subscribe(room):
-                if self.may_join is not None and room not in self.may_join:
-                    self._answer(error("forbidden", f"this token may not join {room!r}"))
-                else:
-                    self.rooms.add(room)
-                    self._answer(encode("subscribed", {"room": room}))
+                self._join(room)
             case Unsubscribe(room):
-                if isinstance(room, str):
-                    self.rooms.discard(room)
+                self.hub.leave(self, room)
                 self._answer(encode("unsubscribed", {"room": room}))
             case Command():
                 self._command(action)
+
+    def _join(self, room: str) -> None:
+        """Join C{room} if this client may (its token lists it, or its key may reach rooms) and the bounds allow."""
+        if self.may_join is not None and room not in self.may_join:
+            self._answer(error("forbidden", f"this token may not join {room!r}"))
+        elif not may_send(self.key, ROOMS):
+            self._answer(error("forbidden", f"the key {self.key.name!r} may not join rooms"))
+        else:
+            refused = self.hub.join(self, room)
+            if refused is None:
+                self._answer(encode("subscribed", {"room": room}))
+            else:
+                self._answer(error("room_refused", refused))
 
     def _within_rate(self) -> bool:
         """Spend a token; over the rate answer an error, and close a client that keeps on."""
@@ -310,7 +323,7 @@ class PushProtocol(WebSocketServerProtocol):
             self._reply(request_id, False, error={"code": "bad_message", "message": problem, "field": "timeout"})
             return
         try:
-            entry = self.hub.submit(method, command.params, self.key.name, command.timeout)
+            entry = self.hub.submit(method, command.params, self.key, command.timeout)
         except VoyagerError as failure:
             self._reply(request_id, False, error=describe(failure).as_error())
             return

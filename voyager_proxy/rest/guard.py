@@ -37,7 +37,7 @@ class Guard:
     Admits a request to a route of the table: CORS headers, then the key
     (none for L{Role.OPEN}), its role, a rate-limit token (from the command
     bucket when the route sends Voyager something), then the method list:
-    a narrowed key must list every method the route sends.
+    a narrowed key must list every method the route sends or reads (L{Route.narrowing}).
     """
 
     def __init__(self, clock: IReactorTime, settings: ApiSettings, keys: KeyRing) -> None:
@@ -63,7 +63,7 @@ class Guard:
                 "too many requests; slow down",
                 headers={"Retry-After": RateLimiter.retry_after(wait)},
             )
-        self.check_methods(key, route.sends)
+        self.check_methods(key, route.narrowing)
         return key
 
     @staticmethod
