@@ -14,26 +14,10 @@ from typing import Any
 
 import attrs
 
+from .refused import ForeignUid, IdempotencyKeyReused
 from .robotarget.manager import RoboTargetRefused, RoboTargetUnavailable
 from .robotarget.plans import PlanConflict, PlanFailed
 from .voyager.errors import ActionFailed, CommandRejected, CommandTimeout, ConnectionLost, NotReady, VoyagerError
-
-
-class ForeignUid(VoyagerError):
-    """A caller named a UID the proxy did not make for it: commands get their UID from the proxy."""
-
-    def __init__(self, method: str, uid: str, why: str) -> None:
-        super().__init__(f"UID {uid!r}: {why}")
-        self.method = method
-        self.uid = uid
-
-
-class IdempotencyKeyReused(VoyagerError):
-    """An Idempotency-Key sent again with another route or body: never a replay of the other command."""
-
-    def __init__(self, key: str, uid: str) -> None:
-        super().__init__(f"the Idempotency-Key {key!r} was used for another request (command {uid})")
-        self.uid = uid
 
 
 @attrs.frozen
@@ -59,7 +43,7 @@ class _Kind:
 
 FAILURES: Mapping[type[BaseException], _Kind] = {
     ForeignUid: _Kind(400, "validation_error", lambda e: {"field": "UID"}),
-    IdempotencyKeyReused: _Kind(422, "idempotency_key_reused", lambda e: {"uid": e.uid}),
+    IdempotencyKeyReused: _Kind(422, "idempotency_key_reused", lambda e: {"uid": e.uid} if e.uid else {}),
     NotReady: _Kind(503, "voyager_not_ready", lambda e: {"state": e.state}),
     CommandTimeout: _Kind(504, "timeout", lambda e: {"uid": e.uid, "acknowledged": e.acknowledged}),
     ActionFailed: _Kind(

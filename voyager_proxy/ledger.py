@@ -9,8 +9,9 @@ import attrs
 from twisted.internet.interfaces import IReactorTime
 from twisted.python.failure import Failure
 
-from .failures import ForeignUid, IdempotencyKeyReused, describe
+from .failures import describe
 from .metrics import Metrics
+from .refused import ForeignUid, IdempotencyKeys
 from .voyager import Command, VoyagerEvent, VoyagerLink
 from .voyager.commands import Uid, rule_for
 
@@ -58,10 +59,11 @@ def event_body(event: VoyagerEvent) -> dict[str, Any]:
 class CommandLedger:
     """The latest C{size} commands by UID, and idempotency keys per sender."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, idempotency: IdempotencyKeys | None = None) -> None:
         self._size = size
         self._entries: OrderedDict[str, LedgerEntry] = OrderedDict()
         self._by_idempotency: dict[tuple[str, str], str] = {}
+        self.idempotency = idempotency or IdempotencyKeys(size)  # shared with the RoboTarget plans
 
     def record(self, command: Command, sender: str, idempotency_key: str | None, request: object = None) -> LedgerEntry:
         assert command.uid not in self._entries, "every command has a UID of its own"
@@ -69,6 +71,7 @@ class CommandLedger:
         self._entries[command.uid] = entry
         if idempotency_key is not None:
             self._by_idempotency[(sender, idempotency_key)] = command.uid
+            self.idempotency.bind(sender, idempotency_key, request, command.uid)
         while len(self._entries) > self._size:
             _, old = self._entries.popitem(last=False)
             if old.idempotency_key is not None:
@@ -83,11 +86,9 @@ class CommandLedger:
         The entry a sender already created with this Idempotency-Key, if
         remembered; L{IdempotencyKeyReused} when it was for another C{request}.
         """
+        self.idempotency.check(sender, idempotency_key, request)
         uid = self._by_idempotency.get((sender, idempotency_key))
-        entry = self._entries.get(uid) if uid is not None else None
-        if entry is not None and entry.request != request:
-            raise IdempotencyKeyReused(idempotency_key, entry.command.uid)
-        return entry
+        return self._entries.get(uid) if uid is not None else None
 
     def latest(self, limit: int, sender: str | None = None) -> list[LedgerEntry]:
         """The latest C{limit} entries, newest first; only C{sender}'s when given."""

@@ -291,11 +291,17 @@ def test_writes_need_the_control_role(proxy: Proxy) -> None:
 
 
 def test_a_repeated_plan_is_answered_once_and_a_taken_set_guid_is_a_conflict(proxy: Proxy) -> None:
-    """Idempotency-Key replays the first answer; a plan whose set GUID exists gets 409 and changes nothing."""
+    """Idempotency-Key replays the first answer (422 with another body); a plan whose set GUID exists gets 409 and changes nothing."""
     body = booking(base_sequence(proxy))
     code, first = proxy.call("POST", "/api/robotarget/plans", body, **{"Idempotency-Key": "booking-456"})
     code_again, again = proxy.call("POST", "/api/robotarget/plans", body, **{"Idempotency-Key": "booking-456"})
     assert (code, code_again) == (201, 201) and again == first
+    assert len(proxy.observatory.simulator.robotarget.sets) == 1
+    other = {**body, "set": {**body["set"], "Name": "another booking"}}
+    code, refused = proxy.call("POST", "/api/robotarget/plans", other, **{"Idempotency-Key": "booking-456"})
+    assert code == 422 and refused["error"]["code"] == "idempotency_key_reused"
+    code, refused = proxy.call("POST", "/api/telescope/park", None, **{"Idempotency-Key": "booking-456"})
+    assert code == 422 and refused["error"]["code"] == "idempotency_key_reused"  # a command route is another route
     assert len(proxy.observatory.simulator.robotarget.sets) == 1
     taken = {**body, "set": {**body["set"], "Guid": first["setGuid"]}}
     code, conflict = proxy.call("POST", "/api/robotarget/plans", taken)

@@ -96,7 +96,9 @@ class RestApi:
         self._command_query = tuple(query.resolve(settings) for query in COMMAND_QUERY)
         self.guard = Guard(clock, settings, keys)
         self.document = encode(build_document(ROUTES, settings))
-        self._robotarget_api = RoboTargetApi(self.guard, self.routes, clock, robotarget, PlanDesk(robotarget))
+        self._robotarget_api = RoboTargetApi(
+            self.guard, self.routes, clock, robotarget, PlanDesk(robotarget, self._ledger.idempotency)
+        )
         self._robotarget_resource = self._robotarget_api.app.resource()
         self._maps = (self.app.url_map.bind("proxy"), self._robotarget_api.app.url_map.bind("proxy"))
 
