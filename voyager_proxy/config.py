@@ -159,6 +159,9 @@ class WebSocketSettings(_MaskedRepr):
         check=jwt_secret_length,
     )
     allowed_origins: tuple[str, ...] = setting(("*",), "Browser origins allowed to open /ws (* for any).")
+    max_token_lifetime: float = setting(
+        86400.0, "Longest a token may live: its exp at most this many seconds ahead.", check=positive
+    )
     max_clients: int = setting(1000, "Most dashboards connected at once.", check=at_least(1))
     replay_size: int = setting(
         2000, "Messages kept for clients that reconnect with ?since=&epoch=.", check=at_least(10)

@@ -136,7 +136,7 @@ async def proxy_url(simulator: RunningSimulator) -> AsyncIterator[str]:
 
 def token(scope: str = "read", rooms: list[str] | None = None, lifetime: float = 600) -> str:
     now = time.time()
-    claims = {"sub": "user-7", "scope": scope, "rooms": rooms or ["booking_456"], "exp": now + lifetime}
+    claims = {"sub": "user-7", "scope": scope, "rooms": rooms or ["booking_456"], "iat": now, "exp": now + lifetime}
     return jwt.encode(claims, SECRET, algorithm="HS256")
 
 
@@ -164,7 +164,10 @@ async def test_tokens_and_rooms(proxy_url: str) -> None:
     await client.closed
     for bad in (
         token(lifetime=-10),
-        jwt.encode({"sub": "x", "scope": "read", "exp": time.time() + 60}, "forged-secret-of-at-least-32-bytes!!"),
+        jwt.encode(
+            {"sub": "x", "scope": "read", "iat": time.time(), "exp": time.time() + 60},
+            "forged-secret-of-at-least-32-bytes!!",
+        ),
     ):
         with pytest.raises(ConnectionError):
             await connect(f"ws://{proxy_url}/ws?token={bad}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import jwt
 
@@ -26,16 +28,39 @@ class Refused:
     warn: bool = False
 
 
-def identify_token(token: str, secret: str | None) -> Identity | Refused:
-    """A browser's JWT from Laravel: HS256, with sub, exp, scope and rooms."""
+def _number(claims: dict[str, Any], name: str) -> float | None:
+    value = claims.get(name)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def identify_token(token: str, secret: str | None, now: float, longest: float) -> Identity | Refused:
+    """
+    A browser's JWT from Laravel: HS256, with sub, scope, rooms, a numeric
+    C{iat} not after C{now} and a numeric C{exp} after C{now}, at most
+    C{longest} seconds ahead (C{websocket.max_token_lifetime}). PyJWT checks
+    the signature and the claims' presence; the times are checked here, on
+    the daemon's clock, since PyJWT also takes numeric text for a time.
+    """
     if not secret:
         return Refused(403, "tokens are not accepted (websocket.jwt_secret is not set)")
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub", "exp", "scope"]})
-    except jwt.ExpiredSignatureError:
-        return Refused(401, "the token has expired")
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            options={"require": ["sub", "exp", "iat", "scope"], "verify_exp": False, "verify_iat": False},
+        )
     except jwt.InvalidTokenError as problem:
         return Refused(401, f"the token is not valid: {problem}")
+    expires, issued = _number(claims, "exp"), _number(claims, "iat")
+    if expires is None or issued is None:
+        return Refused(401, "the token's exp and iat must be numbers (seconds since the epoch)")
+    if issued > now:
+        return Refused(401, "the token is issued in the future (iat)")
+    if expires <= now:
+        return Refused(401, "the token has expired")
+    if expires - now > longest:
+        return Refused(401, f"the token lives too long: exp is at most {longest:g} s ahead")
     scope, rooms = claims.get("scope"), claims.get("rooms", [])
     if scope not in ("read", "control") or not isinstance(rooms, list):
         return Refused(403, "the token needs scope read or control and a list of rooms")

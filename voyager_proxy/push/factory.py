@@ -71,7 +71,7 @@ class PushFactory(WebSocketServerFactory):
         self.pacer = HandshakePacer(clock)
         self.settings = settings
         self.metrics = metrics
-        self._gate = Gate(keys, settings.jwt_secret, settings.allowed_origins)
+        self._gate = Gate(keys, settings.jwt_secret, settings.allowed_origins, settings.max_token_lifetime)
         self._desk = desk
         self._allowed_methods = allowed_methods
         self.epoch = secrets.token_hex(8)
@@ -151,7 +151,7 @@ class PushFactory(WebSocketServerFactory):
     def authorise(
         self, origin: str | None, params: Mapping[str, Sequence[str]], headers: Mapping[str, str]
     ) -> Grant | Refused:
-        return authorise(self._gate, origin, params, headers)
+        return authorise(self._gate, origin, params, headers, self.clock.seconds())
 
     def may_call(self, key: ApiKey, method: str) -> bool:
         return method in self._allowed_methods and key.may_call(method)

@@ -22,6 +22,7 @@ class Gate:
     keys: KeyRing
     jwt_secret: str | None
     allowed_origins: Sequence[str]
+    max_token_lifetime: float = 86400.0
 
 
 @attrs.frozen
@@ -47,7 +48,9 @@ def resume_point(params: Params) -> tuple[str, int] | None:
     return epoch, int(since)
 
 
-def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[str, str]) -> Grant | Refused:
+def authorise(
+    gate: Gate, origin: str | None, params: Params, headers: Mapping[str, str], now: float
+) -> Grant | Refused:
     """
     Check the origin, the fields mode, then the token or the key, in that order.
 
@@ -62,7 +65,7 @@ def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[s
     token = _first(params, "token")
     identity: Identity | Refused
     if token is not None:
-        identity = identify_token(token, gate.jwt_secret)
+        identity = identify_token(token, gate.jwt_secret, now, gate.max_token_lifetime)
     else:
         identity = identify_key(headers.get("x-api-key") or _first(params, "api_key"), gate.keys)
     if isinstance(identity, Refused):
