@@ -144,6 +144,12 @@ class ApiSettings(_MaskedRepr):
     read_burst: int = setting(200, "Read requests per key in a burst.", check=at_least(1))
     command_rate: float = setting(5.0, "Commands per second and key, sustained.", check=positive)
     command_burst: int = setting(20, "Commands per key in a burst.", check=at_least(1))
+    failed_auth_rate: float = setting(
+        0.2, "Failed authentications per second and client address, sustained (REST and /ws).", check=positive
+    )
+    failed_auth_burst: int = setting(
+        10, "Failed authentications per client address in a burst; past it, 429.", check=at_least(1)
+    )
     ledger_size: int = setting(1000, "Commands remembered by GET /api/commands.", check=at_least(10))
     recent_events: int = setting(500, "Events kept for GET /api/events/recent.", check=at_least(10))
 

@@ -17,6 +17,7 @@ from .config import ApiSettings, RoboTargetSettings, WebSocketSettings
 from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
 from .push import PushFactory
+from .ratelimit import FailedAuthentications
 from .rest.api import RestApi
 from .robotarget import RoboTarget
 from .rooms import Rooms
@@ -70,8 +71,11 @@ def build_root(
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
     websocket = websocket or WebSocketSettings()
     rooms = Rooms(websocket.max_rooms_per_client, websocket.max_rooms)
-    push = PushFactory(link, clock, keys, websocket, desk, frozenset(settings.allowed_methods), metrics, rooms)
+    failures = FailedAuthentications(clock, settings.failed_auth_rate, settings.failed_auth_burst)
+    push = PushFactory(
+        link, clock, keys, websocket, desk, frozenset(settings.allowed_methods), metrics, rooms, failures
+    )
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
-    api = RestApi(link, clock, settings, keys, metrics, desk, rooms, WebSocketResource(push), scheduler)
+    api = RestApi(link, clock, settings, keys, metrics, desk, rooms, WebSocketResource(push), scheduler, failures)
     return MeasuredResource(api, metrics)

@@ -117,3 +117,17 @@ def test_an_idempotency_key_is_bound_to_its_route_and_body(proxy: Proxy) -> None
         assert refused["error"]["uid"] == first["uid"]
     code, listed, _ = proxy.call("GET", "/api/commands")
     assert [c["uid"] for c in listed["commands"]] == [first["uid"]]
+
+
+def test_failed_authentications_get_429_per_address() -> None:
+    """Past api.failed_auth_burst failures an address gets 429 with Retry-After, in the envelope; a valid key still passes."""
+    proxy = start_proxy(failed_auth_burst=2, failed_auth_rate=0.5)
+    try:
+        answers = [proxy.call("GET", "/api/status/connection", key="wrong-key-0123456789") for _ in range(3)]
+        assert [code for code, _, _ in answers] == [403, 403, 429]
+        _, body, headers = answers[2]
+        assert body["error"]["code"] == "rate_limited" and headers.getRawHeaders("Retry-After") == ["2"]
+        assert proxy.call("GET", "/api/status/connection", key=READ)[0] == 200
+        assert proxy.call("GET", "/api/status/connection", key=None)[0] == 429  # no key is a failure too
+    finally:
+        proxy.observatory.stop()

@@ -303,7 +303,7 @@ def post_routes() -> list[tuple[str, dict[str, Any]]]:
 
 def test_every_command_route_checks_keys_bodies_and_readiness() -> None:
     """Each POST route: 401 without key, 403 wrong key or read role, 400 on a bad field, 503 when Voyager is down."""
-    proxy = start_proxy(command_burst=1000, read_burst=1000)
+    proxy = start_proxy(command_burst=1000, read_burst=1000, failed_auth_burst=1000)
     simulator = proxy.observatory
     try:
         routes = post_routes()

@@ -50,6 +50,7 @@ def start(words: tuple[str, ...] = WORDS) -> Proxy:
     )
     observatory.serve(
         (f"laravel:control:{KEY}", f"dashboard:read:{READ}", f"camera:control:{NARROW}:RemoteCameraShot"),
+        {"failed_auth_burst": 1000},  # the tests refuse many keys on purpose
         websocket=WebSocketSettings(),
         robotarget=RoboTargetSettings(secret=SECRET, mac_key=MAC_KEY, mac_words=words),
     )

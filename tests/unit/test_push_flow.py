@@ -17,6 +17,7 @@ from voyager_proxy.metrics import Metrics
 from voyager_proxy.push import PushFactory
 from voyager_proxy.push.outbox import Hold, Outbox
 from voyager_proxy.push.protocol import PushProtocol
+from voyager_proxy.ratelimit import FailedAuthentications
 from voyager_proxy.rooms import Rooms
 from voyager_proxy.voyager import VoyagerEvent, VoyagerLink
 
@@ -106,7 +107,12 @@ def link(clock: MemoryReactorClock) -> VoyagerLink:
 
 
 def make_factory(
-    clock: MemoryReactorClock, link: VoyagerLink, keys: KeyRing | None = None, **settings: Any
+    clock: MemoryReactorClock,
+    link: VoyagerLink,
+    keys: KeyRing | None = None,
+    failed_auth_rate: float = 0.2,
+    failed_auth_burst: int = 10,
+    **settings: Any,
 ) -> PushFactory:
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(10), ApiSettings().max_command_timeout)
@@ -120,6 +126,7 @@ def make_factory(
         frozenset(ApiSettings().allowed_methods),
         metrics,
         Rooms(websocket.max_rooms_per_client, websocket.max_rooms),
+        FailedAuthentications(clock, failed_auth_rate, failed_auth_burst),
     )
     factory.setProtocolOptions(autoPingInterval=0)  # Autobahn's own timers run on the global reactor
     return factory
@@ -265,6 +272,7 @@ def test_keepalive_and_size_limits_are_set_on_autobahn(clock: MemoryReactorClock
         frozenset(),
         metrics,
         Rooms(),
+        FailedAuthentications(clock, 1, 1),
     )
     assert (factory.autoPingInterval, factory.autoPingTimeout) == (25, 35)
     assert factory.maxConnections == 7 and factory.maxMessagePayloadSize == 16 * 4096

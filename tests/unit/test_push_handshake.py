@@ -106,14 +106,14 @@ def test_token_is_granted_its_rooms_and_scope() -> None:
             {"x-api-key": "control-key-0123456789"},
             Refused(400, "fields must be one of parsed, raw, both (?fields=all)"),
         ),
-        (None, {}, {}, Refused(401, "an API key is required (X-API-Key header or api_key)")),
-        (None, {}, {"x-api-key": "nope"}, Refused(403, "the API key is not valid", warn=True)),
-        (None, {"token": [token(exp=1)]}, {}, Refused(401, "the token has expired")),
+        (None, {}, {}, Refused(401, "an API key is required (X-API-Key header or api_key)", credentials=True)),
+        (None, {}, {"x-api-key": "nope"}, Refused(403, "the API key is not valid", credentials=True)),
+        (None, {"token": [token(exp=1)]}, {}, Refused(401, "the token has expired", credentials=True)),
         (
             None,
             {"token": [token(scope="root")]},
             {},
-            Refused(403, "the token needs scope read or control and a list of rooms"),
+            Refused(403, "the token needs scope read or control and a list of rooms", credentials=True),
         ),
     ],
 )
@@ -132,7 +132,7 @@ def test_forged_token_and_tokens_without_a_secret_are_refused() -> None:
     refused = authorise(GATE, None, {"token": [forged]}, {}, NOW)
     assert isinstance(refused, Refused) and refused.status == 401
     assert authorise(Gate(KEYS, None, ("*",)), None, {"token": [token()]}, {}, NOW) == Refused(
-        403, "tokens are not accepted (websocket.jwt_secret is not set)"
+        403, "tokens are not accepted (websocket.jwt_secret is not set)", credentials=True
     )
 
 
@@ -153,6 +153,21 @@ def test_connection_refuses_bad_origin_and_unknown_key_before_the_upgrade(
     assert Dashboard(factory, "?api_key=control-key-0123456789", origin="https://dash.example").response.startswith(
         b"HTTP/1.1 101"
     )
+
+
+def test_failed_handshakes_are_limited_per_address(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """Past the failed-authentication burst an address gets 429 with Retry-After; a good key still opens; time heals."""
+    factory = make_factory(clock, link, keys=KEYS, failed_auth_rate=0.25, failed_auth_burst=2)
+    responses = [Dashboard(factory, "?api_key=nope").response for _ in range(3)]
+    assert [r[:12] for r in responses] == [b"HTTP/1.1 403"] * 2 + [b"HTTP/1.1 429"]
+    assert b"Retry-After: 4" in responses[2] and b"too many failed authentications" in responses[2]
+    assert Dashboard(factory, "?api_key=control-key-0123456789").response.startswith(b"HTTP/1.1 101")
+    clock.advance(4)
+    assert Dashboard(factory, "?api_key=nope").response.startswith(b"HTTP/1.1 403")
+    origin_refused = make_factory(clock, link, keys=KEYS, failed_auth_burst=1, allowed_origins=("https://a.example",))
+    for _ in range(3):  # a refused origin is not a failed authentication
+        refused = Dashboard(origin_refused, "?api_key=control-key-0123456789", origin="https://b.example")
+        assert refused.response.startswith(b"HTTP/1.1 403")
 
 
 PURE = ("auth", "handshake", "actions", "messages", "outbox")

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from twisted.internet.testing import MemoryReactorClock
+from twisted.logger import ILogObserver, LogEvent, formatEvent, globalLogPublisher
+from zope.interface import provider
 
 from tests.support.keys import CONTROL, READ
 from tests.support.memory_proxy import MemoryProxy
 from voyager_proxy.auth import LOCAL, KeyRing, parse_keys
 from voyager_proxy.keys import KeyLookup, presented_key
+from voyager_proxy.ratelimit import FailedAuthentications
 from voyager_proxy.rest.routes import ROUTES, Role
 
 SHOOTER = "shooter-key-0123456789"
@@ -119,20 +123,56 @@ def test_roles_of_the_table() -> None:
 
 
 class Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, wait: float) -> None:
         super().__init__(message)
         self.status = status
+        self.wait = wait
 
 
 def test_key_lookup() -> None:
     """The shared lookup: LOCAL without keys, 401 without a key, 403 for an unknown one, the key otherwise."""
-    assert KeyLookup(KeyRing(())).find(None, "127.0.0.1", Refused) is LOCAL
-    lookup = KeyLookup(KeyRing(parse_keys(KEYS)), "WebSocket handshake")
+    failures = FailedAuthentications(MemoryReactorClock(), 1, 10)
+    assert KeyLookup(KeyRing(()), failures).find(None, "127.0.0.1", Refused) is LOCAL
+    lookup = KeyLookup(KeyRing(parse_keys(KEYS)), failures, "WebSocket handshake")
     for presented, status in ((None, 401), ("", 401), ("not-a-key-0123456789", 403)):
         with pytest.raises(Refused) as raised:
             lookup.find(presented, "127.0.0.1", Refused)
         assert raised.value.status == status
     assert lookup.find(READ, "127.0.0.1", Refused).name == "dashboard"
+
+
+def test_failed_authentications_are_limited_per_address_and_logged_once_a_minute() -> None:
+    """Past the burst an address gets 429 for a bad key, never for a good one; one log line a minute, with the count."""
+    clock = MemoryReactorClock()
+    lines: list[str] = []
+
+    @provider(ILogObserver)
+    def observer(event: LogEvent) -> None:
+        lines.append(formatEvent(event))
+
+    globalLogPublisher.addObserver(observer)
+    try:
+        lookup = KeyLookup(KeyRing(parse_keys(KEYS)), FailedAuthentications(clock, 0.5, 3))
+        statuses = []
+        for _ in range(5):
+            with pytest.raises(Refused) as raised:
+                lookup.find("not-a-key-0123456789", "10.0.0.9", Refused)
+            statuses.append((raised.value.status, raised.value.wait))
+        assert statuses == [(403, 0), (403, 0), (403, 0), (429, 2.0), (429, 2.0)]
+        assert lookup.find(READ, "10.0.0.9", Refused).name == "dashboard"  # a neighbour's failures lock no one out
+        with pytest.raises(Refused) as raised:
+            lookup.find(None, "10.0.0.10", Refused)  # another address has its own bucket
+        assert raised.value.status == 401
+        clock.advance(61)
+        with pytest.raises(Refused) as raised:
+            lookup.find("not-a-key-0123456789", "10.0.0.9", Refused)
+        assert raised.value.status == 403
+    finally:
+        globalLogPublisher.removeObserver(observer)
+    logged = [line for line in lines if "failed authentication" in line]
+    assert len(logged) == 3 and "not-a-key" not in "".join(logged)
+    assert "from 10.0.0.9; 1 failed" in logged[0] and "from 10.0.0.10; 1 failed" in logged[1]
+    assert "from 10.0.0.9; 5 failed" in logged[2]  # the four not logged in that minute, and this one
 
 
 def test_presented_key_prefers_the_header() -> None:

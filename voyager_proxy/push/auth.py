@@ -8,7 +8,7 @@ import attrs
 import jwt
 
 from ..auth import ApiKey, KeyRing
-from ..keys import UNKNOWN_KEY, KeyRefused, look_up
+from ..keys import KeyRefused, look_up
 
 
 @attrs.frozen
@@ -21,11 +21,14 @@ class Identity:
 
 @attrs.frozen
 class Refused:
-    """A handshake refused with an HTTP C{status}; C{warn} when it is worth a log line (an unknown key)."""
+    """
+    A handshake refused with an HTTP C{status}; C{credentials} when its key
+    or token failed (counted per address, see L{FailedAuthentications}).
+    """
 
     status: int
     reason: str
-    warn: bool = False
+    credentials: bool = False
 
 
 def _number(claims: dict[str, Any], name: str) -> float | None:
@@ -71,5 +74,5 @@ def identify_key(presented: str | None, keys: KeyRing) -> Identity | Refused:
     """An API key from C{X-API-Key} or C{?api_key=}, judged as REST judges it (L{look_up})."""
     found = look_up(keys, presented)
     if isinstance(found, KeyRefused):
-        return Refused(found.status, found.message, warn=found is UNKNOWN_KEY)
+        return Refused(found.status, found.message)
     return Identity(found)

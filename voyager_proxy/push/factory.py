@@ -17,6 +17,7 @@ from ..config import WebSocketSettings
 from ..keys import is_narrowed
 from ..ledger import CommandDesk, LedgerEntry
 from ..metrics import Metrics
+from ..ratelimit import FailedAuthentications
 from ..rooms import Rooms
 from ..voyager import ConnectionStatus, VoyagerEvent, VoyagerLink
 from .auth import Refused
@@ -54,10 +55,12 @@ class PushFactory(WebSocketServerFactory):
         allowed_methods: frozenset[str],
         metrics: Metrics,
         rooms: Rooms,
+        failures: FailedAuthentications,
     ) -> None:
         super().__init__()
         rooms.serve(self.publish_to_room)
         self._rooms = rooms
+        self._failures = failures
         # Ping every 25 s; 35 s more without a pong closes (60 s in all).
         # Messages over max_message_bytes get an error event; Autobahn cuts
         # only those far beyond it, so a client's message never fills memory.
@@ -152,6 +155,9 @@ class PushFactory(WebSocketServerFactory):
         self, origin: str | None, params: Mapping[str, Sequence[str]], headers: Mapping[str, str]
     ) -> Grant | Refused:
         return authorise(self._gate, origin, params, headers, self.clock.seconds())
+
+    def failed_authentication(self, address: str, reason: str) -> float:
+        return self._failures.failed(address, "WebSocket handshake", f"refused ({reason})")
 
     def may_call(self, key: ApiKey, method: str) -> bool:
         return method in self._allowed_methods and key.may_call(method)

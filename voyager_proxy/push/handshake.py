@@ -69,5 +69,5 @@ def authorise(
     else:
         identity = identify_key(headers.get("x-api-key") or _first(params, "api_key"), gate.keys)
     if isinstance(identity, Refused):
-        return identity
+        return attrs.evolve(identity, credentials=True)
     return Grant(identity.key, identity.may_join, fields, resume_point(params))

@@ -32,6 +32,9 @@ class Hub(Protocol):
     ) -> Grant | Refused:
         """The opening request's grant, or why it is refused."""
 
+    def failed_authentication(self, address: str, reason: str) -> float:
+        """Count a refused key or token from C{address}; the seconds it must wait (0: refuse it as usual)."""
+
     def initial_state_frame(self) -> PreparedMessage:
         """The C{initialState} frame of now."""
 

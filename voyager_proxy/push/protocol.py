@@ -15,7 +15,7 @@ from zope.interface import implementer
 
 from ..auth import LOCAL, ROOMS, ApiKey
 from ..failures import describe
-from ..keys import may_send
+from ..keys import TOO_MANY_FAILURES, may_send
 from ..ratelimit import RateLimiter
 from ..voyager import VoyagerError, VoyagerEvent
 from .actions import (
@@ -75,6 +75,7 @@ class PushProtocol(WebSocketServerProtocol):
     included: frozenset[str] | None = None
     fields: str = DEFAULT_FIELDS  # what a Voyager event frame carries (see EventMessage)
     _write: Callable[[bytes], None] | None = None  # set at onOpen
+    _deny_headers: list[tuple[str, str]] | None = None  # sent with a refused handshake (Retry-After)
 
     # Autobahn copies its options from the factory for each connection, then
     # pretty-prints them all for a debug line that is built even when debug is
@@ -139,14 +140,20 @@ class PushProtocol(WebSocketServerProtocol):
     def onConnect(self, request: ConnectionRequest) -> None:
         grant = self.hub.authorise(request.origin, request.params, request.headers)
         if isinstance(grant, Refused):
-            if grant.warn:
-                self._log.warn(
-                    "WebSocket handshake refused from {peer}: {reason}", peer=request.peer, reason=grant.reason
-                )
+            if grant.credentials:
+                peer = cast(ITransport, self.transport).getPeer()
+                wait = self.hub.failed_authentication(getattr(peer, "host", str(peer)), grant.reason)
+                if wait:
+                    self._deny_headers = [("Retry-After", RateLimiter.retry_after(wait))]
+                    raise ConnectionDeny(429, TOO_MANY_FAILURES)
             raise ConnectionDeny(grant.status, grant.reason)
         self.key, self.may_join, self.fields = grant.key, grant.may_join, grant.fields
         self.resume_from = grant.resume_from
         return None
+
+    def failHandshake(self, reason: str, code: int = 400, responseHeaders: Any = None) -> None:  # noqa: N803
+        """Autobahn's refusal, with the headers L{onConnect} chose (ConnectionDeny carries none)."""
+        super().failHandshake(reason, code, responseHeaders or self._deny_headers)
 
     def onOpen(self) -> None:
         # Published frames skip Autobahn's sendData (its debug logging alone costs more than the write).

@@ -22,6 +22,7 @@ from ..config import ApiSettings
 from ..keys import is_narrowed
 from ..ledger import CommandDesk, event_body
 from ..metrics import Metrics
+from ..ratelimit import FailedAuthentications
 from ..robotarget import PlanDesk, RoboTarget
 from ..rooms import Rooms, room_name_problem
 from ..voyager import VoyagerLink
@@ -77,6 +78,7 @@ class RestApi:
         rooms: Rooms,
         websocket: IResource,
         robotarget: RoboTarget,
+        failures: FailedAuthentications,
     ) -> None:
         self._rooms = rooms
         self._robotarget = robotarget
@@ -94,7 +96,7 @@ class RestApi:
         self._state_body: tuple[int, bytes] | None = None
         self.routes = {declared.name: declared.resolve(settings) for declared in ROUTES}
         self._command_query = tuple(query.resolve(settings) for query in COMMAND_QUERY)
-        self.guard = Guard(clock, settings, keys)
+        self.guard = Guard(clock, settings, keys, failures)
         self.document = encode(build_document(ROUTES, settings))
         self._robotarget_api = RoboTargetApi(
             self.guard, self.routes, clock, robotarget, PlanDesk(robotarget, self._ledger.idempotency)
