@@ -54,26 +54,32 @@ def frames(data: bytes) -> list[tuple[int, bytes]]:
 
 
 class SocketTransport(StringTransport):
-    """Like a TCP transport whose buffer is over its limit while C{full}: each write pauses the producer."""
+    """
+    Like a TCP transport whose buffer is over its limit while C{full} (each
+    write pauses the producer), or once it holds more than C{limit} bytes.
+    """
 
     full = False
+    limit: int | None = None
 
     def write(self, data: bytes) -> None:
         super().write(data)
-        if self.full and self.producer is not None:
+        over = self.limit is not None and len(self.value()) > self.limit
+        if (self.full or over) and self.producer is not None:
             self.producer.pauseProducing()
 
 
 class Client:
     """One connection to the push factory, seen from the socket."""
 
-    def __init__(self, factory: PushFactory) -> None:
+    def __init__(self, factory: PushFactory, query: str = "?fields=both", limit: int | None = None) -> None:
         protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
         assert isinstance(protocol, PushProtocol)
         self.protocol = protocol
         self.transport = SocketTransport()
+        self.transport.limit = limit
         self.protocol.makeConnection(self.transport)
-        self.protocol.dataReceived(HANDSHAKE)
+        self.protocol.dataReceived(HANDSHAKE.replace(b"?fields=both", query.encode()))
         response, _, self._after_response = self.transport.value().partition(b"\r\n\r\n")
         assert response.startswith(b"HTTP/1.1 101")
         self.transport.clear()
@@ -290,3 +296,38 @@ def test_room_messages_are_never_coalesced(clock: MemoryReactorClock, link: Voya
     publish(link, "ControlData", N=1)
     client.protocol.resumeProducing()
     assert [e["data"].get("minutesLeft", e["data"].get("N")) for e in client.events()] == [10, 5, 1]
+
+
+def resumer(factory: PushFactory, link: VoyagerLink, missed: int) -> Client:
+    """A client that saw seq 1, then opens again after C{missed} more messages into a socket full past 4 KB."""
+    watcher = Client(factory)
+    watcher.received()
+    for n in range(missed + 1):
+        publish(link, "LogEvent", Text=f"line {n:04d} " + "x" * 200)
+    return Client(factory, f"?since=1&epoch={factory.epoch}", limit=4096)
+
+
+def test_a_replay_waits_in_the_bounded_outbox(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """A resuming client whose socket fills gets its replay through the outbox: more than queue_limit closes it."""
+    factory = make_factory(clock, link, queue_limit=20, replay_size=300)
+    client = resumer(factory, link, missed=200)
+    received = client.received()
+    assert len(received) < 80  # what the socket took before it filled, not the 201 of the replay
+    closing = [payload for opcode, payload in received if opcode == 8]
+    assert closing and int.from_bytes(closing[0][:2], "big") == 1008 and b"too slow" in closing[0]
+    assert metric(factory, "voyager_proxy_websocket_closed_total", reason="slow") == 1
+
+
+def test_a_replay_that_fits_is_under_the_slow_client_deadline(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """A resuming client that never reads is closed after slow_client_timeout, like any other; one that reads gets it all."""
+    factory = make_factory(clock, link, queue_limit=100, replay_size=100, slow_client_timeout=30.0)
+    client = resumer(factory, link, missed=80)  # some 70 bytes each: the socket fills, some 25 are held
+    assert factory.subscribers == 2
+    clock.advance(30)
+    assert any(opcode == 8 for opcode, _ in client.received()) and factory.subscribers == 1
+    reader = Client(factory, f"?since=1&epoch={factory.epoch}", limit=4096)
+    reader.transport.limit = None
+    reader.protocol.resumeProducing()
+    events = reader.events()
+    assert events[0]["event"] == "resumed" and len(events) == 1 + 80
+    assert not clock.getDelayedCalls() and factory.subscribers == 2

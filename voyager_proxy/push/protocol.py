@@ -158,12 +158,16 @@ class PushProtocol(WebSocketServerProtocol):
     def onOpen(self) -> None:
         # Published frames skip Autobahn's sendData (its debug logging alone costs more than the write).
         self._write = writer_for(cast(ITransport, self.transport)) if self._perMessageCompress is None else None
+        if self._paused:
+            self._arm_deadline()  # the socket filled before the connection was open
         missed = self.hub.replay(self.resume_from, self.fields) if self.resume_from else None
         if missed is None:
             self.deliver(REPLY_TOPIC, self.hub.initial_state_frame())
         else:
-            for payload in missed:  # at most replay_size messages: they go straight to the socket
-                self.sendMessage(payload)
+            for payload in missed:  # as any reply: held while paused, up to queue_limit, under the deadline
+                if self._closing:
+                    return
+                self._answer(payload)
         self.hub.subscribe(self)
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
@@ -204,7 +208,12 @@ class PushProtocol(WebSocketServerProtocol):
     def pauseProducing(self) -> None:
         """The socket is full: hold messages, and give the client a deadline."""
         self._paused = True
-        if self._stuck is None and not self._closing and self.state == self.STATE_OPEN:
+        if self.state == self.STATE_OPEN:
+            self._arm_deadline()
+
+    def _arm_deadline(self) -> None:
+        """Close this client unless its socket drains within slow_client_timeout."""
+        if self._stuck is None and not self._closing:
             timeout = self.hub.settings.slow_client_timeout
             self._stuck = self.hub.clock.callLater(
                 timeout, self._close, "slow", f"too slow: socket full for {timeout:g} s"
