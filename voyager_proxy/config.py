@@ -106,6 +106,9 @@ class HttpSettings(_MaskedRepr):
     interface: str = setting("127.0.0.1", "Interface to listen on.")
     port: int = setting(3000, "TCP port; 0 picks a free one.", check=between(0, 65535))
     access_log: bool = setting(False, "Log every HTTP request (the metrics count them anyway).")
+    stop_timeout: float = setting(
+        5.0, "Seconds a stop gives HTTP and WebSocket clients to take their last answer.", check=between(0.1, 20)
+    )
 
 
 # Sheet §6: every public method but disconnect and authentication.

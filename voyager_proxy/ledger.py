@@ -6,12 +6,13 @@ from collections import OrderedDict
 from typing import Any
 
 import attrs
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.python.failure import Failure
 
 from .failures import describe
 from .metrics import Metrics
-from .refused import ForeignUid, IdempotencyKeys
+from .refused import ForeignUid, IdempotencyKeys, ShuttingDown
 from .voyager import Command, VoyagerEvent, VoyagerLink
 from .voyager.commands import Uid, rule_for
 
@@ -112,6 +113,8 @@ class CommandDesk:
         self._metrics = metrics
         self.ledger = ledger
         self.max_timeout = max_timeout  # the longest time limit a caller may give a command (api.max_command_timeout)
+        self._answers: dict[Deferred[Any], Command] = {}  # what callers wait on, answered at once by stop()
+        self._stopping = False
 
     def submit(
         self,
@@ -125,11 +128,40 @@ class CommandDesk:
         request: object = None,
     ) -> LedgerEntry:
         """Send now (raises NotReady when the session is not ready, ForeignUid for a UID it did not make)."""
+        if self._stopping:
+            raise ShuttingDown(method, None, False)
         if "UID" in params:
             self._check_target(method, params["UID"], sender, narrowed)
         command = self._link.submit(method, params, timeout)
         command.finished().addBoth(lambda _: self._metrics.command_finished(command, self._clock.seconds()))
         return self.ledger.record(command, sender, idempotency_key, request)
+
+    def answer(self, command: Command, acknowledged: bool = False) -> Deferred[Any]:
+        """
+        What a caller waits on: the command's final outcome (its
+        acknowledgement with C{acknowledged}), or L{ShuttingDown} as soon as
+        L{stop} is called. A caller leaving (cancelling) stops waiting only.
+        """
+        answer: Deferred[Any] = Deferred(self._forget)
+        self._answers[answer] = command
+
+        def settle(outcome: Any) -> None:
+            if self._answers.pop(answer, None) is not None:
+                answer.callback(outcome)
+
+        (command.acknowledged() if acknowledged else command.finished()).addBoth(settle)
+        return answer
+
+    def _forget(self, answer: Deferred[Any]) -> None:
+        self._answers.pop(answer, None)
+
+    def stop(self) -> int:
+        """Refuse new commands, answer every caller still waiting with L{ShuttingDown}; how many were answered."""
+        self._stopping = True
+        waiting, self._answers = self._answers, {}
+        for answer, command in waiting.items():
+            answer.errback(Failure(ShuttingDown(command.method, command.uid, command.answer is not None)))
+        return len(waiting)
 
     def _check_target(self, method: str, uid: Any, sender: str, narrowed: bool) -> None:
         if rule_for(method).uid is not Uid.TARGET:

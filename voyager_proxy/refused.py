@@ -24,6 +24,20 @@ class IdempotencyKeyReused(VoyagerError):
         self.uid = uid  # the command it was used for, if it was one
 
 
+class ShuttingDown(VoyagerError):
+    """
+    The proxy is stopping: a command still in flight is answered now, with
+    its UID and whether Voyager had acknowledged it (it may still run it);
+    a new one is refused (no UID).
+    """
+
+    def __init__(self, method: str, uid: str | None, acknowledged: bool) -> None:
+        sent = f"{method} ({uid}) was {'acknowledged' if acknowledged else 'sent'}; its end is not known" if uid else ""
+        super().__init__(f"the proxy is shutting down{': ' + sent if sent else ''}")
+        self.uid = uid
+        self.acknowledged = acknowledged
+
+
 class IdempotencyKeys:
     """
     What each caller's Idempotency-Key was first given with (its route and

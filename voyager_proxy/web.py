@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
+import attrs
 from autobahn.twisted.resource import WebSocketResource
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.http import Request, combinedLogFormatter
@@ -58,6 +59,15 @@ class MeasuredResource:
         raise NotImplementedError("the API is a single Klein resource")
 
 
+@attrs.frozen
+class Front:
+    """The resource tree, and what a clean stop must answer: the command desk and the dashboards."""
+
+    root: IResource
+    desk: CommandDesk
+    push: PushFactory
+
+
 def build_root(
     link: VoyagerLink,
     clock: IReactorTime,
@@ -67,6 +77,18 @@ def build_root(
     robotarget: RoboTargetSettings | None = None,
 ) -> IResource:
     """The resource tree: /health, /metrics, /api (with /api/robotarget) and the WebSocket at /ws."""
+    return build_front(link, clock, settings, keys, websocket, robotarget).root
+
+
+def build_front(
+    link: VoyagerLink,
+    clock: IReactorTime,
+    settings: ApiSettings,
+    keys: KeyRing,
+    websocket: WebSocketSettings | None = None,
+    robotarget: RoboTargetSettings | None = None,
+) -> Front:
+    """L{build_root}'s tree with the parts a clean stop needs."""
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
     websocket = websocket or WebSocketSettings()
@@ -78,4 +100,4 @@ def build_root(
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
     api = RestApi(link, clock, settings, keys, metrics, desk, rooms, WebSocketResource(push), scheduler, failures)
-    return MeasuredResource(api, metrics)
+    return Front(MeasuredResource(api, metrics), desk, push)

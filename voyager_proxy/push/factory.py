@@ -9,6 +9,7 @@ from typing import Any
 
 from autobahn.twisted.websocket import WebSocketServerFactory
 from autobahn.websocket.protocol import PreparedMessage
+from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
@@ -19,7 +20,7 @@ from ..ledger import CommandDesk, LedgerEntry
 from ..metrics import Metrics
 from ..ratelimit import FailedAuthentications
 from ..rooms import Rooms
-from ..voyager import ConnectionStatus, VoyagerEvent, VoyagerLink
+from ..voyager import Command, ConnectionStatus, VoyagerEvent, VoyagerLink
 from .auth import Refused
 from .handshake import Gate, Grant, authorise
 from .messages import DEFAULT_FIELDS, EventMessage, Message, encode, topic_for
@@ -98,6 +99,22 @@ class PushFactory(WebSocketServerFactory):
         self._subscribers.discard(client)
         self._rooms.leave_all(client)
 
+    def close_all(self, timeout: float) -> Deferred[None]:
+        """
+        Send every dashboard a close frame 1001; fires once all are closed, or
+        after C{timeout} seconds, when those still open are dropped.
+        """
+        clients = list(self._subscribers)
+        everyone = DeferredList([client.going_away() for client in clients])
+
+        def drop() -> None:
+            for client in clients:
+                client.dropConnection(abort=True)
+
+        late = self.clock.callLater(timeout, drop)
+        everyone.addBoth(lambda _: late.cancel() if late.active() else None)
+        return everyone.addCallback(lambda _: None)
+
     def join(self, client: PushProtocol, room: str) -> str | None:
         return self._rooms.join(client, room)
 
@@ -168,6 +185,9 @@ class PushFactory(WebSocketServerFactory):
 
     def submit(self, method: str, params: dict[str, Any], key: ApiKey, timeout: float | None) -> LedgerEntry:
         return self._desk.submit(method, params, key.name, timeout=timeout, narrowed=is_narrowed(key))
+
+    def answer(self, command: Command) -> Deferred[Any]:
+        return self._desk.answer(command)
 
     def count_coalesced(self) -> None:
         self.metrics.websocket_coalesced.inc()

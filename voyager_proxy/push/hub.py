@@ -6,11 +6,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from autobahn.websocket.protocol import PreparedMessage
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 
 from ..auth import ApiKey
 from ..config import WebSocketSettings
 from ..ledger import LedgerEntry
+from ..voyager import Command
 from .auth import Refused
 from .handshake import Grant
 
@@ -71,6 +73,9 @@ class Hub(Protocol):
 
     def submit(self, method: str, params: dict[str, Any], key: ApiKey, timeout: float | None) -> LedgerEntry:
         """Send a Voyager command and record it in the ledger (raises VoyagerError)."""
+
+    def answer(self, command: Command) -> Deferred[Any]:
+        """The command's final outcome, or ShuttingDown when the proxy stops first."""
 
     def count_coalesced(self) -> None:
         """A held frame was replaced by a newer one of its topic."""

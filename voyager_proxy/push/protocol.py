@@ -9,6 +9,7 @@ import autobahn.util
 from autobahn.twisted.websocket import WebSocketServerProtocol
 from autobahn.websocket.protocol import PreparedMessage
 from autobahn.websocket.types import ConnectionDeny, ConnectionRequest
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IPushProducer, ITransport
 from twisted.logger import Logger
 from zope.interface import implementer
@@ -16,6 +17,7 @@ from zope.interface import implementer
 from ..auth import LOCAL, ROOMS, ApiKey
 from ..failures import describe
 from ..keys import TOO_MANY_FAILURES, may_send
+from ..observer import SingleObserver
 from ..ratelimit import RateLimiter
 from ..voyager import VoyagerError, VoyagerEvent
 from .actions import (
@@ -42,6 +44,7 @@ from .outbox import Hold, Outbox
 # Plain text only changes those lines, which are never printed here.
 autobahn.util._HAS_CLICK = False
 
+GOING_AWAY = 1001
 POLICY_VIOLATION = 1008
 REPLY_TOPIC = "reply"  # how answers to the client's own actions are held while it is paused
 
@@ -103,6 +106,7 @@ class PushProtocol(WebSocketServerProtocol):
         self._stuck: IDelayedCall | None = None
         self._inbound = RateLimiter(self.hub.clock, settings.message_rate, settings.message_burst)
         self._refused_in_a_row = 0
+        self._gone: SingleObserver[None] = SingleObserver()
         if getattr(self.transport, "producer", None) is not None:
             self._socket.unregisterProducer()  # Twisted Web's channel, until the upgrade
         self._socket.registerProducer(self, True)
@@ -173,6 +177,16 @@ class PushProtocol(WebSocketServerProtocol):
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
         self.hub.unsubscribe(self)
         self.stopProducing()  # Autobahn unregisters us before the transport would say so
+        self._gone.fire(None)
+
+    def going_away(self) -> Deferred[None]:
+        """Close with 1001 (the proxy is stopping) after what this client is owed now; fires once closed."""
+        gone = self._gone.when_fired()
+        if self.state == self.STATE_OPEN and not self._closing:
+            self._closing = True
+            self.hub.unsubscribe(self)
+            self.sendCloseFrame(GOING_AWAY, b"the proxy is stopping", isReply=False)
+        return gone
 
     # Flow control.
 
@@ -343,7 +357,7 @@ class PushProtocol(WebSocketServerProtocol):
         except VoyagerError as failure:
             self._reply(request_id, False, error=describe(failure).as_error())
             return
-        entry.command.finished().addCallbacks(
+        self.hub.answer(entry.command).addCallbacks(
             lambda outcome: self._reply(
                 request_id,
                 True,

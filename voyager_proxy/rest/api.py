@@ -134,10 +134,10 @@ class RestApi:
         )
         command = entry.command
         if not options["wait"]:
-            await command.acknowledged()
+            await self._desk.answer(command, acknowledged=True)
             request.setHeader("Location", f"/api/commands/{command.uid}")
             return write_json(request, {"success": True, **entry.as_dict()}, 202)
-        await command.finished()
+        await self._desk.answer(command)
         return write_json(request, {"success": True, **entry.as_dict()})
 
     def _key(self, request: IRequest, declared: Route) -> ApiKey:
@@ -292,7 +292,7 @@ class RestApi:
     async def telescope_status(self, request: IRequest, declared: Route) -> bytes:
         key = self._key(request, declared)
         (method,) = declared.sends
-        event = await self._desk.submit(method, {}, key.name).command.finished()
+        event = await self._desk.answer(self._desk.submit(method, {}, key.name).command)
         return write_json(
             request, {"success": True, "mount": event.fields.get("ParamRet"), "result": event_body(event)}
         )
