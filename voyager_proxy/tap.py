@@ -159,6 +159,8 @@ def build_service(reactor: Any, config: Config) -> MultiService:
             reactor,
             SimulatorSettings(
                 host_name=config.simulator.host_name,
+                preview_width=config.simulator.preview_width,
+                preview_height=config.simulator.preview_height,
                 username=settings.username or None,
                 password=settings.password or None,
                 **_simulated_licence(config.robotarget),
@@ -181,7 +183,13 @@ def build_service(reactor: Any, config: Config) -> MultiService:
     link.setName("voyager-link")
     link.setServiceParent(top)
     front = build_front(
-        link, reactor, config.api, KeyRing(parse_keys(config.api.keys)), config.websocket, config.robotarget
+        link,
+        reactor,
+        config.api,
+        KeyRing(parse_keys(config.api.keys)),
+        config.websocket,
+        config.robotarget,
+        config.images,
     )
     site = AnsweringSite(front.root, logFormatter=access_log_line)
     site.displayTracebacks = False

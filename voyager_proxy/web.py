@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, cast
 
 import attrs
 from autobahn.twisted.resource import WebSocketResource
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IReactorCore, IReactorFromThreads, IReactorTime
 from twisted.web.http import Request, combinedLogFormatter
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from zope.interface import implementer
 
-from .auth import KeyRing
-from .config import ApiSettings, RoboTargetSettings, WebSocketSettings
+from .auth import ApiKey, KeyRing
+from .config import ApiSettings, ImageSettings, RoboTargetSettings, WebSocketSettings
+from .images import Downscaler, ImageApi, ImageLibrary, ImageStore, ResizePool
+from .images.api import TokenKey
 from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
 from .push import PushFactory
+from .push.auth import Refused, identify_token
 from .ratelimit import FailedAuthentications
 from .rest.api import RestApi
+from .rest.envelope import ApiError
 from .robotarget import RoboTarget
 from .rooms import Rooms
 from .voyager import VoyagerLink
@@ -68,6 +73,31 @@ class Front:
     push: PushFactory
 
 
+def token_key(websocket: WebSocketSettings, clock: IReactorTime) -> TokenKey:
+    """How the image routes judge a dashboard token: as the WebSocket handshake does (origin, then the JWT)."""
+
+    def key_of(token: str, origin: str | None) -> ApiKey:
+        allowed = websocket.allowed_origins
+        if origin and "*" not in allowed and origin not in allowed:
+            raise ApiError(403, "forbidden", f"the origin {origin} is not allowed")
+        found = identify_token(token, websocket.jwt_secret, clock.seconds(), websocket.max_token_lifetime)
+        if isinstance(found, Refused):
+            raise ApiError(found.status, "unauthorized" if found.status == 401 else "forbidden", found.reason)
+        return found.key
+
+    return key_of
+
+
+def image_library(link: VoyagerLink, clock: IReactorTime, settings: ImageSettings) -> tuple[ImageLibrary, Downscaler]:
+    """The store fed by the link's previews, and its resizing pool (stopped when the reactor shuts down)."""
+    store = ImageStore(settings.keep, settings.max_bytes, Path(settings.dir) if settings.dir else None)
+    library = ImageLibrary(link.events, store, settings.widths)
+    pool = ResizePool(cast(IReactorFromThreads, clock), settings.resize_threads, settings.resize_queue)
+    if IReactorCore.providedBy(clock):
+        cast(IReactorCore, clock).addSystemEventTrigger("during", "shutdown", pool.stop)
+    return library, Downscaler(store, pool)
+
+
 def build_root(
     link: VoyagerLink,
     clock: IReactorTime,
@@ -75,9 +105,10 @@ def build_root(
     keys: KeyRing,
     websocket: WebSocketSettings | None = None,
     robotarget: RoboTargetSettings | None = None,
+    images: ImageSettings | None = None,
 ) -> IResource:
-    """The resource tree: /health, /metrics, /api (with /api/robotarget) and the WebSocket at /ws."""
-    return build_front(link, clock, settings, keys, websocket, robotarget).root
+    """The resource tree: /health, /metrics, /api (with /api/robotarget and /api/images) and the WebSocket at /ws."""
+    return build_front(link, clock, settings, keys, websocket, robotarget, images).root
 
 
 def build_front(
@@ -87,17 +118,41 @@ def build_front(
     keys: KeyRing,
     websocket: WebSocketSettings | None = None,
     robotarget: RoboTargetSettings | None = None,
+    images: ImageSettings | None = None,
 ) -> Front:
     """L{build_root}'s tree with the parts a clean stop needs."""
+    websocket = websocket or WebSocketSettings()
+    library, downscaler = image_library(link, clock, images or ImageSettings())
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
-    websocket = websocket or WebSocketSettings()
     rooms = Rooms(websocket.max_rooms_per_client, websocket.max_rooms)
     failures = FailedAuthentications(clock, settings.failed_auth_rate, settings.failed_auth_burst)
     push = PushFactory(
-        link, clock, keys, websocket, desk, frozenset(settings.allowed_methods), metrics, rooms, failures
+        link,
+        clock,
+        keys,
+        websocket,
+        desk,
+        frozenset(settings.allowed_methods),
+        metrics,
+        rooms,
+        failures,
+        library,
+        downscaler,
     )
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
-    api = RestApi(link, clock, settings, keys, metrics, desk, rooms, WebSocketResource(push), scheduler, failures)
+    api = RestApi(
+        link,
+        clock,
+        settings,
+        keys,
+        metrics,
+        desk,
+        rooms,
+        WebSocketResource(push),
+        scheduler,
+        failures,
+        images=lambda guard: ImageApi(library, downscaler, guard, token_key(websocket, clock)),
+    )
     return Front(MeasuredResource(api, metrics), desk, push)

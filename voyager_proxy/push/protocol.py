@@ -27,6 +27,7 @@ from .actions import (
     Ping,
     Problem,
     SetFields,
+    SetPreviews,
     Subscribe,
     Topics,
     Unsubscribe,
@@ -38,6 +39,7 @@ from .direct import writer_for
 from .hub import Hub
 from .messages import DEFAULT_FIELDS, encode, error
 from .outbox import Hold, Outbox
+from .previews import DEFAULT_PREVIEWS
 
 # Autobahn colours the arguments of its debug lines with click (when click is
 # installed) before knowing whether debug is on: 40 % of a handshake's CPU.
@@ -77,6 +79,8 @@ class PushProtocol(WebSocketServerProtocol):
     excluded: frozenset[str] = frozenset()
     included: frozenset[str] | None = None
     fields: str = DEFAULT_FIELDS  # what a Voyager event frame carries (see EventMessage)
+    previews: str = DEFAULT_PREVIEWS  # how previews come (see voyager_proxy.push.previews)
+    preview_width: int | None = None  # the width of binary previews; None: the original
     _write: Callable[[bytes], None] | None = None  # set at onOpen
     _deny_headers: list[tuple[str, str]] | None = None  # sent with a refused handshake (Retry-After)
 
@@ -151,7 +155,7 @@ class PushProtocol(WebSocketServerProtocol):
                     self._deny_headers = [("Retry-After", RateLimiter.retry_after(wait))]
                     raise ConnectionDeny(429, TOO_MANY_FAILURES)
             raise ConnectionDeny(grant.status, grant.reason)
-        self.key, self.may_join, self.fields = grant.key, grant.may_join, grant.fields
+        self.key, self.may_join, self.fields, self.previews = grant.key, grant.may_join, grant.fields, grant.previews
         self.resume_from = grant.resume_from
         return None
 
@@ -294,6 +298,13 @@ class PushProtocol(WebSocketServerProtocol):
             case SetFields(fields):
                 self.fields = fields
                 self._answer(encode("fields", {"fields": fields}))
+            case SetPreviews(mode, width):
+                widths = self.hub.preview_widths
+                if width is not None and width not in widths:
+                    self._answer(error("bad_message", f"width must be one of {', '.join(map(str, widths))}"))
+                else:
+                    self.previews, self.preview_width = mode, width
+                    self._answer(encode("previews", {"mode": mode, "width": width}))
             case Topics(include, exclude):
                 if include is not None:
                     self.included = include

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..auth import LOCAL, ApiKey, KeyRing
 from ..config import ApiSettings
+from ..images.api import ImageApi
 from ..keys import is_narrowed
 from ..ledger import CommandDesk, event_body
 from ..metrics import Metrics
@@ -79,6 +80,7 @@ class RestApi:
         websocket: IResource,
         robotarget: RoboTarget,
         failures: FailedAuthentications,
+        images: Callable[[Guard], ImageApi],
     ) -> None:
         self._rooms = rooms
         self._robotarget = robotarget
@@ -98,6 +100,7 @@ class RestApi:
         self._command_query = tuple(query.resolve(settings) for query in COMMAND_QUERY)
         self.guard = Guard(clock, settings, keys, failures)
         self.document = encode(build_document(ROUTES, settings))
+        self._images = images(self.guard)
         self._robotarget_api = RoboTargetApi(
             self.guard, self.routes, clock, robotarget, PlanDesk(robotarget, self._ledger.idempotency)
         )
@@ -266,6 +269,24 @@ class RestApi:
         request.setHeader("Content-Type", "image/jpeg")
         request.setHeader("Cache-Control", "no-cache")
         return preview.jpeg
+
+    # Images (voyager_proxy.images answers them).
+
+    @serves(app, "GET", "/api/images")
+    def images(self, request: IRequest, declared: Route) -> bytes:
+        return self._images.listed(request, declared)
+
+    @serves(app, "GET", "/api/images/latest")
+    def latest_image(self, request: IRequest, declared: Route) -> bytes:
+        return self._images.latest(request, declared)
+
+    @serves(app, "GET", "/api/images/<image>.jpg")
+    def image_jpeg(self, request: IRequest, declared: Route, image: str) -> Any:
+        return self._images.jpeg(request, declared, image)
+
+    @serves(app, "GET", "/api/images/<image>.json")
+    def image_metadata(self, request: IRequest, declared: Route, image: str) -> bytes:
+        return self._images.metadata(request, declared, image)
 
     @serves(app, "GET", "/api/events/recent")
     def recent_events(self, request: IRequest, declared: Route) -> bytes:
