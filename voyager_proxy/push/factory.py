@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 from autobahn.twisted.websocket import WebSocketServerFactory
@@ -167,8 +168,12 @@ class PushFactory(WebSocketServerFactory):
     def state_payload(self) -> bytes:
         return encode("state", self.initial_state())
 
-    def replay(self, resume_from: tuple[str, int], fields: str) -> list[bytes] | None:
-        """C{resumed} then the messages after C{since}; None when the epoch changed or the gap is too old."""
+    def replay(self, resume_from: tuple[str, int], fields: str) -> Iterator[bytes] | None:
+        """
+        C{resumed} then the messages after C{since}, each encoded only when
+        taken (the buffer's messages are shared); None when the epoch changed
+        or the gap is too old.
+        """
         epoch, since = resume_from
         if epoch != self.epoch or since > self.seq:
             return None
@@ -178,7 +183,7 @@ class PushFactory(WebSocketServerFactory):
         missed = [(seq, message) for seq, message in self._replay if seq > since]
         omitted = [seq for seq, message in missed if message is None]
         resumed = encode("resumed", {"epoch": self.epoch, "from": since + 1, "to": self.seq, "omitted": omitted})
-        return [resumed] + [message.payload(fields) for _, message in missed if message is not None]
+        return chain((resumed,), (message.payload(fields) for _, message in missed if message is not None))
 
     # What a connection needs of us besides (see Hub).
 

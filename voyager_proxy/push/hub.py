@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from autobahn.websocket.protocol import PreparedMessage
@@ -44,8 +44,8 @@ class Hub(Protocol):
     def state_payload(self) -> bytes:
         """The C{state} answer of now (C{getState})."""
 
-    def replay(self, resume_from: tuple[str, int], fields: str) -> list[bytes] | None:
-        """C{resumed} then each message missed since, in C{fields} mode; None when they are not all kept."""
+    def replay(self, resume_from: tuple[str, int], fields: str) -> Iterator[bytes] | None:
+        """C{resumed} then each message missed since, in C{fields} mode, as taken; None when they are not all kept."""
 
     def prepareMessage(self, payload: bytes) -> PreparedMessage:  # noqa: N802 (Autobahn's)
         """One frame, ready for any number of clients."""

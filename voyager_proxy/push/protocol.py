@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, cast
 
 import autobahn.util
@@ -83,6 +83,7 @@ class PushProtocol(WebSocketServerProtocol):
     preview_width: int | None = None  # the width of binary previews; None: the original
     _write: Callable[[bytes], None] | None = None  # set at onOpen
     _deny_headers: list[tuple[str, str]] | None = None  # sent with a refused handshake (Retry-After)
+    _replaying: Iterator[bytes] | None = None  # what a resumed client is still owed of its replay
 
     # Autobahn copies its options from the factory for each connection, then
     # pretty-prints them all for a debug line that is built even when debug is
@@ -172,10 +173,8 @@ class PushProtocol(WebSocketServerProtocol):
         if missed is None:
             self.deliver(REPLY_TOPIC, self.hub.initial_state_frame())
         else:
-            for payload in missed:  # as any reply: held while paused, up to queue_limit, under the deadline
-                if self._closing:
-                    return
-                self._answer(payload)
+            self._replaying = missed
+            self._send_replay()
         self.hub.subscribe(self)
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
@@ -195,11 +194,25 @@ class PushProtocol(WebSocketServerProtocol):
     # Flow control.
 
     def deliver(self, topic: str, frame: PreparedMessage) -> None:
-        """Send a published frame now, or hold it while the socket is full."""
-        if not self._paused:
+        """Send a published frame now, or hold it while the socket is full or a replay goes first."""
+        if not self._paused and self._replaying is None:
             self._send_frame(frame)
         else:
             self._hold(topic, frame)
+
+    def _send_replay(self) -> None:
+        """
+        Send the replay while the socket takes it, one message at a time:
+        paused, it waits (under the slow-client deadline) and whatever is
+        published meanwhile waits behind it in the outbox.
+        """
+        replay = self._replaying
+        while replay is not None and not self._paused and self.state == self.STATE_OPEN:
+            payload = next(replay, None)
+            if payload is None:
+                self._replaying = None
+                return
+            self._send_frame(self.hub.prepareMessage(payload))
 
     def _send_frame(self, frame: PreparedMessage) -> None:
         """The prepared frame's bytes to the transport, once the connection is open and until it closes."""
@@ -241,13 +254,15 @@ class PushProtocol(WebSocketServerProtocol):
         """The socket drained: send what is owed, oldest first, until it fills again."""
         self._paused = False
         self._cancel_deadline()
-        while self._outbox and not self._paused:
+        self._send_replay()
+        while self._outbox and not self._paused and self._replaying is None:
             self._send_frame(self._outbox.pop())
 
     def stopProducing(self) -> None:
         self._paused = True
         self._cancel_deadline()
         self._outbox.clear()
+        self._replaying = None
 
     def _cancel_deadline(self) -> None:
         if self._stuck is not None:
