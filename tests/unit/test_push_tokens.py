@@ -79,3 +79,19 @@ def test_the_token_lifetime_is_configured(clock: MemoryReactorClock, link: Voyag
         make_factory(clock, link, jwt_secret=SECRET, max_token_lifetime=7200), f"?token={token(**claims)}"
     )
     assert refused.response.startswith(b"HTTP/1.1 401") and let_in.response.startswith(b"HTTP/1.1 101")
+
+
+def test_a_token_may_narrow_its_commands_and_joins_only_its_rooms(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """A control token with methods may send only those (as a narrowed key); its rooms claim alone says where it joins."""
+    factory = make_factory(clock, link, jwt_secret=SECRET)
+    claims = {"iat": 0, "exp": 600, "scope": "control", "methods": ["RemoteCameraShot"]}
+    dashboard = Dashboard(factory, f"?token={token(**claims)}")
+    dashboard.payloads()
+    dashboard.send({"action": "command", "id": 1, "method": "RemoteSetupConnect", "params": {}})
+    dashboard.send({"action": "subscribe", "room": "booking_456"})
+    dashboard.send({"action": "subscribe", "room": "booking_999"})
+    refused, joined, other = dashboard.events()
+    assert refused["data"]["success"] is False and refused["data"]["error"]["code"] == "forbidden"
+    assert joined["event"] == "subscribed" and other["data"]["code"] == "forbidden"
+    bad = Dashboard(factory, f"?token={token(iat=0, exp=600, methods='RemoteCameraShot')}")
+    assert bad.response.startswith(b"HTTP/1.1 403")

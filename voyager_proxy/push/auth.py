@@ -38,7 +38,9 @@ def _number(claims: dict[str, Any], name: str) -> float | None:
 
 def identify_token(token: str, secret: str | None, now: float, longest: float) -> Identity | Refused:
     """
-    A browser's JWT from Laravel: HS256, with sub, scope, rooms, a numeric
+    A browser's JWT from Laravel: HS256, with sub, scope, rooms (the only
+    ones it may join), optional methods (narrowing its commands as a key's
+    list does), a numeric
     C{iat} not after C{now} and a numeric C{exp} after C{now}, at most
     C{longest} seconds ahead (C{websocket.max_token_lifetime}). PyJWT checks
     the signature and the claims' presence; the times are checked here, on
@@ -64,10 +66,13 @@ def identify_token(token: str, secret: str | None, now: float, longest: float) -
         return Refused(401, "the token has expired")
     if expires - now > longest:
         return Refused(401, f"the token lives too long: exp is at most {longest:g} s ahead")
-    scope, rooms = claims.get("scope"), claims.get("rooms", [])
+    scope, rooms, methods = claims.get("scope"), claims.get("rooms", []), claims.get("methods")
     if scope not in ("read", "control") or not isinstance(rooms, list):
         return Refused(403, "the token needs scope read or control and a list of rooms")
-    return Identity(ApiKey(f"token:{claims['sub']}", scope, b""), frozenset(str(room) for room in rooms))
+    if methods is not None and (not isinstance(methods, list) or not all(isinstance(m, str) for m in methods)):
+        return Refused(403, "the token's methods must be a list of Voyager method names")
+    narrowed = frozenset(methods) if methods is not None else None
+    return Identity(ApiKey(f"token:{claims['sub']}", scope, b"", narrowed), frozenset(str(room) for room in rooms))
 
 
 def identify_key(presented: str | None, keys: KeyRing) -> Identity | Refused:

@@ -343,10 +343,10 @@ class PushProtocol(WebSocketServerProtocol):
                 self._command(action)
 
     def _join(self, room: str) -> None:
-        """Join C{room} if this client may (its token lists it, or its key may reach rooms) and the bounds allow."""
+        """Join C{room} if this client may (its token's rooms name it, or its key reaches rooms) and bounds allow."""
         if self.may_join is not None and room not in self.may_join:
             self._answer(error("forbidden", f"this token may not join {room!r}"))
-        elif not may_send(self.key, ROOMS):
+        elif self.may_join is None and not may_send(self.key, ROOMS):
             self._answer(error("forbidden", f"the key {self.key.name!r} may not join rooms"))
         else:
             refused = self.hub.join(self, room)
