@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any, cast
 
+import attrs
 from autobahn.twisted.resource import WebSocketResource
 from twisted.internet.interfaces import IReactorCore, IReactorFromThreads, IReactorTime
 from twisted.web.http import Request, combinedLogFormatter
@@ -21,6 +22,7 @@ from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
 from .push import PushFactory
 from .push.auth import Refused, identify_token
+from .ratelimit import FailedAuthentications
 from .rest.api import RestApi
 from .rest.envelope import ApiError
 from .robotarget import RoboTarget
@@ -64,14 +66,23 @@ class MeasuredResource:
         raise NotImplementedError("the API is a single Klein resource")
 
 
-def token_key(websocket: WebSocketSettings) -> TokenKey:
+@attrs.frozen
+class Front:
+    """The resource tree, and what a clean stop must answer: the command desk and the dashboards."""
+
+    root: IResource
+    desk: CommandDesk
+    push: PushFactory
+
+
+def token_key(websocket: WebSocketSettings, clock: IReactorTime) -> TokenKey:
     """How the image routes judge a dashboard token: as the WebSocket handshake does (origin, then the JWT)."""
 
     def key_of(token: str, origin: str | None) -> ApiKey:
         allowed = websocket.allowed_origins
         if origin and "*" not in allowed and origin not in allowed:
             raise ApiError(403, "forbidden", f"the origin {origin} is not allowed")
-        found = identify_token(token, websocket.jwt_secret)
+        found = identify_token(token, websocket.jwt_secret, clock.seconds(), websocket.max_token_lifetime)
         if isinstance(found, Refused):
             raise ApiError(found.status, "unauthorized" if found.status == 401 else "forbidden", found.reason)
         return found.key
@@ -104,13 +115,38 @@ def build_root(
     /api/images) and the WebSocket at /ws; with C{webhooks}, the events they
     deliver are wired here.
     """
+    return build_front(link, clock, settings, keys, websocket, robotarget, images, webhooks).root
+
+
+def build_front(
+    link: VoyagerLink,
+    clock: IReactorTime,
+    settings: ApiSettings,
+    keys: KeyRing,
+    websocket: WebSocketSettings | None = None,
+    robotarget: RoboTargetSettings | None = None,
+    images: ImageSettings | None = None,
+    webhooks: Webhooks | None = None,
+) -> Front:
+    """L{build_root}'s tree with the parts a clean stop needs."""
     websocket = websocket or WebSocketSettings()
     library, downscaler = image_library(link, clock, images or ImageSettings())
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
-    rooms = Rooms()
+    rooms = Rooms(websocket.max_rooms_per_client, websocket.max_rooms)
+    failures = FailedAuthentications(clock, settings.failed_auth_rate, settings.failed_auth_burst)
     push = PushFactory(
-        link, clock, keys, websocket, desk, frozenset(settings.allowed_methods), metrics, rooms, library, downscaler
+        link,
+        clock,
+        keys,
+        websocket,
+        desk,
+        frozenset(settings.allowed_methods),
+        metrics,
+        rooms,
+        failures,
+        library,
+        downscaler,
     )
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
@@ -132,7 +168,8 @@ def build_root(
         rooms,
         WebSocketResource(push),
         scheduler,
-        images=lambda guard: ImageApi(library, downscaler, guard, token_key(websocket)),
+        failures,
+        images=lambda guard: ImageApi(library, downscaler, guard, token_key(websocket, clock)),
         webhooks=WebhookOperator(webhooks),
     )
-    return MeasuredResource(api, metrics)
+    return Front(MeasuredResource(api, metrics), desk, push)

@@ -18,6 +18,7 @@ PURE = [
     "voyager_proxy.config",
     "voyager_proxy.keys",
     "voyager_proxy.rooms",
+    "voyager_proxy.refused",
     "voyager_proxy.images.library",
     "voyager_proxy.images.store",
     "voyager_proxy.voyager.bus",

@@ -23,6 +23,7 @@ class Gate:
     keys: KeyRing
     jwt_secret: str | None
     allowed_origins: Sequence[str]
+    max_token_lifetime: float = 86400.0
 
 
 @attrs.frozen
@@ -49,7 +50,9 @@ def resume_point(params: Params) -> tuple[str, int] | None:
     return epoch, int(since)
 
 
-def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[str, str]) -> Grant | Refused:
+def authorise(
+    gate: Gate, origin: str | None, params: Params, headers: Mapping[str, str], now: float
+) -> Grant | Refused:
     """
     Check the origin, the fields and preview modes, then the token or the key, in that order.
 
@@ -67,9 +70,9 @@ def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[s
     token = _first(params, "token")
     identity: Identity | Refused
     if token is not None:
-        identity = identify_token(token, gate.jwt_secret)
+        identity = identify_token(token, gate.jwt_secret, now, gate.max_token_lifetime)
     else:
         identity = identify_key(headers.get("x-api-key") or _first(params, "api_key"), gate.keys)
     if isinstance(identity, Refused):
-        return identity
+        return attrs.evolve(identity, credentials=True)
     return Grant(identity.key, identity.may_join, fields, resume_point(params), previews)

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from ..auth import ApiKey, KeyRing
 from ..config import ApiSettings
 from ..keys import KeyLookup, may_send, presented_key, query_values
-from ..ratelimit import RateLimiter
+from ..ratelimit import FailedAuthentications, RateLimiter
 from ..voyager import VoyagerError
 from . import validation as check
 from .envelope import ApiError, from_failure, write_json
@@ -28,7 +28,9 @@ JSON_MEDIA = "application/json"
 CORS_ALLOWED_HEADERS = "Content-Type, X-API-Key, Idempotency-Key, If-None-Match"
 
 
-def _refused(status: int, message: str) -> ApiError:
+def _refused(status: int, message: str, wait: float) -> ApiError:
+    if status == 429:
+        return ApiError(status, "rate_limited", message, headers={"Retry-After": RateLimiter.retry_after(wait)})
     return ApiError(status, "unauthorized" if status == 401 else "forbidden", message)
 
 
@@ -37,12 +39,14 @@ class Guard:
     Admits a request to a route of the table: CORS headers, then the key
     (none for L{Role.OPEN}), its role, a rate-limit token (from the command
     bucket when the route sends Voyager something), then the method list:
-    a narrowed key must list every method the route sends.
+    a narrowed key must list every method the route sends or reads (L{Route.narrowing}).
     """
 
-    def __init__(self, clock: IReactorTime, settings: ApiSettings, keys: KeyRing) -> None:
+    def __init__(
+        self, clock: IReactorTime, settings: ApiSettings, keys: KeyRing, failures: FailedAuthentications
+    ) -> None:
         self._settings = settings
-        self._lookup = KeyLookup(keys)
+        self._lookup = KeyLookup(keys, failures)
         self._read_limits = RateLimiter(clock, settings.read_rate, settings.read_burst)
         self._command_limits = RateLimiter(clock, settings.command_rate, settings.command_burst)
 
@@ -68,7 +72,7 @@ class Guard:
                 "too many requests; slow down",
                 headers={"Retry-After": RateLimiter.retry_after(wait)},
             )
-        self.check_methods(key, route.sends)
+        self.check_methods(key, route.narrowing)
         return key
 
     @staticmethod

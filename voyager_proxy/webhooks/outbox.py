@@ -76,6 +76,7 @@ class Outbox:
         self._tiers: tuple[OrderedDict[str, Message], ...] = (OrderedDict(), OrderedDict(), OrderedDict())
         self._queue: list[tuple[Message, Deferred[None]]] = []
         self._writing: Deferred[None] | None = None
+        self._closed = False
 
     def __len__(self) -> int:
         return sum(len(messages) for messages in self._tiers)
@@ -135,7 +136,9 @@ class Outbox:
         def closed(_: object) -> None:
             self._run.stop()
 
-        return self.flushed().addBoth(lambda _: self._run(self._store.close)).addBoth(closed)
+        flushed = self.flushed()
+        self._closed = True  # an attempt answered after this stays in the file as it was: tried again later
+        return flushed.addBoth(lambda _: self._run(self._store.close)).addBoth(closed)
 
     def flushed(self) -> Deferred[None]:
         """Fires once every change made so far is committed."""
@@ -175,6 +178,9 @@ class Outbox:
 
     def _write(self, message: Message) -> Deferred[None]:
         waiter: Deferred[None] = Deferred()
+        if self._closed:
+            waiter.callback(None)
+            return waiter
         self._queue.append((attrs.evolve(message), waiter))  # a copy: the reactor goes on changing the original
         self._flush()
         return waiter
