@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 from treq.client import HTTPClient
-from twisted.internet.defer import CancelledError, Deferred, TimeoutError
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.python.failure import Failure
@@ -69,7 +69,7 @@ class HttpSender:
 
     def send(self, url: str, headers: Mapping[str, str], body: bytes) -> Deferred[Answer]:
         attempt = self._attempt(url, headers, body)
-        attempt.addTimeout(self._timeout, self._clock)
+        attempt.addTimeout(self._timeout, self._clock, onTimeoutCancel=self._timed_out)
         return attempt.addErrback(self._no_answer)
 
     def close(self) -> Deferred[None]:
@@ -103,7 +103,10 @@ class HttpSender:
         return excerpt.done.addCallback(answered)
 
     @staticmethod
+    def _timed_out(result: object, timeout: float) -> Answer:
+        """The attempt was cancelled at the time limit: whatever the cancelling raised, it timed out."""
+        return Answer(None, error=f"no answer within {timeout:g} s")
+
+    @staticmethod
     def _no_answer(failure: Failure) -> Answer:
-        if failure.check(TimeoutError, CancelledError):
-            return Answer(None, error="timed out")
         return Answer(None, error=failure.getErrorMessage() or repr(failure.value))
