@@ -14,10 +14,10 @@ from twisted.internet.interfaces import IConnector, IListeningPort
 from twisted.internet.protocol import ClientFactory
 from twisted.logger import Logger
 from twisted.python import usage
-from twisted.web.server import Site
 
 from .auth import KeyRing, parse_keys
 from .config import Config, ConfigErrors, RoboTargetSettings, load_config
+from .server import BoundedSite
 from .simulator import SimulatorSettings, VoyagerSimulator
 from .voyager.link import VoyagerLink
 from .web import access_log_line, build_root
@@ -162,11 +162,20 @@ def build_service(reactor: Any, config: Config) -> MultiService:
     link = VoyagerLink(reactor, settings, connect)
     link.setName("voyager-link")
     link.setServiceParent(top)
-    site = Site(
+    site = BoundedSite(
         build_root(
-            link, reactor, config.api, KeyRing(parse_keys(config.api.keys)), config.websocket, config.robotarget
+            link,
+            reactor,
+            config.api,
+            KeyRing(parse_keys(config.api.keys)),
+            config.websocket,
+            config.robotarget,
+            config.http,
         ),
+        config.http.request_timeout,
+        config.http.max_connections,
         logFormatter=access_log_line,
+        reactor=reactor,
     )
     site.displayTracebacks = False
     if not config.http.access_log:

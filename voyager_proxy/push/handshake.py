@@ -7,12 +7,14 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from ..auth import LOCAL, ApiKey, KeyRing
+from ..origins import ANY, origin_allowed
 from .auth import Identity, Refused, identify_key, identify_token
 from .messages import DEFAULT_FIELDS, FIELDS_MODES
 
 FIELDS_PROBLEM = "fields must be one of " + ", ".join(FIELDS_MODES)
 
 Params = Mapping[str, Sequence[str]]
+MAX_SEQ_DIGITS = 18  # a seq of a daemon's run fits in 63 bits
 
 
 @attrs.frozen
@@ -39,26 +41,48 @@ def _first(params: Params, name: str) -> str | None:
     return values[0] if values else None
 
 
-def resume_point(params: Params) -> tuple[str, int] | None:
-    """C{?since=&epoch=} as (epoch, since), when both are there and since is a number."""
+def resume_point(params: Params) -> tuple[str, int] | None | Refused:
+    """C{?since=&epoch=} as (epoch, since), when both are there; 400 for a C{since} that is not a seq."""
     since, epoch = _first(params, "since"), _first(params, "epoch")
-    if since is None or epoch is None or not since.isdigit():
+    if since is None:
         return None
-    return epoch, int(since)
+    if not (since.isascii() and since.isdigit() and len(since) <= MAX_SEQ_DIGITS):
+        return Refused(400, f"since must be a sequence number of at most {MAX_SEQ_DIGITS} digits")
+    return None if epoch is None else (epoch, int(since))
+
+
+def origin_refused(gate: Gate, origin: str | None, host: str | None) -> Refused | None:
+    """
+    Why a browser page at C{origin} may not connect. With no key configured
+    anyone may act as L{LOCAL}, so only the origins listed (C{*} aside) and the
+    daemon's own may; with keys, the list decides (C{*} for any).
+    """
+    if not origin:
+        return None
+    if gate.keys.enabled and ANY in gate.allowed_origins:
+        return None
+    if origin_allowed(origin, gate.allowed_origins, host):
+        return None
+    return Refused(403, f"the origin {origin} is not allowed")
 
 
 def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[str, str]) -> Grant | Refused:
     """
-    Check the origin, the fields mode, then the token or the key, in that order.
+    Check the origin, the fields mode and the resume point, then the token or
+    the key, in that order.
 
     Browsers always send Origin; programs may leave it out and authenticate by
     key. A token wins over a key; with no keys configured, anyone is L{LOCAL}.
     """
-    if origin and "*" not in gate.allowed_origins and origin not in gate.allowed_origins:
-        return Refused(403, f"the origin {origin} is not allowed")
+    refused = origin_refused(gate, origin, headers.get("host"))
+    if refused is not None:
+        return refused
     fields = _first(params, "fields") or DEFAULT_FIELDS
     if fields not in FIELDS_MODES:
         return Refused(400, f"{FIELDS_PROBLEM} (?fields={fields})")
+    resume_from = resume_point(params)
+    if isinstance(resume_from, Refused):
+        return resume_from
     token = _first(params, "token")
     identity: Identity | Refused
     if token is not None:
@@ -67,4 +91,4 @@ def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[s
         identity = identify_key(headers.get("x-api-key") or _first(params, "api_key"), gate.keys)
     if isinstance(identity, Refused):
         return identity
-    return Grant(identity.key, identity.may_join, fields, resume_point(params))
+    return Grant(identity.key, identity.may_join, fields, resume_from)

@@ -5,7 +5,6 @@ Paths are a contract: Laravel code already uses them.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -17,10 +16,12 @@ from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from werkzeug.exceptions import HTTPException
 
+from .. import client_json
 from ..auth import LOCAL, ApiKey, KeyRing
 from ..config import ApiSettings
 from ..ledger import CommandDesk, event_body
 from ..metrics import Metrics
+from ..origins import Hosts
 from ..robotarget import PlanDesk, RoboTarget
 from ..rooms import Rooms
 from ..voyager import VoyagerLink
@@ -76,6 +77,7 @@ class RestApi:
         rooms: Rooms,
         websocket: IResource,
         robotarget: RoboTarget,
+        hosts: Hosts,
     ) -> None:
         self._rooms = rooms
         self._robotarget = robotarget
@@ -93,11 +95,15 @@ class RestApi:
         self._state_body: tuple[int, bytes] | None = None
         self.routes = {declared.name: declared.resolve(settings) for declared in ROUTES}
         self._command_query = tuple(query.resolve(settings) for query in COMMAND_QUERY)
-        self.guard = Guard(clock, settings, keys)
+        self.guard = Guard(clock, settings, keys, hosts)
         self.document = encode(build_document(ROUTES, settings))
         self._robotarget_api = RoboTargetApi(self.guard, self.routes, clock, robotarget, PlanDesk(robotarget))
         self._robotarget_resource = self._robotarget_api.app.resource()
         self._maps = (self.app.url_map.bind("proxy"), self._robotarget_api.app.url_map.bind("proxy"))
+
+    def route_of(self, path: str, method: str) -> Route | None:
+        """The route of the table C{path} matches, if any."""
+        return self.routes.get(self.route_name(path, method))
 
     def route_name(self, path: str, method: str) -> str:
         """The name of the route C{path} matches (a metrics label), or C{unmatched}."""
@@ -217,7 +223,7 @@ class RestApi:
         state = self._link.cache
         generation = state.generation
         if self._state_body is None or self._state_body[0] != generation:
-            self._state_body = (generation, json.dumps({"success": True, "state": state.snapshot()}).encode())
+            self._state_body = (generation, client_json.dumps({"success": True, "state": state.snapshot()}))
         etag = f'"{self._run_id}-{generation}"'
         request.setHeader("ETag", etag)
         request.setHeader("Cache-Control", "no-cache")

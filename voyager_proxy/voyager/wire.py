@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -34,10 +35,22 @@ def decode_text(line: bytes) -> str:
         return line.decode(FALLBACK_ENCODING, errors="replace")
 
 
+def _not_a_number(name: str) -> None:
+    """C{NaN} and C{Infinity} (which .NET may write) are read as null: strict JSON readers downstream refuse them."""
+    return None
+
+
+def _finite_float(text: str) -> float | None:
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
 def decode_line(line: bytes) -> dict[str, Any]:
     """Parse one received line into a JSON object, or raise L{MalformedLine}."""
     try:
-        message = json.loads(decode_text(line))
+        message = json.loads(decode_text(line), parse_constant=_not_a_number, parse_float=_finite_float)
+    except RecursionError:
+        raise MalformedLine("not JSON (nested too deeply)", line) from None
     except ValueError as error:
         raise MalformedLine(f"not JSON ({error.args[0]})", line) from None
     if not isinstance(message, dict):
