@@ -71,8 +71,7 @@ class BoundedChannel(HTTPChannel):
             request.gotLength(0)
             request.responseHeaders.setRawHeaders(b"Connection", [b"close"])
             self.dataReceived = lambda data: None  # type: ignore[method-assign]
-            self.allContentReceived()
-            return
+            return  # with no length left, the channel dispatches the request now
         super().allHeadersReceived()
 
     def _refused_unread(self, request: Request) -> bool:

@@ -17,6 +17,7 @@ from twisted.python import usage
 
 from .auth import KeyRing, parse_keys
 from .config import Config, ConfigErrors, RoboTargetSettings, load_config
+from .descriptors import check_descriptors
 from .server import BoundedSite
 from .simulator import SimulatorSettings, VoyagerSimulator
 from .voyager.link import VoyagerLink
@@ -202,4 +203,5 @@ def makeService(options: Options) -> IServiceCollection:
             " a loopback address; serving beyond this host requires API keys (api.keys)"
         )
     Logger().info("effective configuration: {config}", config=config.describe())
+    check_descriptors(config)
     return build_service(reactor, config)
