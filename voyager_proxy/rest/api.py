@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from klein import Klein
-from prometheus_client.twisted import MetricsResource
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
@@ -184,10 +184,15 @@ class RestApi:
         return write_json(request, {"ready": voyager["ready"], "voyager": voyager}, 200 if voyager["ready"] else 503)
 
     @serves(app, "GET", "/metrics")
-    def metrics(self, request: IRequest, declared: Route) -> Any:
-        """Prometheus text format; needs a key when keys are configured (api_key works for scrapers)."""
+    def metrics(self, request: IRequest, declared: Route) -> bytes:
+        """
+        Prometheus text format; needs a key when keys are configured (api_key
+        works for scrapers). Rendered here, in the reactor (our registry is
+        small), so HEAD is answered as GET is, which the WSGI exporter refuses.
+        """
         self._key(request, declared)
-        return MetricsResource(self._metrics.registry)
+        request.setHeader("Content-Type", CONTENT_TYPE_LATEST)
+        return generate_latest(self._metrics.registry)
 
     @app.route("/ws", methods=["GET"])
     def websocket(self, request: IRequest) -> IResource:
