@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, cast
 from urllib.parse import unquote_plus, unquote_to_bytes
 
 from autobahn.twisted.resource import WebSocketResource
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IReactorCore, IReactorFromThreads, IReactorTime
 from twisted.web.http import Request, combinedLogFormatter
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from zope.interface import implementer
 
-from .auth import KeyRing
-from .config import ApiSettings, HttpSettings, RoboTargetSettings, WebSocketSettings
+from .auth import ApiKey, KeyRing
+from .config import ApiSettings, HttpSettings, ImageSettings, RoboTargetSettings, WebSocketSettings
+from .images import Downscaler, ImageApi, ImageLibrary, ImageStore, ResizePool
+from .images.api import TokenKey
 from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
 from .origins import Hosts
 from .push import PushFactory
+from .push.auth import Refused, identify_token
 from .rest.api import RestApi
 from .rest.envelope import ApiError
 from .rest.guard import answer_error
@@ -116,6 +120,31 @@ def _check_target(request: IRequest) -> None:
         raise ApiError(400, "bad_request", "the path is not UTF-8 once percent-decoded") from None
 
 
+def token_key(websocket: WebSocketSettings) -> TokenKey:
+    """How the image routes judge a dashboard token: as the WebSocket handshake does (origin, then the JWT)."""
+
+    def key_of(token: str, origin: str | None) -> ApiKey:
+        allowed = websocket.allowed_origins
+        if origin and "*" not in allowed and origin not in allowed:
+            raise ApiError(403, "forbidden", f"the origin {origin} is not allowed")
+        found = identify_token(token, websocket.jwt_secret)
+        if isinstance(found, Refused):
+            raise ApiError(found.status, "unauthorized" if found.status == 401 else "forbidden", found.reason)
+        return found.key
+
+    return key_of
+
+
+def image_library(link: VoyagerLink, clock: IReactorTime, settings: ImageSettings) -> tuple[ImageLibrary, Downscaler]:
+    """The store fed by the link's previews, and its resizing pool (stopped when the reactor shuts down)."""
+    store = ImageStore(settings.keep, settings.max_bytes, Path(settings.dir) if settings.dir else None)
+    library = ImageLibrary(link.events, store, settings.widths)
+    pool = ResizePool(cast(IReactorFromThreads, clock), settings.resize_threads, settings.resize_queue)
+    if IReactorCore.providedBy(clock):
+        cast(IReactorCore, clock).addSystemEventTrigger("during", "shutdown", pool.stop)
+    return library, Downscaler(store, pool)
+
+
 def build_root(
     link: VoyagerLink,
     clock: IReactorTime,
@@ -123,18 +152,32 @@ def build_root(
     keys: KeyRing,
     websocket: WebSocketSettings | None = None,
     robotarget: RoboTargetSettings | None = None,
+    images: ImageSettings | None = None,
     http: HttpSettings | None = None,
 ) -> MeasuredResource:
-    """The resource tree: /health, /metrics, /api (with /api/robotarget) and the WebSocket at /ws."""
+    """The resource tree: /health, /metrics, /api (with /api/robotarget and /api/images) and the WebSocket at /ws."""
+    websocket = websocket or WebSocketSettings()
     http = http or HttpSettings()
+    library, downscaler = image_library(link, clock, images or ImageSettings())
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
     rooms = Rooms()
     push = PushFactory(
-        link, clock, keys, websocket or WebSocketSettings(), desk, frozenset(settings.allowed_methods), metrics, rooms
+        link, clock, keys, websocket, desk, frozenset(settings.allowed_methods), metrics, rooms, library, downscaler
     )
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
-    hosts = Hosts.of(http.allowed_hosts, http.interface)
-    api = RestApi(link, clock, settings, keys, metrics, desk, rooms, WebSocketResource(push), scheduler, hosts)
+    api = RestApi(
+        link,
+        clock,
+        settings,
+        keys,
+        metrics,
+        desk,
+        rooms,
+        WebSocketResource(push),
+        scheduler,
+        images=lambda guard: ImageApi(library, downscaler, guard, token_key(websocket)),
+        hosts=Hosts.of(http.allowed_hosts, http.interface),
+    )
     return MeasuredResource(api, metrics)

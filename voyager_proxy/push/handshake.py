@@ -10,6 +10,7 @@ from ..auth import LOCAL, ApiKey, KeyRing
 from ..origins import ANY, origin_allowed
 from .auth import Identity, Refused, identify_key, identify_token
 from .messages import DEFAULT_FIELDS, FIELDS_MODES
+from .previews import DEFAULT_PREVIEWS, PREVIEW_MODES, PREVIEWS_PROBLEM
 
 FIELDS_PROBLEM = "fields must be one of " + ", ".join(FIELDS_MODES)
 
@@ -28,12 +29,13 @@ class Gate:
 
 @attrs.frozen
 class Grant:
-    """An accepted connection: who it is, its fields mode, and where it resumes (epoch, seq) if it asked."""
+    """An accepted connection: who it is, its fields and preview modes, where it resumes (epoch, seq) if it asked."""
 
     key: ApiKey = LOCAL
     may_join: frozenset[str] | None = None  # None: any room
     fields: str = DEFAULT_FIELDS
     resume_from: tuple[str, int] | None = None
+    previews: str = DEFAULT_PREVIEWS
 
 
 def _first(params: Params, name: str) -> str | None:
@@ -68,8 +70,8 @@ def origin_refused(gate: Gate, origin: str | None, host: str | None) -> Refused 
 
 def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[str, str]) -> Grant | Refused:
     """
-    Check the origin, the fields mode and the resume point, then the token or
-    the key, in that order.
+    Check the origin, the fields and preview modes and the resume point,
+    then the token or the key, in that order.
 
     Browsers always send Origin; programs may leave it out and authenticate by
     key. A token wins over a key; with no keys configured, anyone is L{LOCAL}.
@@ -80,6 +82,9 @@ def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[s
     fields = _first(params, "fields") or DEFAULT_FIELDS
     if fields not in FIELDS_MODES:
         return Refused(400, f"{FIELDS_PROBLEM} (?fields={fields})")
+    previews = _first(params, "previews") or DEFAULT_PREVIEWS
+    if previews not in PREVIEW_MODES:
+        return Refused(400, f"previews: {PREVIEWS_PROBLEM} (?previews={previews})")
     resume_from = resume_point(params)
     if isinstance(resume_from, Refused):
         return resume_from
@@ -91,4 +96,4 @@ def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[s
         identity = identify_key(headers.get("x-api-key") or _first(params, "api_key"), gate.keys)
     if isinstance(identity, Refused):
         return identity
-    return Grant(identity.key, identity.may_join, fields, resume_from)
+    return Grant(identity.key, identity.may_join, fields, resume_from, previews)

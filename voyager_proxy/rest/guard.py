@@ -104,19 +104,24 @@ class Guard:
             presented = self._presented(request)
         except ApiError:
             return True
-        if route is None or route.role is Role.OPEN:
-            return False
+        if route is None or route.role is Role.OPEN or query_values(request.args, "token"):
+            return False  # a dashboard token is judged by the route itself (the image routes)
         return not isinstance(look_up(self._keys, presented), ApiKey)
 
-    def admit(self, request: IRequest, route: Route) -> ApiKey | None:
-        """The caller's key (None on an open route); an L{ApiError} when it may not call C{route}."""
+    def admit(self, request: IRequest, route: Route, key: ApiKey | None = None) -> ApiKey | None:
+        """
+        The caller's key (None on an open route); an L{ApiError} when it may
+        not call C{route}. C{key}: the caller is known already (a dashboard
+        token), only its role, rate and methods are checked.
+        """
         self.cors(request)
         if request.method == b"HEAD" and (route.sends or route.is_command):
             request.setHeader("Allow", route.method)
             raise ApiError(405, "method_not_allowed", f"use {route.method}: HEAD sends Voyager nothing")
         if route.role is Role.OPEN:
             return None
-        key = self.identify(request)
+        if key is None:
+            key = self.identify(request)
         if route.role is Role.CONTROL and not key.can_control:
             raise ApiError(403, "forbidden", f"the key {key.name!r} has the read role; this needs control")
         limiter = self._command_limits if route.sends or route.is_command else self._read_limits
