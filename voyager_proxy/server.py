@@ -85,9 +85,9 @@ class BoundedChannel(HTTPChannel):
         super().allContentReceived()
 
     def requestDone(self, request: Request) -> None:
-        super().requestDone(request)
         if self.persistent and self.transport is not None:
-            self._arm()
+            self._arm()  # before a pipelined request is read, whose last byte disarms it
+        super().requestDone(request)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._disarm()

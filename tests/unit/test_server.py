@@ -151,3 +151,14 @@ def test_a_good_request_with_a_body_is_read_and_answered(voyager: FakeVoyager) -
     )
     assert [line["method"] for line in voyager.said_by_link()] == ["RemoteCameraShot"]
     close(channel)
+
+
+def test_pipelined_requests_are_each_answered_and_the_deadline_rearmed(voyager: FakeVoyager) -> None:
+    """Two requests in one write are both answered; the connection then has its idle deadline again."""
+    site = make_site(voyager)
+    channel, transport = connect(site)
+    channel.dataReceived(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n" * 2)
+    assert transport.value().count(b"HTTP/1.1 200") == 2
+    voyager.clock.advance(TIMEOUT)
+    assert transport.disconnecting
+    close(channel)
