@@ -6,7 +6,9 @@ every frame) and 300 slowloris sockets (a header line every 5 s, never the end
 of the headers; each reopened as soon as the daemon closes it, as the attack
 does). Meanwhile a monitor opens a new connection for ``GET /health`` every
 100 ms for 45 s, past one http.request_timeout (30 s), so the slowloris
-sockets are cut and reopened during the measure.
+sockets are cut and reopened during the measure. The monitor is a process of
+its own; the dashboards and the attackers run at niceness 10 (they stand for
+remote clients, and would otherwise take the daemon's CPU on a 2-core machine).
 
 Target: every /health answered 200, p99 and max under 50 ms.
 
@@ -17,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import resource
+import socket
 import sys
 import time
 from multiprocessing.connection import Connection
@@ -36,6 +40,10 @@ SLOWLORIS = 300
 PROBE_SECONDS = 45.0
 PROBE_INTERVAL = 0.1
 TARGET_MS = 50.0
+# The load generators stand for remote clients: on a machine shared with the
+# daemon they run at a lower priority, so that they take less of its CPU
+# (remote clients would take none of it).
+LOAD_NICENESS = 10
 
 
 def unit_descriptor_limit() -> int:
@@ -79,6 +87,7 @@ async def dashboards(url: str, count: int, control: Connection) -> None:
 
 
 def dashboard_worker(url: str, count: int, control: Connection) -> None:
+    os.nice(LOAD_NICENESS)
     asyncio.run(dashboards(url, count, control))
 
 
@@ -114,39 +123,47 @@ async def slowloris(port: int, stop: asyncio.Event, counts: dict[str, int]) -> N
         writer.close()
 
 
-async def probe(port: int) -> float:
+def probe(port: int) -> float:
     """Milliseconds for one GET /health on a new connection; raises unless 200."""
     started = time.perf_counter()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-    answer = await reader.read()
-    writer.close()
+    with socket.create_connection(("127.0.0.1", port), timeout=5.0) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
     took = (time.perf_counter() - started) * 1000
     if not answer.startswith(b"HTTP/1.1 200"):
         raise RuntimeError(f"/health answered {answer[:40]!r}")
     return took
 
 
-async def attack_and_probe(port: int, sockets: int) -> tuple[list[float], dict[str, int], list[str]]:
+def monitor(port: int, control: Connection) -> None:
+    """A process of its own, so the attackers' event loop never delays the measure: GET /health every 100 ms."""
+    control.recv()  # go
+    latencies: list[tuple[float, float]] = []
+    failures: list[str] = []
+    started = time.monotonic()
+    while time.monotonic() - started < PROBE_SECONDS:
+        try:
+            latencies.append((time.monotonic() - started, probe(port)))
+        except (OSError, RuntimeError) as problem:
+            failures.append(repr(problem))
+        time.sleep(PROBE_INTERVAL)
+    control.send((latencies, failures))
+
+
+async def attack(port: int, sockets: int, control: Connection) -> dict[str, int]:
+    """Keep C{sockets} slowloris sockets open while the monitor measures."""
     stop = asyncio.Event()
     counts = {"open": 0, "cut": 0, "refused": 0}
     attackers = [asyncio.create_task(slowloris(port, stop, counts)) for _ in range(sockets)]
     while counts["open"] < sockets:
         await asyncio.sleep(0.1)
-    latencies: list[float] = []
-    failures: list[str] = []
-    ends = time.monotonic() + PROBE_SECONDS
-    while time.monotonic() < ends:
-        try:
-            latencies.append(await asyncio.wait_for(probe(port), timeout=5.0))
-            if latencies[-1] > 20:
-                print(f"  slow /health at {PROBE_SECONDS - (ends - time.monotonic()):.1f} s: {latencies[-1]:.0f} ms")
-        except (OSError, RuntimeError, TimeoutError) as problem:
-            failures.append(repr(problem))
-        await asyncio.sleep(PROBE_INTERVAL)
+    control.send("go")
+    await asyncio.get_running_loop().run_in_executor(None, control.poll, PROBE_SECONDS + 30)
     stop.set()
     await asyncio.gather(*attackers)
-    return latencies, counts, failures
+    return counts
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -173,7 +190,17 @@ def main() -> None:
         opened = [ours.recv() for ours, _ in pipes]
         connected = sum(done for done, _ in opened)
         print(f"descriptor limit {limit}; dashboards connected: {connected} of {dashboards_wanted}")
-        latencies, counts, failures = asyncio.run(attack_and_probe(daemon.port, sockets))
+        ours, theirs = multiprocessing.Pipe()
+        watcher = multiprocessing.Process(target=monitor, args=(daemon.port, theirs))
+        watcher.start()
+        os.nice(LOAD_NICENESS)  # after the daemon and the monitor started: they keep their priority
+        counts = asyncio.run(attack(daemon.port, sockets, ours))
+        timed, failures = ours.recv()
+        watcher.join(timeout=30)
+        latencies = [took for _, took in timed]
+        for at, took in timed:
+            if took > TARGET_MS:
+                print(f"  /health at {at:.1f} s took {took:.0f} ms")
         for ours, worker in pipes:
             ours.send("stop")
             still = ours.recv()
