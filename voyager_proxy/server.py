@@ -35,7 +35,6 @@ class BoundedChannel(HTTPChannel):
 
     site: BoundedSite
     _deadline: IDelayedCall | None = None
-    _upgraded = False
 
     def connectionMade(self) -> None:
         super().connectionMade()
