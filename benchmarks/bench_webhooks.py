@@ -88,7 +88,7 @@ def receiver(arrivals: Arrivals) -> ThreadingHTTPServer:
 
 def post(port: int, path: str) -> Any:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("POST", path)
+    connection.request("POST", path, body=b"{}", headers={"Content-Type": "application/json"})
     answer = json.loads(connection.getresponse().read())
     connection.close()
     return answer
