@@ -180,8 +180,9 @@ def dead_receiver_daemon(workdir: str, url: str, name: str) -> Daemon:
 def bench_state_with_dead_receiver(workdir: str, rounds: int = 6) -> None:
     """
     The three daemons run side by side and wrk visits them in turn, 5 s
-    each, for C{rounds} rounds: the medians compare under the same
-    background load (the machine is shared).
+    each, for C{rounds} rounds, the first of the turn changing each round:
+    the medians compare under the same background load (the machine is
+    shared).
     """
     if shutil.which("wrk") is None:
         print("GET /api/dashboard/state with webhooks: skipped, wrk is not installed (apt-get install wrk)")
@@ -204,9 +205,11 @@ def bench_state_with_dead_receiver(workdir: str, rounds: int = 6) -> None:
         before = {name: attempts(daemon) for name, daemon in daemons.items()}
         began = time.monotonic()
         rates: dict[str, list[float]] = {name: [] for name in daemons}
-        for _ in range(rounds):
-            for name, daemon in daemons.items():
-                rates[name].append(wrk_state(daemon.port))
+        order = list(daemons)
+        for round_number in range(rounds):
+            shift = round_number % len(order)  # each daemon takes each place in the turn
+            for name in order[shift:] + order[:shift]:
+                rates[name].append(wrk_state(daemons[name].port))
         spent = time.monotonic() - began
         per_second = {name: (attempts(daemon) - before[name]) / spent for name, daemon in daemons.items()}
         pending = {
