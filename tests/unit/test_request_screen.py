@@ -147,12 +147,21 @@ def test_a_path_that_is_not_utf8_is_400_in_the_envelope(proxy: MemoryProxy) -> N
     assert code == 400 and answer["error"]["code"] == "bad_request"
 
 
-def test_head_on_a_route_that_sends_is_405_and_sends_nothing(proxy: MemoryProxy) -> None:
-    """HEAD /api/telescope/status would send RemoteMountStatusGetInfo: it is 405, and Voyager is told nothing."""
-    code, _, lines = proxy.request("HEAD", "/api/telescope/status")
-    assert code == 405 and lines == []
-    code, _, _ = proxy.request("GET", "/api/telescope/status")
-    assert code == 200
+def test_head_on_any_route_reaching_voyager_is_405_and_sends_nothing(proxy: MemoryProxy) -> None:
+    """
+    HEAD on every GET route of the table tells Voyager nothing: a route that
+    sends or reads through Voyager (RoboTarget reads included) is 405 naming
+    GET; the others are answered.
+    """
+    for declared in ROUTES:
+        if declared.method != "GET":
+            continue
+        code, _, lines = proxy.request("HEAD", _concrete(declared.path))
+        assert lines == [], declared.name
+        if declared.sends or declared.reads:
+            assert code == 405, (declared.name, code)
+    code, _, lines = proxy.request("GET", "/api/robotarget/sets")
+    assert code == 200 and [line["method"] for line in lines] == ["RemoteRoboTargetGetSet"]
 
 
 def _concrete(path: str) -> str:

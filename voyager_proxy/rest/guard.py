@@ -119,7 +119,7 @@ class Guard:
         token), only its role, rate and methods are checked.
         """
         self.cors(request)
-        if request.method == b"HEAD" and (route.sends or route.is_command):
+        if request.method == b"HEAD" and (route.sends or route.reads or route.is_command):
             request.setHeader("Allow", route.method)
             raise ApiError(405, "method_not_allowed", f"use {route.method}: HEAD sends Voyager nothing")
         if route.role is Role.OPEN:
