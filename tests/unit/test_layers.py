@@ -19,6 +19,7 @@ PURE = [
     "voyager_proxy.auth",
     "voyager_proxy.config",
     "voyager_proxy.keys",
+    "voyager_proxy.numbers",
     "voyager_proxy.rooms",
     "voyager_proxy.refused",
     "voyager_proxy.images.library",

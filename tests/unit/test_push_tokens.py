@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jwt
@@ -12,6 +13,7 @@ from tests.support.fake_voyager import unconnected
 from tests.unit.test_push_fields import Dashboard
 from tests.unit.test_push_flow import make_factory
 from voyager_proxy.config import VoyagerSettings
+from voyager_proxy.push.auth import Identity, Refused, identify_token
 from voyager_proxy.voyager import VoyagerLink
 
 SECRET = "jwt-secret-shared-with-laravel-0123456789"
@@ -67,6 +69,20 @@ def test_token_times_are_numbers_on_the_daemons_clock(
     dashboard = Dashboard(factory, f"?token={token(**claims)}")
     assert dashboard.response.startswith(b"HTTP/1.1 401") and reason.encode() in dashboard.response
     assert factory.subscribers == 0
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat"])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, "1300", True, [1300]])
+def test_token_times_must_be_finite_numbers(claim: str, value: Any) -> None:
+    """
+    exp or iat as NaN (which compares false with everything, so never
+    expires), an infinity, text, a bool or a list is refused (401).
+    """
+    claims = {"iat": 1000, "exp": 1600, claim: value}
+    signed = jwt.encode({"sub": "user-7", "scope": "read", "rooms": [], **claims}, SECRET, algorithm="HS256")
+    refused = identify_token(signed, SECRET, 1300.0, 86400.0)
+    assert refused == Refused(401, "the token's exp and iat must be numbers (seconds since the epoch)")
+    assert isinstance(identify_token(token(iat=1000, exp=1600), SECRET, 1300.0, 86400.0), Identity)
 
 
 def test_the_token_lifetime_is_configured(clock: MemoryReactorClock, link: VoyagerLink) -> None:

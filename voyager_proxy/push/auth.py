@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 import jwt
 
 from ..auth import ApiKey, KeyRing
 from ..keys import KeyRefused, look_up
+from ..numbers import finite_number
 
 
 @attrs.frozen
@@ -31,17 +30,12 @@ class Refused:
     credentials: bool = False
 
 
-def _number(claims: dict[str, Any], name: str) -> float | None:
-    value = claims.get(name)
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def identify_token(token: str, secret: str | None, now: float, longest: float) -> Identity | Refused:
     """
     A browser's JWT from Laravel: HS256, with sub, scope, rooms (the only
     ones it may join), optional methods (narrowing its commands as a key's
-    list does), a numeric
-    C{iat} not after C{now} and a numeric C{exp} after C{now}, at most
+    list does), a finite numeric
+    C{iat} not after C{now} and a finite numeric C{exp} after C{now}, at most
     C{longest} seconds ahead (C{websocket.max_token_lifetime}). PyJWT checks
     the signature and the claims' presence; the times are checked here, on
     the daemon's clock, since PyJWT also takes numeric text for a time.
@@ -57,7 +51,7 @@ def identify_token(token: str, secret: str | None, now: float, longest: float) -
         )
     except jwt.InvalidTokenError as problem:
         return Refused(401, f"the token is not valid: {problem}")
-    expires, issued = _number(claims, "exp"), _number(claims, "iat")
+    expires, issued = finite_number(claims.get("exp")), finite_number(claims.get("iat"))
     if expires is None or issued is None:
         return Refused(401, "the token's exp and iat must be numbers (seconds since the epoch)")
     if issued > now:
