@@ -11,3 +11,8 @@ def finite_number(value: Any) -> int | float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return value if math.isfinite(value) else None
+
+
+def whole_number(value: Any) -> int | None:
+    """C{value} when it is a JSON integer (not a bool); None otherwise."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -19,6 +19,7 @@ import attrs
 import pybase64
 from twisted.logger import Logger
 
+from ..numbers import finite_number, whole_number
 from ..voyager.bus import EventBus, Subscription
 from ..voyager.events import VoyagerEvent
 from .store import ImageInfo, ImageStore, StoredImage, image_id
@@ -33,10 +34,6 @@ class Preview:
     notice: dict[str, Any] | None  # None when no image was kept
 
 
-def _number(value: Any) -> Any:
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -48,15 +45,15 @@ def describe(event: VoyagerEvent, jpeg: bytes) -> ImageInfo:
         id=image_id(jpeg),
         bytes=len(jpeg),
         received_at=event.received_at,
-        time=_number(parsed.get("time")),
+        time=finite_number(parsed.get("time")),
         target=_text(parsed.get("target")),
         filter=_text(parsed.get("filter")),
-        exposure=_number(parsed.get("exposure")),
-        binning=_number(parsed.get("bin")),
-        hfd=_number(parsed.get("hfd")),
-        star_index=_number(parsed.get("starIndex")),
-        width=_number(parsed.get("width")),
-        height=_number(parsed.get("height")),
+        exposure=finite_number(parsed.get("exposure")),
+        binning=whole_number(parsed.get("bin")),
+        hfd=finite_number(parsed.get("hfd")),
+        star_index=finite_number(parsed.get("starIndex")),
+        width=whole_number(parsed.get("width")),
+        height=whole_number(parsed.get("height")),
         file=_text(parsed.get("path")),
     )
 

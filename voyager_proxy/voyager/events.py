@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from ..numbers import finite_number
 from .codes import (
     CCDSTAT,
     DITHSTAT,
@@ -40,10 +41,6 @@ class VoyagerEvent:
     fields: Fields
     parsed: Mapping[str, Any] | None
     received_at: float
-
-
-def _number(value: Any) -> float | int | None:
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _text(value: Any) -> str | None:
@@ -80,10 +77,10 @@ def _epoch(value: Any) -> float | None:
 def _version(f: Fields) -> Parsed:
     return {
         "host": _text(f.get("Host")),
-        "instance": _number(f.get("Inst")),
+        "instance": finite_number(f.get("Inst")),
         "version": _text(f.get("VOYVersion")),
         "subversion": _text(f.get("VOYSubver")),
-        "messageVersion": _number(f.get("MsgVersion")),
+        "messageVersion": finite_number(f.get("MsgVersion")),
     }
 
 
@@ -200,17 +197,17 @@ def _control_data(f: Fields) -> Parsed:
 
 def _shot_running(f: Fields) -> Parsed:
     # Two shapes: Elapsed/ElapsedPerc/Expo [single] and the seed's Remain/Total.
-    exposure = _number(f.get("Expo"))
-    elapsed = _number(f.get("Elapsed"))
-    remaining = _number(f.get("Remain"))
-    total = _number(f.get("Total"))
+    exposure = finite_number(f.get("Expo"))
+    elapsed = finite_number(f.get("Elapsed"))
+    remaining = finite_number(f.get("Remain"))
+    total = finite_number(f.get("Total"))
     if exposure is None:
         exposure = total
     if elapsed is None and remaining is not None and total is not None:
         elapsed = total - remaining
     if remaining is None and elapsed is not None and exposure is not None:
         remaining = max(exposure - elapsed, 0)
-    progress = _number(f.get("ElapsedPerc"))
+    progress = finite_number(f.get("ElapsedPerc"))
     if progress is None and elapsed is not None and exposure:
         progress = 100.0 * elapsed / exposure
     status = f.get("Status")
@@ -220,7 +217,7 @@ def _shot_running(f: Fields) -> Parsed:
         "elapsed": elapsed,
         "remaining": remaining,
         "progress": None if progress is None else min(max(float(progress), 0.0), 100.0),
-        "status": _number(status),
+        "status": finite_number(status),
         "statusName": name_of(SHOT_STATUS, status),
     }
 
@@ -230,7 +227,7 @@ def _new_fit(f: Fields) -> Parsed:
     return {
         "path": _text(f.get("File")),
         "fileName": _file_name(f.get("File")),
-        "type": _number(frame_type),
+        "type": finite_number(frame_type),
         "typeName": name_of(FRAME_TYPE, frame_type),
         "voyType": _text(f.get("VoyType")),
         "target": _text(f.get("SeqTarget")),
@@ -244,7 +241,7 @@ def _new_jpg(f: Fields) -> Parsed:
         image_size = len(data) * 3 // 4 - data.endswith("=") - data.endswith("==")
     # TimeInfo is an epoch number or a local "YYYY-MM-DD HH:MM:SS" string; the
     # UTC string, when present, is the unambiguous one.
-    moment = _epoch(f.get("TimeInfo")) if _number(f.get("TimeInfo")) is not None else None
+    moment = _epoch(f.get("TimeInfo")) if finite_number(f.get("TimeInfo")) is not None else None
     if moment is None:
         moment = _epoch(f.get("TimeInfoUTC"))
     if moment is None:
@@ -254,13 +251,13 @@ def _new_jpg(f: Fields) -> Parsed:
         "fileName": _file_name(f.get("File")),
         "target": _text(f.get("SequenceTarget")),
         "time": moment,
-        "exposure": _number(f.get("Expo")),
-        "bin": _number(f.get("Bin")),
+        "exposure": finite_number(f.get("Expo")),
+        "bin": finite_number(f.get("Bin")),
         "filter": _text(f.get("Filter")),
-        "hfd": _number(f.get("HFD")),
-        "starIndex": _number(f.get("StarIndex")),
-        "width": _number(f.get("PixelDimX")),
-        "height": _number(f.get("PixelDimY")),
+        "hfd": finite_number(f.get("HFD")),
+        "starIndex": finite_number(f.get("StarIndex")),
+        "width": finite_number(f.get("PixelDimX")),
+        "height": finite_number(f.get("PixelDimY")),
         "imageSize": image_size,
     }
 
@@ -287,7 +284,7 @@ def _log_event(f: Fields) -> Parsed:
     level = f.get("Type")
     return {
         "time": _epoch(f.get("TimeInfo")),
-        "level": _number(level),
+        "level": finite_number(level),
         "levelName": name_of(LOG_LEVEL, level),
         "text": _text(f.get("Text")),
     }
@@ -311,10 +308,10 @@ def _autofocus(f: Fields) -> Parsed:
     return {
         "done": _flag(f.get("Done")),
         "empty": _loose_flag(f.get("IsEmpty")),
-        "position": _number(f.get("Position")),
-        "hfd": _number(f.get("HFD")),
-        "temperature": _number(f.get("FocusTemp")),
-        "filterIndex": _number(f.get("FilterIndex")),
+        "position": finite_number(f.get("Position")),
+        "hfd": finite_number(f.get("HFD")),
+        "temperature": finite_number(f.get("FocusTemp")),
+        "filterIndex": finite_number(f.get("FilterIndex")),
         "filterColor": _text(f.get("FilterColor")),
         "duration": _text(f.get("Duration")),
         "error": error or None,
