@@ -94,9 +94,13 @@ def test_original_is_immutable_with_etag_length_and_304(proxy: ImageProxy) -> No
 
 
 def test_width_outside_the_allow_list_is_400(proxy: ImageProxy) -> None:
-    """?w= must be one of images.widths: 500 and text are refused naming the field; 304 for a copy's ETag."""
+    """
+    ?w= must be one of images.widths, as ASCII digits: 500, text, a
+    superscript, Arabic-Indic "640", 5,000 digits and "0640" are 400 naming
+    the field (never a 500); 304 for a copy's ETag.
+    """
     identifier = image_id(proxy.preview(2))
-    for width in ("500", "abc", "-640"):
+    for width in ("500", "abc", "-640", "%C2%B2", "%D9%A6%D9%A4%D9%A0", "9" * 5000, "0640", "640%20"):
         code, body, _ = proxy.get(f"/api/images/{identifier}.jpg?w={width}")
         assert code == 400 and body["error"]["field"] == "w" and "320, 640, 1280" in body["error"]["message"]
     etag = f'"{identifier}-w640"'

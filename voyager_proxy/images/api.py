@@ -180,10 +180,10 @@ class ImageApi:
         text = _first(request, "w")
         if text is None:
             return None
-        widths = self._library.widths
-        if not text.isdigit() or int(text) not in widths:
-            raise invalid("w", f"must be one of {', '.join(map(str, widths))} (images.widths)")
-        return int(text)
+        widths = {str(width): width for width in self._library.widths}  # exact ASCII text: no int() of any input
+        if text not in widths:
+            raise invalid("w", f"must be one of {', '.join(widths)} (images.widths)")
+        return widths[text]
 
     def _find(self, identifier: str) -> StoredImage:
         image = self._store.get(identifier) if ID_PATTERN.fullmatch(identifier) else None
