@@ -134,6 +134,8 @@ def test_query_fields() -> None:
     assert QueryGuid("setGuid", needed=True).parameter()["required"] is True
     assert QueryEpoch("since").read({b"since": [b"1700000000"]}) == 1700000000
     assert refused(lambda: QueryEpoch("since").read({})) == "since"
+    assert QueryEpoch("since").read({b"since": [b"1700000000.5"]}) == 1700000000
+    assert refused(lambda: QueryEpoch("since").read({b"since": ["١٧٠٠".encode()]})) == "since"
     assert QuerySwitch("wait").read({}) is True and QuerySwitch("wait").read({b"wait": [b"no"]}) is False
     assert QuerySwitch("wait").parameter() == {
         "name": "wait",

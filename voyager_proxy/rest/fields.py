@@ -445,7 +445,7 @@ class QueryGuid(Query):
         return {"type": "string"}
 
 
-_DECIMAL = re.compile(r"^\d+(\.\d+)?$")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")  # ASCII digits only (\d takes any script's)
 
 
 @attrs.frozen
