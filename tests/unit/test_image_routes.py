@@ -45,10 +45,10 @@ class ImageProxy:
         self.voyager.say(preview_event(data))
         return data
 
-    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any, Any]:
+    def get(self, path: str, headers: dict[str, str | bytes] | None = None) -> tuple[int, Any, Any]:
         """(status, body, headers) of one GET (redirects not followed), the read key unless C{headers} replace it."""
         answers: list[Any] = []
-        sent = {"X-API-Key": READ} if headers is None else headers
+        sent: dict[str, str | bytes] = {"X-API-Key": READ} if headers is None else headers
         self.http.get(BASE + path, headers=sent, allow_redirects=False).addBoth(  # type: ignore[attr-defined]
             answers.append
         )
@@ -152,3 +152,19 @@ def test_listing_metadata_and_eviction(proxy: ImageProxy) -> None:
     code, body, _ = proxy.get("/api/images/0123456789abcdef.jpg")
     assert code == 404 and body["error"]["code"] == "unknown_image"
     assert proxy.get("/api/images?limit=0")[0] == 400
+
+
+def test_image_headers_that_are_not_utf8_are_400(proxy: ImageProxy) -> None:
+    """
+    If-None-Match on an image, Accept on /api/camera/preview and Origin with
+    a token, each sent as C{\\xff}, are 400 envelopes naming the header.
+    """
+    identifier = image_id(proxy.preview(2))
+    cases: tuple[tuple[str, dict[str, str | bytes]], ...] = (
+        (f"/api/images/{identifier}.jpg", {"X-API-Key": READ, "If-None-Match": b"\xff"}),
+        ("/api/camera/preview", {"X-API-Key": READ, "Accept": b"\xff"}),
+        (f"/api/images/{identifier}.jpg?token={token(proxy)}", {"Origin": b"\xff"}),
+    )
+    for path, headers in cases:
+        code, body, _ = proxy.get(path, headers)
+        assert code == 400 and body["error"]["code"] == "bad_header", path

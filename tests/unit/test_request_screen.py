@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+import voyager_proxy
 from tests.support.keys import CONTROL, KEYS, RENTER
 from tests.support.memory_proxy import SET_GUID, MemoryProxy
 from voyager_proxy.config import HttpSettings
@@ -136,7 +138,7 @@ def test_a_key_header_that_is_not_utf8_is_400(keyed: MemoryProxy) -> None:
     code, answer, _ = keyed.request(
         "GET",
         "/api/status/connection",
-        headers={"X-API-Key": b"\xff\xfe"},  # type: ignore[dict-item]
+        headers={"X-API-Key": b"\xff\xfe"},
     )
     assert code == 400 and answer["error"]["code"] == "bad_header"
 
@@ -162,6 +164,34 @@ def test_head_on_any_route_reaching_voyager_is_405_and_sends_nothing(proxy: Memo
             assert code == 405, (declared.name, code)
     code, _, lines = proxy.request("GET", "/api/robotarget/sets")
     assert code == 200 and [line["method"] for line in lines] == ["RemoteRoboTargetGetSet"]
+
+
+@pytest.mark.parametrize(
+    "method, path, header",
+    [
+        ("GET", "/api/dashboard/state", "If-None-Match"),
+        ("POST", "/api/commands/RemoteSetDashboardMode", "Idempotency-Key"),
+        ("POST", "/api/robotarget/plans", "Idempotency-Key"),
+    ],
+)
+def test_a_header_read_that_is_not_utf8_is_400(proxy: MemoryProxy, method: str, path: str, header: str) -> None:
+    """A client header the route reads, sent as C{\\xff\\xfe}, is a 400 envelope naming it; nothing is sent."""
+    code, answer, lines = proxy.request(method, path, {"IsOn": True}, headers={header: b"\xff\xfe"})
+    assert code == 400 and answer["error"] == {"code": "bad_header", "message": f"the {header} header is not UTF-8"}
+    assert lines == []
+
+
+def test_client_headers_are_read_only_through_header_text() -> None:
+    """No module reads a client header with C{getHeader}, which decodes as UTF-8 and raises (a 500)."""
+    package = Path(voyager_proxy.__file__).parent
+    readers = [
+        f"{path.relative_to(package)}:{number}"
+        for path in sorted(package.rglob("*.py"))
+        if "simulator" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\.getHeader\(\s*[\"']", line)
+    ]
+    assert readers == []
 
 
 def _concrete(path: str) -> str:

@@ -26,7 +26,7 @@ from zope.interface import implementer
 from ..auth import ApiKey
 from ..keys import query_values
 from ..rest.envelope import ApiError, invalid, write_json
-from ..rest.guard import Guard
+from ..rest.guard import Guard, header_text
 from ..rest.routes import Route
 from .library import ImageLibrary
 from .resize import Downscaler, Saturated
@@ -123,7 +123,7 @@ class ImageApi:
     def admit(self, request: IRequest, declared: Route) -> None:
         """The key (X-API-Key, api_key) or the dashboard token (token) may read."""
         token = _first(request, "token")
-        key = None if token is None else self._token_key(token, request.getHeader("Origin"))
+        key = None if token is None else self._token_key(token, header_text(request, "Origin"))
         self._guard.admit(request, declared, key=key)
 
     def listed(self, request: IRequest, declared: Route) -> bytes:
@@ -157,7 +157,7 @@ class ImageApi:
         etag = found.etag if width is None else f'"{found.info.id}-w{width}"'
         request.setHeader("ETag", etag)
         request.setHeader("Cache-Control", IMMUTABLE)
-        if _matches(request.getHeader("If-None-Match"), etag):
+        if _matches(header_text(request, "If-None-Match"), etag):
             request.setResponseCode(304)
             return b""
         if width is None:

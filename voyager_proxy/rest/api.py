@@ -31,7 +31,7 @@ from ..voyager import VoyagerLink
 from ..webhooks.routes import WebhookOperator
 from .document import build_document, encode
 from .envelope import ApiError, invalid, write_json
-from .guard import JSON_MEDIA, Guard, answer_in_envelope
+from .guard import JSON_MEDIA, Guard, answer_in_envelope, header_text
 from .recent import RecentEvents
 from .robotarget_routes import RoboTargetApi
 from .routes import COMMAND_QUERY, ROBOTARGET, ROUTES, Route, route
@@ -131,7 +131,7 @@ class RestApi:
 
     async def _command(self, request: IRequest, method: str, params: dict[str, Any], *, key: ApiKey) -> bytes:
         """Send a command for the caller; answer its final result (or 202 after the ack)."""
-        idempotency_key = request.getHeader("Idempotency-Key")
+        idempotency_key = header_text(request, "Idempotency-Key")
         sent = (request.method, request.path, params)  # what an Idempotency-Key is bound to
         if idempotency_key:
             earlier = self._ledger.replay(key.name, idempotency_key, sent)
@@ -247,7 +247,7 @@ class RestApi:
         etag = f'"{self._run_id}-{generation}"'
         request.setHeader("ETag", etag)
         request.setHeader("Cache-Control", "no-cache")
-        if request.getHeader("If-None-Match") == etag:
+        if header_text(request, "If-None-Match") == etag:
             request.setResponseCode(304)
             return b""
         request.setHeader("Content-Type", "application/json; charset=utf-8")
@@ -259,7 +259,7 @@ class RestApi:
         preview = self._link.cache.preview
         if preview is None:
             raise ApiError(404, "no_preview", "no preview image since the proxy started")
-        if JSON_MEDIA in (request.getHeader("Accept") or ""):
+        if JSON_MEDIA in (header_text(request, "Accept") or ""):
             return write_json(
                 request,
                 {

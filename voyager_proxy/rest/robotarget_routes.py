@@ -22,7 +22,7 @@ from ..robotarget import PlanDesk, RoboTarget
 from . import robotarget_bodies as bodies
 from .envelope import ApiError, write_json
 from .fields import guid as checked_guid
-from .guard import Guard, answer_in_envelope
+from .guard import Guard, answer_in_envelope, header_text
 from .routes import ROBOTARGET, RT, Route, route
 
 SET, TARGET, SHOT = 2, 1, 0  # EnableDisableObject ObjectType
@@ -238,11 +238,10 @@ async def shot_done_jpeg(self: RoboTargetApi, request: IRequest, declared: Route
 async def add_plan(self: RoboTargetApi, request: IRequest, declared: Route) -> bytes:
     key = self.guard.admit(request, declared)
     assert key is not None
+    idempotency_key = header_text(request, "Idempotency-Key")
     body = self.guard.body(request)
     plan = bodies.plan(body, self._clock.seconds())
-    outcome, replayed = self._plans.submit(
-        plan, key.name, request.getHeader("Idempotency-Key"), (request.method, request.path, body)
-    )
+    outcome, replayed = self._plans.submit(plan, key.name, idempotency_key, (request.method, request.path, body))
     created = await outcome
     if replayed:
         request.setHeader("Idempotent-Replay", "true")
