@@ -9,14 +9,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from twisted.internet.testing import MemoryReactorClock
+from twisted.web.http_headers import Headers
+from twisted.web.iweb import IRequest
+from twisted.web.test.requesthelper import DummyRequest
 
 import voyager_proxy
 from tests.support.keys import CONTROL, KEYS, RENTER
-from tests.support.memory_proxy import SET_GUID, MemoryProxy
-from voyager_proxy.config import HttpSettings
+from tests.support.memory_proxy import BASE, SET_GUID, MemoryProxy
+from voyager_proxy.auth import KeyRing
+from voyager_proxy.config import ApiSettings, HttpSettings
 from voyager_proxy.origins import Hosts
+from voyager_proxy.ratelimit import FailedAuthentications
+from voyager_proxy.rest.envelope import ApiError
+from voyager_proxy.rest.guard import Guard
 from voyager_proxy.rest.routes import ROUTES
 
 JSON = {"Content-Type": "application/json"}
@@ -44,6 +53,29 @@ def test_a_host_not_ours_is_421_on_every_path(proxy: MemoryProxy) -> None:
         assert code == 421 and answer["error"]["code"] == "misdirected_request", path
     code, answer, lines = proxy.request("POST", PARK, base="http://evil.example:3000")
     assert code == 421 and lines == []
+
+
+def test_a_repeated_origin_is_400_on_every_path(proxy: MemoryProxy) -> None:
+    """Two Origin headers (the screen would read only the first, empty one) are a 400; the mount is not parked."""
+    for method, path in (("POST", PARK), ("GET", "/health"), ("GET", "/ws")):
+        answers: list[Any] = []
+        headers = Headers({"Origin": ["", "https://evil.example"], "Content-Type": ["application/json"]})
+        proxy.http.request(method, BASE + path, headers=headers, data=b"{}").addBoth(answers.append)  # type: ignore[attr-defined]
+        lines = proxy.serve()
+        assert answers[0].code == 400 and lines == [], (method, path)
+
+
+def test_a_repeated_host_is_400() -> None:
+    """C{Host: localhost} then C{Host: evil.example} is refused, not judged by its first value."""
+    clock = MemoryReactorClock()
+    guard = Guard(clock, ApiSettings(), KeyRing(()), Hosts.of((), "127.0.0.1"), FailedAuthentications(clock, 1, 1))
+    request = cast(IRequest, DummyRequest([b"health"]))  # Twisted's test request, which does not declare IRequest
+    request.requestHeaders.setRawHeaders(b"Host", [b"localhost", b"evil.example"])
+    with pytest.raises(ApiError) as refused:
+        guard.screen(request)
+    assert refused.value.status == 400 and refused.value.code == "bad_header"
+    request.requestHeaders.setRawHeaders(b"Host", [b"localhost"])
+    guard.screen(request)
 
 
 def test_loopback_names_are_ours(proxy: MemoryProxy) -> None:

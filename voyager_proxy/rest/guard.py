@@ -29,6 +29,7 @@ JSON_MEDIA = "application/json"
 CORS_ALLOWED_HEADERS = "Content-Type, X-API-Key, Idempotency-Key, If-None-Match"
 SAFE_METHODS = frozenset({b"GET", b"HEAD", b"OPTIONS"})  # what a page may cause without changing anything
 BODY_METHODS = frozenset({b"POST", b"PUT"})
+SINGLE_HEADERS = (b"Host", b"Origin")  # a second value must not slip past the screen, which reads the first
 
 
 def _refused(status: int, message: str, wait: float) -> ApiError:
@@ -75,11 +76,15 @@ class Guard:
     def screen(self, request: IRequest) -> None:
         """
         What every request must pass, whatever its path (the WebSocket's
-        included), before anything else: its C{Host} is one of ours (421:
+        included), before anything else: one C{Host} and at most one
+        C{Origin} (400), its C{Host} is one of ours (421:
         DNS rebinding), a state-changing request from a browser comes from an
         allowed origin (403), and a body is announced as JSON (415, even an
         empty one) within C{api.max_body_bytes} (413, before it is read).
         """
+        for name in SINGLE_HEADERS:
+            if len(request.requestHeaders.getRawHeaders(name) or ()) > 1:
+                raise ApiError(400, "bad_header", f"send one {name.decode()} header, not several")
         host = header_text(request, "Host")
         if not self._hosts.allow(host):
             raise ApiError(421, "misdirected_request", f"this proxy does not answer for {host!r} (http.allowed_hosts)")
