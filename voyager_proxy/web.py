@@ -14,15 +14,15 @@ from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from zope.interface import implementer
 
-from .auth import ApiKey, KeyRing
+from .auth import KeyRing
 from .config import ApiSettings, HttpSettings, ImageSettings, RoboTargetSettings, WebSocketSettings
 from .images import Downscaler, ImageApi, ImageLibrary, ImageStore, ResizePool
-from .images.api import TokenKey
+from .images.tokens import DashboardTokens
 from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
 from .origins import Hosts
 from .push import PushFactory
-from .push.auth import Refused, identify_token
+from .push.handshake import Gate
 from .ratelimit import FailedAuthentications
 from .rest.api import RestApi
 from .rest.envelope import ApiError
@@ -133,21 +133,6 @@ class Front:
     push: PushFactory
 
 
-def token_key(websocket: WebSocketSettings, clock: IReactorTime) -> TokenKey:
-    """How the image routes judge a dashboard token: as the WebSocket handshake does (origin, then the JWT)."""
-
-    def key_of(token: str, origin: str | None) -> ApiKey:
-        allowed = websocket.allowed_origins
-        if origin and "*" not in allowed and origin not in allowed:
-            raise ApiError(403, "forbidden", f"the origin {origin} is not allowed")
-        found = identify_token(token, websocket.jwt_secret, clock.seconds(), websocket.max_token_lifetime)
-        if isinstance(found, Refused):
-            raise ApiError(found.status, "unauthorized" if found.status == 401 else "forbidden", found.reason)
-        return found.key
-
-    return key_of
-
-
 def image_library(link: VoyagerLink, clock: IReactorTime, settings: ImageSettings) -> tuple[ImageLibrary, Downscaler]:
     """The store fed by the link's previews, and its resizing pool (stopped when the reactor shuts down)."""
     store = ImageStore(settings.keep, settings.max_bytes, Path(settings.dir) if settings.dir else None)
@@ -196,6 +181,8 @@ def build_front(
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
     rooms = Rooms(websocket.max_rooms_per_client, websocket.max_rooms)
     failures = FailedAuthentications(clock, settings.failed_auth_rate, settings.failed_auth_burst)
+    gate = Gate(keys, websocket.jwt_secret, websocket.allowed_origins, websocket.max_token_lifetime)
+    tokens = DashboardTokens(gate, clock, failures)
     push = PushFactory(
         link,
         clock,
@@ -231,7 +218,7 @@ def build_front(
         scheduler,
         failures,
         Hosts.of(http.allowed_hosts, http.interface),
-        images=lambda guard: ImageApi(library, downscaler, guard, token_key(websocket, clock)),
+        images=lambda guard: ImageApi(library, downscaler, guard, tokens.key_of),
         webhooks=WebhookOperator(webhooks),
     )
     return Front(MeasuredResource(api, metrics), desk, push)

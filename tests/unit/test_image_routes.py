@@ -168,3 +168,25 @@ def test_image_headers_that_are_not_utf8_are_400(proxy: ImageProxy) -> None:
     for path, headers in cases:
         code, body, _ = proxy.get(path, headers)
         assert code == 400 and body["error"]["code"] == "bad_header", path
+
+
+def test_image_tokens_are_judged_by_the_websockets_origin_rule(proxy: ImageProxy) -> None:
+    """A page served by the daemon itself (its own origin, let in on /ws) may use a token; a foreign origin may not."""
+    path = f"/api/images/{image_id(proxy.preview(2))}.jpg?token={token(proxy)}"
+    assert proxy.get(path, {"Origin": "http://localhost"})[0] == 200
+    assert proxy.get(path, {"Origin": "https://app.example"})[0] == 200
+    assert proxy.get(path, {"Origin": "https://evil.example"})[0] == 403
+
+
+def test_refused_image_tokens_count_as_failed_authentications(proxy: ImageProxy) -> None:
+    """
+    Forged tokens from one address are counted with bad keys: past
+    api.failed_auth_burst they are 429, and so is the next bad key.
+    """
+    path = f"/api/images/{image_id(proxy.preview(2))}.jpg"
+    codes = [
+        proxy.get(f"{path}?token=garbage{attempt}", {})[0] for attempt in range(ApiSettings().failed_auth_burst + 2)
+    ]
+    assert set(codes[: ApiSettings().failed_auth_burst]) == {401} and codes[-1] == 429
+    assert proxy.get(path, {"X-API-Key": "wrong-key-0123456789"})[0] == 429
+    assert proxy.get(path)[0] == 200  # a valid key is never held back

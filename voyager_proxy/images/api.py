@@ -37,8 +37,8 @@ RETRY_AFTER = "1"
 KEPT_QUERY = ("w", "token")  # what /latest passes on to the image's URL
 CHUNK = 64 * 1024
 
-# (token, Origin header) -> the key the token acts as; raises ApiError when refused.
-TokenKey = Callable[[str, "str | None"], ApiKey]
+# (token, the request bearing it) -> the key the token acts as; raises ApiError when refused.
+TokenKey = Callable[[str, IRequest], ApiKey]
 
 
 def _first(request: IRequest, name: str) -> str | None:
@@ -123,7 +123,7 @@ class ImageApi:
     def admit(self, request: IRequest, declared: Route) -> None:
         """The key (X-API-Key, api_key) or the dashboard token (token) may read."""
         token = _first(request, "token")
-        key = None if token is None else self._token_key(token, header_text(request, "Origin"))
+        key = None if token is None else self._token_key(token, request)
         self._guard.admit(request, declared, key=key)
 
     def listed(self, request: IRequest, declared: Route) -> bytes:
