@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import signal
+from types import FrameType
 from typing import Any, cast
 
 import attrs
@@ -19,6 +21,7 @@ from twisted.web.server import Site
 from .auth import KeyRing, parse_keys
 from .config import Config, ConfigErrors, RoboTargetSettings, load_config
 from .simulator import SimulatorSettings, VoyagerSimulator
+from .simulator.faults import Faults
 from .voyager.link import VoyagerLink
 from .web import access_log_line, build_root
 
@@ -147,6 +150,7 @@ def build_service(reactor: Any, config: Config) -> MultiService:
             ),
         )
         simulator_service = SimulatorService(reactor, simulator)
+        simulator_service.setName("simulator")
         simulator_service.setServiceParent(top)
         address = None  # known once the simulator listens
 
@@ -164,7 +168,13 @@ def build_service(reactor: Any, config: Config) -> MultiService:
     link.setServiceParent(top)
     site = Site(
         build_root(
-            link, reactor, config.api, KeyRing(parse_keys(config.api.keys)), config.websocket, config.robotarget
+            link,
+            reactor,
+            config.api,
+            KeyRing(parse_keys(config.api.keys)),
+            config.websocket,
+            config.robotarget,
+            config.console,
         ),
         logFormatter=access_log_line,
     )
@@ -177,6 +187,19 @@ def build_service(reactor: Any, config: Config) -> MultiService:
     http.setName("http")
     http.setServiceParent(top)
     return top
+
+
+def stall_on_signals(faults: Faults) -> None:
+    """
+    SIGUSR1 stalls the embedded simulator (it goes silent, as a hung Voyager
+    does), SIGUSR2 brings it back: to see and test what a dashboard shows.
+    """
+
+    def stall(number: int, frame: FrameType | None) -> None:
+        faults.stalled = number == signal.SIGUSR1
+
+    signal.signal(signal.SIGUSR1, stall)
+    signal.signal(signal.SIGUSR2, stall)
 
 
 def makeService(options: Options) -> IServiceCollection:
@@ -193,4 +216,7 @@ def makeService(options: Options) -> IServiceCollection:
             " a loopback address; serving beyond this host requires API keys (api.keys)"
         )
     Logger().info("effective configuration: {config}", config=config.describe())
-    return build_service(reactor, config)
+    service = build_service(reactor, config)
+    if config.simulator.enabled:
+        stall_on_signals(cast(SimulatorService, service.getServiceNamed("simulator")).simulator.faults)
+    return service

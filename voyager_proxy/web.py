@@ -13,13 +13,17 @@ from twisted.web.resource import IResource
 from zope.interface import implementer
 
 from .auth import KeyRing
-from .config import ApiSettings, RoboTargetSettings, WebSocketSettings
+from .config import ApiSettings, ConsoleSettings, RoboTargetSettings, WebSocketSettings
+from .console.bundle import Bundle
+from .console.resource import ConsoleResource
+from .console.resource import serves as serves_console
 from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
 from .push import PushFactory
 from .rest.api import RestApi
 from .robotarget import RoboTarget
 from .rooms import Rooms
+from .tokens import TokenIssuer
 from .voyager import VoyagerLink
 
 _KEY_IN_QUERY = re.compile(r"(api_key=)[^&\s\"]*")
@@ -36,18 +40,21 @@ class MeasuredResource:
 
     isLeaf = True
 
-    def __init__(self, api: RestApi, metrics: Metrics) -> None:
+    def __init__(self, api: RestApi, metrics: Metrics, console: ConsoleResource | None = None) -> None:
         self._inner = api.app.resource()
         self._api = api
         self._metrics = metrics
-
-    def _route(self, request: IRequest) -> str:
-        return self._api.route_name(request.path.decode("utf-8", "replace"), request.method.decode())
+        self._console = console
 
     def render(self, request: IRequest) -> Any:
-        route = self._route(request)
+        path = request.path.decode("utf-8", "replace")
+        console = self._console is not None and serves_console(path)
+        route = "console" if console else self._api.route_name(path, request.method.decode())
         served = cast(Request, request)  # Twisted Web's own request, which can say when it is finished
         served.notifyFinish().addBoth(lambda _: self._metrics.request_finished(served, route))
+        if console:
+            assert self._console is not None
+            return self._console.render(request)
         return self._inner.render(request)
 
     def getChildWithDefault(self, name: bytes, request: IRequest) -> IResource:
@@ -64,15 +71,20 @@ def build_root(
     keys: KeyRing,
     websocket: WebSocketSettings | None = None,
     robotarget: RoboTargetSettings | None = None,
+    console: ConsoleSettings | None = None,
 ) -> IResource:
-    """The resource tree: /health, /metrics, /api (with /api/robotarget) and the WebSocket at /ws."""
+    """
+    The resource tree: /health, /metrics, /api (with /api/robotarget), the
+    WebSocket at /ws and, unless switched off, the console at /console/.
+    """
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
     rooms = Rooms()
-    push = PushFactory(
-        link, clock, keys, websocket or WebSocketSettings(), desk, frozenset(settings.allowed_methods), metrics, rooms
-    )
+    websocket = websocket or WebSocketSettings()
+    tokens = TokenIssuer.with_secret(websocket.jwt_secret)
+    push = PushFactory(link, clock, keys, websocket, desk, frozenset(settings.allowed_methods), metrics, rooms, tokens)
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
-    api = RestApi(link, clock, settings, keys, metrics, desk, rooms, WebSocketResource(push), scheduler)
-    return MeasuredResource(api, metrics)
+    api = RestApi(link, clock, settings, keys, metrics, desk, rooms, WebSocketResource(push), scheduler, tokens)
+    shown = ConsoleResource(Bundle.shipped()) if (console or ConsoleSettings()).enabled else None
+    return MeasuredResource(api, metrics, shown)

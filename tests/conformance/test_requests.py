@@ -199,6 +199,7 @@ QUIET: dict[tuple[str, str], str] = {
     ("GET", "/api/commands/<uid>"): f"/api/commands/{GUID}",
     ("GET", "/api/robotarget/status"): "/api/robotarget/status",
     ("POST", "/api/rooms/<room>/events"): "/api/rooms/booking-1/events",
+    ("POST", "/api/tokens"): "/api/tokens",
 }
 NOT_DRIVEN = {("GET", "/ws"): "the WebSocket upgrade; its commands are driven by test_websocket_commands"}
 

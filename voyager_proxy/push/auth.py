@@ -7,6 +7,7 @@ import jwt
 
 from ..auth import ApiKey, KeyRing
 from ..keys import UNKNOWN_KEY, KeyRefused, look_up
+from ..tokens import TokenIssuer, is_ours
 
 
 @attrs.frozen
@@ -26,8 +27,18 @@ class Refused:
     warn: bool = False
 
 
-def identify_token(token: str, secret: str | None) -> Identity | Refused:
-    """A browser's JWT from Laravel: HS256, with sub, exp, scope and rooms."""
+def identify_token(
+    token: str, secret: str | None, issued: TokenIssuer | None = None, now: float = 0.0
+) -> Identity | Refused:
+    """
+    A browser's JWT: one of C{issued}'s (POST /api/tokens, checked at C{now},
+    joining no room), else Laravel's: HS256, with sub, exp, scope and rooms.
+    """
+    if issued is not None and is_ours(token):
+        found = issued.read(token, now)
+        if isinstance(found, KeyRefused):
+            return Refused(found.status, found.message)
+        return Identity(found, frozenset())
     if not secret:
         return Refused(403, "tokens are not accepted (websocket.jwt_secret is not set)")
     try:

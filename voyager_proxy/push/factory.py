@@ -17,6 +17,7 @@ from ..config import WebSocketSettings
 from ..ledger import CommandDesk, LedgerEntry
 from ..metrics import Metrics
 from ..rooms import Rooms
+from ..tokens import TokenIssuer
 from ..voyager import ConnectionStatus, VoyagerEvent, VoyagerLink
 from .auth import Refused
 from .handshake import Gate, Grant, authorise
@@ -53,6 +54,7 @@ class PushFactory(WebSocketServerFactory):
         allowed_methods: frozenset[str],
         metrics: Metrics,
         rooms: Rooms,
+        tokens: TokenIssuer | None = None,
     ) -> None:
         super().__init__()
         rooms.serve(self.publish_to_room)
@@ -69,7 +71,7 @@ class PushFactory(WebSocketServerFactory):
         self.pacer = HandshakePacer(clock)
         self.settings = settings
         self.metrics = metrics
-        self._gate = Gate(keys, settings.jwt_secret, settings.allowed_origins)
+        self._gate = Gate(keys, settings.jwt_secret, settings.allowed_origins, tokens, clock.seconds)
         self._desk = desk
         self._allowed_methods = allowed_methods
         self.epoch = secrets.token_hex(8)

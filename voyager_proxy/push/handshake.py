@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
 from ..auth import LOCAL, ApiKey, KeyRing
+from ..tokens import TokenIssuer
 from .auth import Identity, Refused, identify_key, identify_token
 from .messages import DEFAULT_FIELDS, FIELDS_MODES
 
@@ -22,6 +24,8 @@ class Gate:
     keys: KeyRing
     jwt_secret: str | None
     allowed_origins: Sequence[str]
+    issued: TokenIssuer | None = None  # the daemon's own tokens (POST /api/tokens)
+    now: Callable[[], float] = time.time  # when those expire: the reactor's clock in the daemon
 
 
 @attrs.frozen
@@ -62,7 +66,7 @@ def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[s
     token = _first(params, "token")
     identity: Identity | Refused
     if token is not None:
-        identity = identify_token(token, gate.jwt_secret)
+        identity = identify_token(token, gate.jwt_secret, gate.issued, gate.now())
     else:
         identity = identify_key(headers.get("x-api-key") or _first(params, "api_key"), gate.keys)
     if isinstance(identity, Refused):

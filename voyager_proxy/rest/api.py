@@ -23,6 +23,7 @@ from ..ledger import CommandDesk, event_body
 from ..metrics import Metrics
 from ..robotarget import PlanDesk, RoboTarget
 from ..rooms import Rooms
+from ..tokens import TokenIssuer
 from ..voyager import VoyagerLink
 from .document import build_document, encode
 from .envelope import ApiError, invalid, write_json
@@ -76,7 +77,9 @@ class RestApi:
         rooms: Rooms,
         websocket: IResource,
         robotarget: RoboTarget,
+        tokens: TokenIssuer,
     ) -> None:
+        self._tokens = tokens
         self._rooms = rooms
         self._robotarget = robotarget
         self._link = link
@@ -93,7 +96,7 @@ class RestApi:
         self._state_body: tuple[int, bytes] | None = None
         self.routes = {declared.name: declared.resolve(settings) for declared in ROUTES}
         self._command_query = tuple(query.resolve(settings) for query in COMMAND_QUERY)
-        self.guard = Guard(clock, settings, keys)
+        self.guard = Guard(clock, settings, keys, tokens)
         self.document = encode(build_document(ROUTES, settings))
         self._robotarget_api = RoboTargetApi(self.guard, self.routes, clock, robotarget, PlanDesk(robotarget))
         self._robotarget_resource = self._robotarget_api.app.resource()
@@ -194,6 +197,14 @@ class RestApi:
         self.guard.admit(request, declared)
         request.setHeader("Content-Type", "application/json; charset=utf-8")
         return self.document
+
+    @serves(app, "POST", "/api/tokens")
+    def tokens(self, request: IRequest, declared: Route) -> bytes:
+        """A token for the key presented, so that a browser need not keep the key."""
+        key = self._key(request, declared)
+        token, expires = self._tokens.issue(key, self._clock.seconds())
+        request.setHeader("Cache-Control", "no-store")
+        return write_json(request, {"success": True, "token": token, "exp": expires})
 
     @app.route("/api/<path:anything>", methods=["OPTIONS"])
     def preflight(self, request: IRequest, anything: str) -> bytes:

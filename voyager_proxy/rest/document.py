@@ -22,7 +22,8 @@ from typing import Any
 from .. import __version__
 from .routes import COMMAND_QUERY, ROUTES, Role, Route
 
-SECURITY: list[dict[str, list[str]]] = [{"apiKeyHeader": []}, {"apiKeyQuery": []}]
+SECURITY: list[dict[str, list[str]]] = [{"apiKeyHeader": []}, {"apiKeyQuery": []}, {"bearerToken": []}]
+KEY_ONLY: list[dict[str, list[str]]] = [{"apiKeyHeader": []}]
 
 
 def _response(name: str) -> dict[str, str]:
@@ -83,8 +84,10 @@ def operation(route: Route, path_names: list[str], schemas: dict[str, Any]) -> d
     description = _description(route)
     if description:
         built["description"] = description
-    built["security"] = [] if route.role is Role.OPEN else copy.deepcopy(SECURITY)
+    built["security"] = [] if route.role is Role.OPEN else copy.deepcopy(KEY_ONLY if route.key_only else SECURITY)
     built["x-role"] = route.role.value
+    if route.asks_to_confirm:
+        built["x-destructive"] = True
     if route.sends:
         built["x-voyager-sends"] = list(route.sends)
     if route.reads:

@@ -17,15 +17,16 @@ from werkzeug.exceptions import HTTPException
 
 from ..auth import ApiKey, KeyRing
 from ..config import ApiSettings
-from ..keys import KeyLookup, may_send, presented_key, query_values
+from ..keys import KeyLookup, KeyRefused, may_send, presented_key, query_values
 from ..ratelimit import RateLimiter
+from ..tokens import TokenIssuer, bearer
 from ..voyager import VoyagerError
 from . import validation as check
 from .envelope import ApiError, from_failure, write_json
 from .routes import Role, Route
 
 JSON_MEDIA = "application/json"
-CORS_ALLOWED_HEADERS = "Content-Type, X-API-Key, Idempotency-Key, If-None-Match"
+CORS_ALLOWED_HEADERS = "Authorization, Content-Type, X-API-Key, Idempotency-Key, If-None-Match"
 
 
 def _refused(status: int, message: str) -> ApiError:
@@ -40,8 +41,10 @@ class Guard:
     a narrowed key must list every method the route sends.
     """
 
-    def __init__(self, clock: IReactorTime, settings: ApiSettings, keys: KeyRing) -> None:
+    def __init__(self, clock: IReactorTime, settings: ApiSettings, keys: KeyRing, tokens: TokenIssuer) -> None:
+        self._clock = clock
         self._settings = settings
+        self._tokens = tokens
         self._lookup = KeyLookup(keys)
         self._read_limits = RateLimiter(clock, settings.read_rate, settings.read_burst)
         self._command_limits = RateLimiter(clock, settings.command_rate, settings.command_burst)
@@ -51,7 +54,7 @@ class Guard:
         self.cors(request)
         if route.role is Role.OPEN:
             return None
-        key = self.identify(request)
+        key = self.identify(request, tokens=not route.key_only)
         if route.role is Role.CONTROL and not key.can_control:
             raise ApiError(403, "forbidden", f"the key {key.name!r} has the read role; this needs control")
         limiter = self._command_limits if route.sends or route.is_command else self._read_limits
@@ -73,7 +76,20 @@ class Guard:
             if not may_send(key, method):
                 raise ApiError(403, "forbidden", f"the key {key.name!r} may not call {method}")
 
-    def identify(self, request: IRequest) -> ApiKey:
+    def identify(self, request: IRequest, tokens: bool = True) -> ApiKey:
+        """
+        The caller: from its token (C{Authorization: Bearer}, issued by
+        POST /api/tokens) when keys are configured and C{tokens} allows one,
+        else from its key.
+        """
+        token = bearer(request.getHeader("Authorization"))
+        if token is not None and self._lookup.keys.enabled:
+            if not tokens:
+                raise _refused(401, "this route takes an API key (X-API-Key), not a token")
+            found = self._tokens.read(token, self._clock.seconds())
+            if isinstance(found, KeyRefused):
+                raise _refused(found.status, found.message)
+            return found
         client = request.getClientAddress()
         presented = presented_key(request.getHeader("X-API-Key"), query_values(request.args, "api_key"))
         return self._lookup.find(presented, getattr(client, "host", str(client)), _refused)
