@@ -29,7 +29,7 @@ def test_the_key_is_asked_refused_when_wrong_and_kept_nowhere(keyed_console: Wat
             carried.append(f"{request.method} {request.url}")
 
     page.on("request", sent)
-    page.on("websocket", sockets.append)
+    page.on("websocket", lambda socket: sockets.append(socket))
     keyed_console.open()
     sign_in(keyed_console, "wrong-key-0123456789")
     expect(page.locator("#signin-problem")).to_contain_text("Refused")

@@ -18,6 +18,8 @@ PURE = [
     "voyager_proxy.config",
     "voyager_proxy.keys",
     "voyager_proxy.rooms",
+    "voyager_proxy.tokens",
+    "voyager_proxy.console.bundle",
     "voyager_proxy.voyager.bus",
     "voyager_proxy.voyager.codes",
     "voyager_proxy.voyager.commands",
