@@ -149,6 +149,7 @@ def test_phone_width_has_no_horizontal_scroll(console: Watched) -> None:
     assert width <= PHONE["width"], width
     page.locator('details[data-operation="POST /api/camera/shot"] summary').click()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "console-phone")
     page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
     console.assert_clean()

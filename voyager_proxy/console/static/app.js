@@ -135,7 +135,11 @@ async function start() {
   observatory.show(state.controlData?.parsed);
   if (state.preview) shot.preview(state.preview);
   client.connect();
-  commands.build(await client.rest("GET", "/api/openapi.json"), canControl);
+  const openapi = await client.rest("GET", "/api/openapi.json");
+  commands.build(openapi, canControl);
+  const recent = openapi.paths["/api/events/recent"].get.parameters.find((parameter) => parameter.name === "limit");
+  const { events } = await client.rest("GET", `/api/events/recent?type=ControlData&limit=${recent.schema.maximum}`);
+  observatory.history(events);
   await robotarget.start();
   document.body.dataset.ready = "true";
 }

@@ -13,6 +13,16 @@ export class Observatory {
     this.weather(null);
   }
 
+  /** Draw the guiding of the recent ControlData events (GET /api/events/recent), oldest first. */
+  history(events) {
+    const points = events
+      .map((event) => [event.receivedAt * 1000, event.data?.parsed?.guiding])
+      .filter(([, guiding]) => typeof guiding?.errorX === "number" && typeof guiding?.errorY === "number")
+      .sort((a, b) => a[0] - b[0]);
+    for (const [time, guiding] of points) this.guide.push([time, guiding.errorX, guiding.errorY]);
+    this.guide.sort((a, b) => a[0] - b[0]);
+  }
+
   show(parsed) {
     if (!parsed) return;
     const camera = parsed.camera || {};
@@ -86,9 +96,13 @@ export class Observatory {
     while (this.guide.length && this.guide[0][0] < now - WINDOW) this.guide.shift();
     const largest = Math.max(2, ...this.guide.map(([, gx, gy]) => Math.max(Math.abs(gx), Math.abs(gy))));
     const scale = Math.ceil(largest);
-    const point = (time, value) => `${(((time - (now - WINDOW)) / WINDOW) * 600).toFixed(1)},${(80 - (value / scale) * 75).toFixed(1)}`;
+    // Time runs from the oldest point kept (at most 10 min ago) to now.
+    const start = this.guide[0][0];
+    const span = Math.max(now - start, 1);
+    const point = (time, value) => `${(((time - start) / span) * 600).toFixed(1)},${(80 - (value / scale) * 75).toFixed(1)}`;
     document.getElementById("guide-x").setAttribute("points", this.guide.map(([t, gx]) => point(t, gx)).join(" "));
     document.getElementById("guide-y").setAttribute("points", this.guide.map(([t, , gy]) => point(t, gy)).join(" "));
     document.getElementById("guide-scale").textContent = `±${scale}`;
+    document.getElementById("guide-span").textContent = `${Math.max(1, Math.round(span / 60000))} min`;
   }
 }
