@@ -191,6 +191,28 @@ class SimulatorSettingsSection(_MaskedRepr):
 
     enabled: bool = setting(False, "Start the embedded simulator on a free loopback port and use it.")
     host_name: str = setting("OBS1", "The simulated Voyager PC's name.")
+    preview_width: int = setting(3000, "Width of the simulated previews, pixels.", check=between(16, 8192))
+    preview_height: int = setting(2000, "Height of the simulated previews, pixels.", check=between(16, 8192))
+
+
+def widths(value: tuple[int, ...]) -> str | None:
+    if not value or any(not 16 <= width <= 8192 for width in value):
+        return "needs one or more widths, each from 16 to 8192 pixels"
+    return None
+
+
+@attrs.frozen(repr=False)
+class ImageSettings(_MaskedRepr):
+    """[images]: the previews kept for GET /api/images and announced by imageReady."""
+
+    keep: int = setting(20, "Previews kept, the least recently used out first.", check=at_least(1))
+    max_bytes: int = setting(
+        128 * 1024 * 1024, "Bytes the kept previews and their downscaled copies may take.", check=at_least(1024 * 1024)
+    )
+    dir: str = setting("", "Directory keeping the previews across restarts; empty keeps them in memory only.")
+    widths: tuple[int, ...] = setting((320, 640, 1280), "Widths ?w= may ask for, pixels.", check=widths)
+    resize_threads: int = setting(2, "Threads downscaling previews.", check=between(1, 16))
+    resize_queue: int = setting(8, "Downscales waiting for a thread; past it the answer is 503.", check=at_least(0))
 
 
 def four_words(value: tuple[str, ...]) -> str | None:
@@ -238,6 +260,7 @@ class Config(_MaskedRepr):
     api: ApiSettings = attrs.field(factory=ApiSettings)
     websocket: WebSocketSettings = attrs.field(factory=WebSocketSettings)
     console: ConsoleSettings = attrs.field(factory=ConsoleSettings)
+    images: ImageSettings = attrs.field(factory=ImageSettings)
     simulator: SimulatorSettingsSection = attrs.field(factory=SimulatorSettingsSection)
     robotarget: RoboTargetSettings = attrs.field(factory=RoboTargetSettings)
 
@@ -304,7 +327,13 @@ def _convert(kind: Any, text: str) -> Any:
         except ValueError:
             raise ValueError("must be a number") from None
     if typing.get_origin(kind) in (list, tuple):
-        return tuple(item.strip() for item in text.split(",") if item.strip())
+        items = tuple(item.strip() for item in text.split(",") if item.strip())
+        if typing.get_args(kind)[:1] == (int,):
+            try:
+                return tuple(int(item) for item in items)
+            except ValueError:
+                raise ValueError("must be comma-separated integers") from None
+        return items
     if isinstance(kind, types.UnionType):
         return text.strip() or None
     return text.strip()

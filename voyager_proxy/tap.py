@@ -144,6 +144,8 @@ def build_service(reactor: Any, config: Config) -> MultiService:
             reactor,
             SimulatorSettings(
                 host_name=config.simulator.host_name,
+                preview_width=config.simulator.preview_width,
+                preview_height=config.simulator.preview_height,
                 username=settings.username or None,
                 password=settings.password or None,
                 **_simulated_licence(config.robotarget),
@@ -174,6 +176,7 @@ def build_service(reactor: Any, config: Config) -> MultiService:
             KeyRing(parse_keys(config.api.keys)),
             config.websocket,
             config.robotarget,
+            config.images,
             config.console,
         ),
         logFormatter=access_log_line,

@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, cast
 
 from autobahn.twisted.resource import WebSocketResource
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IReactorCore, IReactorFromThreads, IReactorTime
 from twisted.web.http import Request, combinedLogFormatter
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from zope.interface import implementer
 
-from .auth import KeyRing
-from .config import ApiSettings, ConsoleSettings, RoboTargetSettings, WebSocketSettings
+from .auth import ApiKey, KeyRing
+from .config import ApiSettings, ConsoleSettings, ImageSettings, RoboTargetSettings, WebSocketSettings
 from .console.bundle import Bundle
 from .console.resource import ConsoleResource
 from .console.resource import serves as serves_console
+from .images import Downscaler, ImageApi, ImageLibrary, ImageStore, ResizePool
+from .images.api import TokenKey
 from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
 from .push import PushFactory
+from .push.auth import Refused, identify_token
 from .rest.api import RestApi
+from .rest.envelope import ApiError
 from .robotarget import RoboTarget
 from .rooms import Rooms
 from .tokens import TokenIssuer
@@ -64,6 +69,34 @@ class MeasuredResource:
         raise NotImplementedError("the API is a single Klein resource")
 
 
+def token_key(websocket: WebSocketSettings, tokens: TokenIssuer, clock: IReactorTime) -> TokenKey:
+    """
+    How the image routes judge a dashboard token: as the WebSocket handshake
+    does (origin, then the JWT: Laravel's, or one from POST /api/tokens).
+    """
+
+    def key_of(token: str, origin: str | None) -> ApiKey:
+        allowed = websocket.allowed_origins
+        if origin and "*" not in allowed and origin not in allowed:
+            raise ApiError(403, "forbidden", f"the origin {origin} is not allowed")
+        found = identify_token(token, websocket.jwt_secret, tokens, clock.seconds())
+        if isinstance(found, Refused):
+            raise ApiError(found.status, "unauthorized" if found.status == 401 else "forbidden", found.reason)
+        return found.key
+
+    return key_of
+
+
+def image_library(link: VoyagerLink, clock: IReactorTime, settings: ImageSettings) -> tuple[ImageLibrary, Downscaler]:
+    """The store fed by the link's previews, and its resizing pool (stopped when the reactor shuts down)."""
+    store = ImageStore(settings.keep, settings.max_bytes, Path(settings.dir) if settings.dir else None)
+    library = ImageLibrary(link.events, store, settings.widths)
+    pool = ResizePool(cast(IReactorFromThreads, clock), settings.resize_threads, settings.resize_queue)
+    if IReactorCore.providedBy(clock):
+        cast(IReactorCore, clock).addSystemEventTrigger("during", "shutdown", pool.stop)
+    return library, Downscaler(store, pool)
+
+
 def build_root(
     link: VoyagerLink,
     clock: IReactorTime,
@@ -71,20 +104,47 @@ def build_root(
     keys: KeyRing,
     websocket: WebSocketSettings | None = None,
     robotarget: RoboTargetSettings | None = None,
+    images: ImageSettings | None = None,
     console: ConsoleSettings | None = None,
 ) -> IResource:
     """
-    The resource tree: /health, /metrics, /api (with /api/robotarget), the
-    WebSocket at /ws and, unless switched off, the console at /console/.
+    The resource tree: /health, /metrics, /api (with /api/robotarget and
+    /api/images), the WebSocket at /ws and, unless switched off, the console
+    at /console/.
     """
+    websocket = websocket or WebSocketSettings()
+    tokens = TokenIssuer.with_secret(websocket.jwt_secret)
+    library, downscaler = image_library(link, clock, images or ImageSettings())
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
     rooms = Rooms()
-    websocket = websocket or WebSocketSettings()
-    tokens = TokenIssuer.with_secret(websocket.jwt_secret)
-    push = PushFactory(link, clock, keys, websocket, desk, frozenset(settings.allowed_methods), metrics, rooms, tokens)
+    push = PushFactory(
+        link,
+        clock,
+        keys,
+        websocket,
+        desk,
+        frozenset(settings.allowed_methods),
+        metrics,
+        rooms,
+        library,
+        downscaler,
+        tokens,
+    )
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
-    api = RestApi(link, clock, settings, keys, metrics, desk, rooms, WebSocketResource(push), scheduler, tokens)
+    api = RestApi(
+        link,
+        clock,
+        settings,
+        keys,
+        metrics,
+        desk,
+        rooms,
+        WebSocketResource(push),
+        scheduler,
+        images=lambda guard: ImageApi(library, downscaler, guard, token_key(websocket, tokens, clock)),
+        tokens=tokens,
+    )
     shown = ConsoleResource(Bundle.shipped()) if (console or ConsoleSettings()).enabled else None
     return MeasuredResource(api, metrics, shown)

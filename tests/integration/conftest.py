@@ -28,7 +28,7 @@ class RunningSimulator:
             password=PASSWORD,
             control_data_interval=0.2,
             tick_interval=0.1,
-            **settings,
+            **{"preview_width": 1000, "preview_height": 600, **settings},
         )
         self.simulator = VoyagerSimulator(reactor, self.settings)
         self.port_number = 0

@@ -245,7 +245,7 @@ class NonReader(Protocol):
     def connectionMade(self) -> None:
         self.connection.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         self.connection.write(
-            b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"GET /ws?previews=inline HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
             + f"X-API-Key: {KEY}\r\n\r\n".encode()
         )
@@ -273,9 +273,9 @@ async def metric_value(address: str, line_start: str) -> float:
 async def test_slow_client_is_coalesced_then_closed_while_a_fast_one_gets_everything(
     tight_proxy: tuple[str, RunningSimulator],
 ) -> None:
-    """10 previews of 1 MB: the non-reader fills, is coalesced, closed after 1 s; the reader misses no seq."""
+    """10 inline previews of 1 MB: the non-reader fills, is coalesced, closed after 1 s; the reader misses no seq."""
     address, simulator = tight_proxy
-    fast = await connect(f"ws://{address}/ws", {"X-API-Key": KEY})
+    fast = await connect(f"ws://{address}/ws?previews=inline", {"X-API-Key": KEY})
     first_seq = (await fast.next_event("initialState"))["data"]["seq"]
     slow = NonReader()
     host, port = address.split(":")
@@ -336,7 +336,7 @@ async def test_every_simulator_event_type_reaches_a_dashboard(simulator: Running
     await client.next_event("initialState")
     shot = treq.post(f"http://{proxy_url}/api/camera/shot", json={"exposure": 1}, headers=CONTROL_HEADERS)
     seen: dict[str, dict[str, Any]] = {}
-    while "remoteActionResult" not in seen or "newJPG" not in seen:
+    while "remoteActionResult" not in seen or "imageReady" not in seen:
         message = await client.next_event()
         seen.setdefault(message["event"], message["data"])
     assert (await shot).code == 200
@@ -349,14 +349,14 @@ async def test_every_simulator_event_type_reaches_a_dashboard(simulator: Running
         "signal",
         "shotRunning",
         "newFITReady",
-        "newJPG",
+        "imageReady",
         "remoteActionResult",
         "logEvent",
         "shutDown",
         "connectionState",
         "version",
     } <= set(seen)
-    assert seen["newJPG"]["Base64Data"] and seen["newJPG"]["parsed"] is not None
+    assert seen["imageReady"]["url"].startswith("/api/images/") and "newJPG" not in seen  # url mode by default
     assert "Timestamp" in seen["shotRunning"] and seen["remoteActionResult"]["parsed"]["name"] == "OK"
     client.sendClose()
     await client.closed

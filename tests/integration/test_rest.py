@@ -80,6 +80,6 @@ async def test_shot_and_preview(proxy: Proxy) -> None:
     assert body["result"]["parsed"]["name"] == "OK"
     code, image, headers = await proxy.call("GET", "/api/camera/preview")
     assert code == 200 and image[:2] == b"\xff\xd8"
-    assert headers.getRawHeaders("X-Preview-Width") == ["160"]
+    assert headers.getRawHeaders("X-Preview-Width") == [str(proxy.simulator.settings.preview_width)]
     code, body, _ = await proxy.call("GET", "/api/camera/preview", headers={"Accept": "application/json"})
     assert code == 200 and body["base64"] and body["metadata"]["fileName"] == "voyager-proxy.fit"

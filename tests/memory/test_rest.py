@@ -12,7 +12,7 @@ import pytest
 from twisted.internet.defer import Deferred, DeferredList
 
 from tests.support.keys import CONTROL, KEYS, READ, RENTER
-from tests.support.observatory import Observatory
+from tests.support.observatory import PREVIEW_SIZE, Observatory
 from voyager_proxy.voyager import LinkState, VoyagerLink
 
 
@@ -98,7 +98,7 @@ def test_shot_and_preview(proxy: Proxy) -> None:
     assert body["result"]["parsed"]["name"] == "OK"
     code, image, headers = proxy.call("GET", "/api/camera/preview")
     assert code == 200 and image[:2] == b"\xff\xd8"
-    assert headers.getRawHeaders("X-Preview-Width") == ["160"]
+    assert headers.getRawHeaders("X-Preview-Width") == [str(PREVIEW_SIZE[0])]
     code, body, _ = proxy.call("GET", "/api/camera/preview", headers={"Accept": "application/json"})
     assert code == 200 and body["base64"] and body["metadata"]["fileName"] == "voyager-proxy.fit"
 

@@ -96,6 +96,9 @@ class MemoryConnector:
         return VOYAGER_ADDRESS
 
 
+PREVIEW_SIZE = (300, 200)  # the simulator's star field, small: tests render it quickly
+
+
 class Observatory:
     """
     A simulator and a link on one MemoryReactorClock, with the HTTP API on
@@ -112,6 +115,8 @@ class Observatory:
                 "password": PASSWORD,
                 "control_data_interval": 0.2,
                 "tick_interval": 0.1,
+                "preview_width": PREVIEW_SIZE[0],
+                "preview_height": PREVIEW_SIZE[1],
                 **(simulator or {}),
             }
         )

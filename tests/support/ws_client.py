@@ -21,18 +21,22 @@ class RecordingClientFactory(WebSocketClientFactory):
 
 
 class RecordingClient(WebSocketClientProtocol):
-    """Queues every message received; remembers how the connection ended."""
+    """Queues every message received (binary ones apart); remembers how the connection ended."""
 
     def __init__(self) -> None:
         super().__init__()
         self.messages: DeferredQueue[dict[str, Any]] = DeferredQueue()
+        self.binary: DeferredQueue[bytes] = DeferredQueue()
         self.closed: Deferred[tuple[bool, int | None, str | None]] = Deferred()
 
     def onOpen(self) -> None:
         self.factory.opened.callback(self)
 
     def onMessage(self, payload: bytes, isBinary: bool) -> None:
-        self.messages.put(json.loads(payload))
+        if isBinary:
+            self.binary.put(payload)
+        else:
+            self.messages.put(json.loads(payload))
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
         if not self.factory.opened.called:
@@ -51,6 +55,12 @@ class RecordingClient(WebSocketClientProtocol):
             message = await waiting
             if name is None or message["event"] == name:
                 return message
+
+    async def next_binary(self) -> bytes:
+        """The next binary message."""
+        waiting = self.binary.get()
+        waiting.addTimeout(DEADLINE, reactor)
+        return await waiting
 
 
 async def connect(url: str, headers: dict[str, str] | None = None) -> RecordingClient:

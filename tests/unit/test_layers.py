@@ -20,6 +20,8 @@ PURE = [
     "voyager_proxy.rooms",
     "voyager_proxy.tokens",
     "voyager_proxy.console.bundle",
+    "voyager_proxy.images.library",
+    "voyager_proxy.images.store",
     "voyager_proxy.voyager.bus",
     "voyager_proxy.voyager.codes",
     "voyager_proxy.voyager.commands",

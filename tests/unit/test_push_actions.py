@@ -18,6 +18,7 @@ from voyager_proxy.push.actions import (
     Ping,
     Problem,
     SetFields,
+    SetPreviews,
     Subscribe,
     Topics,
     Unsubscribe,
@@ -33,9 +34,20 @@ def read(message: object, limit: int = 1000) -> object:
 
 def test_the_table_names_every_action() -> None:
     """Exactly the documented actions are known, each read into its own type."""
-    assert sorted(ACTIONS) == ["command", "fields", "getState", "ping", "subscribe", "topics", "unsubscribe"]
+    assert sorted(ACTIONS) == [
+        "command",
+        "fields",
+        "getState",
+        "ping",
+        "previews",
+        "subscribe",
+        "topics",
+        "unsubscribe",
+    ]
     assert read({"action": "ping"}) == Ping() and read({"action": "getState"}) == GetState()
     assert read({"action": "fields", "fields": "raw"}) == SetFields("raw")
+    assert read({"action": "previews", "mode": "binary", "width": 640}) == SetPreviews("binary", 640)
+    assert read({"action": "previews", "mode": "inline"}) == SetPreviews("inline")
     assert read({"action": "topics", "exclude": ["newJPG"]}) == Topics(None, frozenset({"newJPG"}))
     assert read({"action": "subscribe", "room": "r1"}) == Subscribe("r1")
     assert read({"action": "unsubscribe", "room": 3}) == Unsubscribe(3)
@@ -56,6 +68,16 @@ def test_the_table_names_every_action() -> None:
             b'{"action":"fields","fields":"all"}',
             False,
             Problem("bad_message", "fields must be one of parsed, raw, both"),
+        ),
+        (
+            b'{"action":"previews","mode":"base64"}',
+            False,
+            Problem("bad_message", "mode must be one of url, inline, binary"),
+        ),
+        (
+            b'{"action":"previews","mode":"url","width":640}',
+            False,
+            Problem("bad_message", "width: a number of pixels, for binary previews only"),
         ),
         (
             b'{"action":"topics","include":"controlData"}',

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from twisted.internet.address import IPv4Address
+from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 
 from tests.support.fake_voyager import unconnected
 from voyager_proxy.auth import KeyRing
 from voyager_proxy.config import ApiSettings, VoyagerSettings, WebSocketSettings
+from voyager_proxy.images import Downscaler, ImageLibrary, ImageStore, ResizePool
 from voyager_proxy.ledger import CommandDesk, CommandLedger
 from voyager_proxy.metrics import Metrics
 from voyager_proxy.push import PushFactory
@@ -105,6 +107,12 @@ def link(clock: MemoryReactorClock) -> VoyagerLink:
     return VoyagerLink(clock, VoyagerSettings(), unconnected)
 
 
+def images_of(link: VoyagerLink, clock: MemoryReactorClock) -> tuple[ImageLibrary, Downscaler]:
+    """The image library fed by C{link}; its pool is never started here (binary copies need a real reactor)."""
+    library = ImageLibrary(link.events, ImageStore(keep=5, max_bytes=10_000_000), widths=(320, 640))
+    return library, Downscaler(library.store, ResizePool(cast(IReactorFromThreads, clock), threads=1, queue=0))
+
+
 def make_factory(clock: MemoryReactorClock, link: VoyagerLink, **settings: Any) -> PushFactory:
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(10), ApiSettings().max_command_timeout)
@@ -117,6 +125,7 @@ def make_factory(clock: MemoryReactorClock, link: VoyagerLink, **settings: Any) 
         frozenset(ApiSettings().allowed_methods),
         metrics,
         Rooms(),
+        *images_of(link, clock),
     )
     factory.setProtocolOptions(autoPingInterval=0)  # Autobahn's own timers run on the global reactor
     return factory
@@ -262,6 +271,7 @@ def test_keepalive_and_size_limits_are_set_on_autobahn(clock: MemoryReactorClock
         frozenset(),
         metrics,
         Rooms(),
+        *images_of(link, clock),
     )
     assert (factory.autoPingInterval, factory.autoPingTimeout) == (25, 35)
     assert factory.maxConnections == 7 and factory.maxMessagePayloadSize == 16 * 4096

@@ -10,6 +10,7 @@ import attrs
 
 from .handshake import FIELDS_PROBLEM
 from .messages import FIELDS_MODES
+from .previews import PREVIEW_MODES, PREVIEWS_PROBLEM
 
 
 @attrs.frozen
@@ -35,6 +36,14 @@ class SetFields:
     """What the client's next Voyager event frames carry."""
 
     fields: str
+
+
+@attrs.frozen
+class SetPreviews:
+    """How the client's next previews come (see L{voyager_proxy.push.previews}); C{width} for binary copies."""
+
+    mode: str
+    width: int | None = None
 
 
 @attrs.frozen
@@ -65,7 +74,7 @@ class Command:
     timeout: Any = None
 
 
-Action = Ping | GetState | SetFields | Topics | Subscribe | Unsubscribe | Command
+Action = Ping | GetState | SetFields | SetPreviews | Topics | Subscribe | Unsubscribe | Command
 Message = dict[str, Any]
 
 
@@ -74,6 +83,15 @@ def _fields(message: Message) -> SetFields | Problem:
     if fields not in FIELDS_MODES:
         return Problem("bad_message", FIELDS_PROBLEM)
     return SetFields(fields)
+
+
+def _previews(message: Message) -> SetPreviews | Problem:
+    mode, width = message.get("mode"), message.get("width")
+    if mode not in PREVIEW_MODES:
+        return Problem("bad_message", PREVIEWS_PROBLEM)
+    if width is not None and (mode != "binary" or isinstance(width, bool) or not isinstance(width, int)):
+        return Problem("bad_message", "width: a number of pixels, for binary previews only")
+    return SetPreviews(mode, width)
 
 
 def _topics(message: Message) -> Topics | Problem:
@@ -105,6 +123,7 @@ ACTIONS: dict[str, Callable[[Message], Action | Problem]] = {
     "ping": lambda message: Ping(),
     "getState": lambda message: GetState(),
     "fields": _fields,
+    "previews": _previews,
     "topics": _topics,
     "subscribe": _subscribe,
     "unsubscribe": lambda message: Unsubscribe(message.get("room")),

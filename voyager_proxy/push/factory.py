@@ -14,6 +14,7 @@ from twisted.logger import Logger
 
 from ..auth import ApiKey, KeyRing
 from ..config import WebSocketSettings
+from ..images import Downscaler, ImageLibrary, Preview, Saturated, StoredImage
 from ..ledger import CommandDesk, LedgerEntry
 from ..metrics import Metrics
 from ..rooms import Rooms
@@ -23,9 +24,9 @@ from .auth import Refused
 from .handshake import Gate, Grant, authorise
 from .messages import DEFAULT_FIELDS, EventMessage, Message, encode, topic_for
 from .pacing import HandshakePacer
+from .previews import INLINE_TOPIC, NOTICE_TOPIC, PREVIEW_MODES, binary_frame
 from .protocol import PushProtocol
 
-NOT_REPLAYED = frozenset({"newJPG"})  # multi-MB previews: the state has the latest
 ROOM_TOPIC = "room"  # how room messages are held for a paused client
 
 Published = Message | EventMessage
@@ -39,6 +40,11 @@ class PushFactory(WebSocketServerFactory):
     gives the run's C{epoch} with the last C{seq} sent. Clients whose socket
     is full are held back one by one (see L{PushProtocol.deliver}); the
     others never wait for them.
+
+    A preview has one C{seq} and is sent in each client's preview mode (see
+    L{voyager_proxy.push.previews}): its C{imageReady} notice, which is what
+    the replay keeps, the C{newJPG} frame, or a binary frame; each prepared
+    once for every client of that mode.
     """
 
     protocol = PushProtocol
@@ -54,6 +60,8 @@ class PushFactory(WebSocketServerFactory):
         allowed_methods: frozenset[str],
         metrics: Metrics,
         rooms: Rooms,
+        images: ImageLibrary,
+        downscaler: Downscaler,
         tokens: TokenIssuer | None = None,
     ) -> None:
         super().__init__()
@@ -76,13 +84,17 @@ class PushFactory(WebSocketServerFactory):
         self._allowed_methods = allowed_methods
         self.epoch = secrets.token_hex(8)
         self.seq = 0
-        # Every seq, in order; None where the message is not replayed (previews, room messages).
+        # Every seq, in order; None where the message is not replayed (room messages, previews not kept).
         self._replay: deque[tuple[int, Published | None]] = deque(maxlen=settings.replay_size)
         self._initial: tuple[tuple[int, int], PreparedMessage] | None = None  # (generation, seq), frame
         self._link = link
         self._subscribers: set[PushProtocol] = set()
+        self.preview_widths = images.widths
+        self._images = images
+        self._downscaler = downscaler
         link.events.subscribe(self._event)
         link.status_changes.subscribe(self._status)
+        images.previews.subscribe(self._preview)
 
     @property
     def subscribers(self) -> int:
@@ -104,7 +116,12 @@ class PushFactory(WebSocketServerFactory):
             "controlData": snapshot["controlData"],
             "shot": snapshot["shot"],
             "signals": snapshot["signals"],
+            "image": self._latest_notice(),
         }
+
+    def _latest_notice(self) -> dict[str, Any] | None:
+        latest = self._images.store.latest()
+        return None if latest is None else latest.info.notice(self._images.thumb_width)
 
     def initial_state_frame(self) -> PreparedMessage:
         """
@@ -171,6 +188,8 @@ class PushFactory(WebSocketServerFactory):
         return len(members)
 
     def _event(self, event: VoyagerEvent) -> None:
+        if event.name == "NewJPGReady":
+            return  # published by _preview once the image library has it
         topic = topic_for(event.name)
         self._publish(topic, lambda seq: EventMessage(topic, event.fields, event.parsed, seq))
 
@@ -179,28 +198,70 @@ class PushFactory(WebSocketServerFactory):
 
     def _publish(self, topic: str, make: Callable[[int], Published]) -> None:
         self.seq += 1
-        replayable = topic not in NOT_REPLAYED
-        if not self._subscribers and not replayable:
-            self._replay.append((self.seq, None))
-            return
         message = make(self.seq)
-        self._replay.append((self.seq, message if replayable else None))
+        self._replay.append((self.seq, message))
         if self._subscribers:
-            self._fan_out(topic, message)
-        if replayable:
-            message.settle()
+            self._fan_out(topic, message, [client for client in self._subscribers if client.wants(topic)])
+        message.settle()
 
-    def _fan_out(self, topic: str, message: Published) -> None:
-        """Each fields mode asked for prepared once; every client handed its mode's frame."""
+    def _preview(self, preview: Preview) -> None:
+        """One seq for the preview; each client gets it in its mode, each mode's frame prepared once."""
+        self.seq += 1
+        seq = self.seq
+        notice = None if preview.notice is None else Message(encode(NOTICE_TOPIC, preview.notice, seq))
+        self._replay.append((seq, notice))
+        by_mode: dict[str, list[PushProtocol]] = {mode: [] for mode in PREVIEW_MODES}
+        for client in self._subscribers:
+            if client.wants(INLINE_TOPIC if client.previews == "inline" else NOTICE_TOPIC):
+                by_mode[client.previews].append(client)
+        if by_mode["inline"]:
+            inline = EventMessage(INLINE_TOPIC, preview.event.fields, preview.event.parsed, seq)
+            self._fan_out(INLINE_TOPIC, inline, by_mode["inline"])
+        if notice is None or preview.image is None:
+            return
+        if by_mode["url"]:
+            self._fan_out(NOTICE_TOPIC, notice, by_mode["url"])
+        by_width: dict[int | None, list[PushProtocol]] = {}
+        for client in by_mode["binary"]:
+            by_width.setdefault(client.preview_width, []).append(client)
+        for width, clients in by_width.items():
+            self._send_binary(preview.image, seq, width, clients)
+
+    def _send_binary(self, image: StoredImage, seq: int, width: int | None, clients: list[PushProtocol]) -> None:
+        """The image at C{width} as a binary frame; the original when the resizing pool is full or cannot."""
+
+        def send(jpeg: bytes, copy_width: int | None) -> None:
+            info = image.info
+            height = info.height
+            if copy_width is not None and info.width and info.height and copy_width < info.width:
+                height = max(1, round(info.height * copy_width / info.width))
+            else:
+                copy_width = info.width
+            header = {"id": info.id, "seq": seq, "mime": "image/jpeg", "width": copy_width, "height": height}
+            frame = self.prepareMessage(binary_frame(header, jpeg), isBinary=True)
+            for client in clients:
+                if client.previews == "binary" and client.preview_width == width:
+                    client.deliver(NOTICE_TOPIC, frame)
+            self.metrics.websocket_messages.labels(NOTICE_TOPIC).inc(len(clients))
+
+        if width is None:
+            send(image.jpeg, None)
+            return
+        try:
+            copy = self._downscaler.copy(image, width)
+        except Saturated:
+            send(image.jpeg, None)
+            return
+        copy.addCallbacks(send, lambda failure: send(image.jpeg, None), callbackArgs=(width,))
+
+    def _fan_out(self, topic: str, message: Published, clients: list[PushProtocol]) -> None:
+        """Each fields mode asked for prepared once; every one of C{clients} handed its mode's frame."""
         prepared: dict[str, PreparedMessage] = {}
         by_fields = message.by_fields
-        owed = 0
-        for client in list(self._subscribers):
-            if client.wants(topic):
-                fields = client.fields if by_fields else DEFAULT_FIELDS
-                frame = prepared.get(fields)
-                if frame is None:
-                    frame = prepared[fields] = self.prepareMessage(message.payload(fields))
-                client.deliver(topic, frame)
-                owed += 1
-        self.metrics.websocket_messages.labels(topic).inc(owed)
+        for client in clients:
+            fields = client.fields if by_fields else DEFAULT_FIELDS
+            frame = prepared.get(fields)
+            if frame is None:
+                frame = prepared[fields] = self.prepareMessage(message.payload(fields))
+            client.deliver(topic, frame)
+        self.metrics.websocket_messages.labels(topic).inc(len(clients))

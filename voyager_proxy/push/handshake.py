@@ -11,6 +11,7 @@ from ..auth import LOCAL, ApiKey, KeyRing
 from ..tokens import TokenIssuer
 from .auth import Identity, Refused, identify_key, identify_token
 from .messages import DEFAULT_FIELDS, FIELDS_MODES
+from .previews import DEFAULT_PREVIEWS, PREVIEW_MODES, PREVIEWS_PROBLEM
 
 FIELDS_PROBLEM = "fields must be one of " + ", ".join(FIELDS_MODES)
 
@@ -30,12 +31,13 @@ class Gate:
 
 @attrs.frozen
 class Grant:
-    """An accepted connection: who it is, its fields mode, and where it resumes (epoch, seq) if it asked."""
+    """An accepted connection: who it is, its fields and preview modes, where it resumes (epoch, seq) if it asked."""
 
     key: ApiKey = LOCAL
     may_join: frozenset[str] | None = None  # None: any room
     fields: str = DEFAULT_FIELDS
     resume_from: tuple[str, int] | None = None
+    previews: str = DEFAULT_PREVIEWS
 
 
 def _first(params: Params, name: str) -> str | None:
@@ -53,7 +55,7 @@ def resume_point(params: Params) -> tuple[str, int] | None:
 
 def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[str, str]) -> Grant | Refused:
     """
-    Check the origin, the fields mode, then the token or the key, in that order.
+    Check the origin, the fields and preview modes, then the token or the key, in that order.
 
     Browsers always send Origin; programs may leave it out and authenticate by
     key. A token wins over a key; with no keys configured, anyone is L{LOCAL}.
@@ -63,6 +65,9 @@ def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[s
     fields = _first(params, "fields") or DEFAULT_FIELDS
     if fields not in FIELDS_MODES:
         return Refused(400, f"{FIELDS_PROBLEM} (?fields={fields})")
+    previews = _first(params, "previews") or DEFAULT_PREVIEWS
+    if previews not in PREVIEW_MODES:
+        return Refused(400, f"previews: {PREVIEWS_PROBLEM} (?previews={previews})")
     token = _first(params, "token")
     identity: Identity | Refused
     if token is not None:
@@ -71,4 +76,4 @@ def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[s
         identity = identify_key(headers.get("x-api-key") or _first(params, "api_key"), gate.keys)
     if isinstance(identity, Refused):
         return identity
-    return Grant(identity.key, identity.may_join, fields, resume_point(params))
+    return Grant(identity.key, identity.may_join, fields, resume_point(params), previews)

@@ -23,6 +23,7 @@ class Hub(Protocol):
 
     settings: WebSocketSettings  # limits: queue, rate, message size, slow-client timeout
     clock: IReactorTime
+    preview_widths: tuple[int, ...]  # the widths binary previews may ask for (images.widths)
 
     def admit(self, proceed: Callable[[], None]) -> bool:
         """Whether the opening handshake may go on now; if not, C{proceed} is called on a later reactor turn."""

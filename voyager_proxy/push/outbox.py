@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 Frame = TypeVar("Frame")
 
 # Superseded by their next message: a paused client only needs the latest one.
-DROPPABLE = frozenset({"controlData", "shotRunning", "newJPG"})
+DROPPABLE = frozenset({"controlData", "shotRunning", "newJPG", "imageReady"})
 
 
 class Hold(Enum):

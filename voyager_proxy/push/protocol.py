@@ -24,6 +24,7 @@ from .actions import (
     Ping,
     Problem,
     SetFields,
+    SetPreviews,
     Subscribe,
     Topics,
     Unsubscribe,
@@ -35,6 +36,7 @@ from .direct import writer_for
 from .hub import Hub
 from .messages import DEFAULT_FIELDS, encode, error
 from .outbox import Hold, Outbox
+from .previews import DEFAULT_PREVIEWS
 
 # Autobahn colours the arguments of its debug lines with click (when click is
 # installed) before knowing whether debug is on: 40 % of a handshake's CPU.
@@ -73,6 +75,8 @@ class PushProtocol(WebSocketServerProtocol):
     excluded: frozenset[str] = frozenset()
     included: frozenset[str] | None = None
     fields: str = DEFAULT_FIELDS  # what a Voyager event frame carries (see EventMessage)
+    previews: str = DEFAULT_PREVIEWS  # how previews come (see voyager_proxy.push.previews)
+    preview_width: int | None = None  # the width of binary previews; None: the original
     _write: Callable[[bytes], None] | None = None  # set at onOpen
 
     # Autobahn copies its options from the factory for each connection, then
@@ -139,7 +143,7 @@ class PushProtocol(WebSocketServerProtocol):
                     "WebSocket handshake refused from {peer}: {reason}", peer=request.peer, reason=grant.reason
                 )
             raise ConnectionDeny(grant.status, grant.reason)
-        self.key, self.may_join, self.fields = grant.key, grant.may_join, grant.fields
+        self.key, self.may_join, self.fields, self.previews = grant.key, grant.may_join, grant.fields, grant.previews
         self.resume_from = grant.resume_from
         return None
 
@@ -259,6 +263,13 @@ class PushProtocol(WebSocketServerProtocol):
             case SetFields(fields):
                 self.fields = fields
                 self._answer(encode("fields", {"fields": fields}))
+            case SetPreviews(mode, width):
+                widths = self.hub.preview_widths
+                if width is not None and width not in widths:
+                    self._answer(error("bad_message", f"width must be one of {', '.join(map(str, widths))}"))
+                else:
+                    self.previews, self.preview_width = mode, width
+                    self._answer(encode("previews", {"mode": mode, "width": width}))
             case Topics(include, exclude):
                 if include is not None:
                     self.included = include

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..auth import LOCAL, ApiKey, KeyRing
 from ..config import ApiSettings
+from ..images.api import ImageApi
 from ..ledger import CommandDesk, event_body
 from ..metrics import Metrics
 from ..robotarget import PlanDesk, RoboTarget
@@ -77,6 +78,7 @@ class RestApi:
         rooms: Rooms,
         websocket: IResource,
         robotarget: RoboTarget,
+        images: Callable[[Guard], ImageApi],
         tokens: TokenIssuer,
     ) -> None:
         self._tokens = tokens
@@ -98,6 +100,7 @@ class RestApi:
         self._command_query = tuple(query.resolve(settings) for query in COMMAND_QUERY)
         self.guard = Guard(clock, settings, keys, tokens)
         self.document = encode(build_document(ROUTES, settings))
+        self._images = images(self.guard)
         self._robotarget_api = RoboTargetApi(self.guard, self.routes, clock, robotarget, PlanDesk(robotarget))
         self._robotarget_resource = self._robotarget_api.app.resource()
         self._maps = (self.app.url_map.bind("proxy"), self._robotarget_api.app.url_map.bind("proxy"))
@@ -269,6 +272,24 @@ class RestApi:
         request.setHeader("Content-Type", "image/jpeg")
         request.setHeader("Cache-Control", "no-cache")
         return preview.jpeg
+
+    # Images (voyager_proxy.images answers them).
+
+    @serves(app, "GET", "/api/images")
+    def images(self, request: IRequest, declared: Route) -> bytes:
+        return self._images.listed(request, declared)
+
+    @serves(app, "GET", "/api/images/latest")
+    def latest_image(self, request: IRequest, declared: Route) -> bytes:
+        return self._images.latest(request, declared)
+
+    @serves(app, "GET", "/api/images/<image>.jpg")
+    def image_jpeg(self, request: IRequest, declared: Route, image: str) -> Any:
+        return self._images.jpeg(request, declared, image)
+
+    @serves(app, "GET", "/api/images/<image>.json")
+    def image_metadata(self, request: IRequest, declared: Route, image: str) -> bytes:
+        return self._images.metadata(request, declared, image)
 
     @serves(app, "GET", "/api/events/recent")
     def recent_events(self, request: IRequest, declared: Route) -> bytes:

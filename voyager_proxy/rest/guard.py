@@ -49,12 +49,17 @@ class Guard:
         self._read_limits = RateLimiter(clock, settings.read_rate, settings.read_burst)
         self._command_limits = RateLimiter(clock, settings.command_rate, settings.command_burst)
 
-    def admit(self, request: IRequest, route: Route) -> ApiKey | None:
-        """The caller's key (None on an open route); an L{ApiError} when it may not call C{route}."""
+    def admit(self, request: IRequest, route: Route, key: ApiKey | None = None) -> ApiKey | None:
+        """
+        The caller's key (None on an open route); an L{ApiError} when it may
+        not call C{route}. C{key}: the caller is known already (a dashboard
+        token), only its role, rate and methods are checked.
+        """
         self.cors(request)
         if route.role is Role.OPEN:
             return None
-        key = self.identify(request, tokens=not route.key_only)
+        if key is None:
+            key = self.identify(request, tokens=not route.key_only)
         if route.role is Role.CONTROL and not key.can_control:
             raise ApiError(403, "forbidden", f"the key {key.name!r} has the read role; this needs control")
         limiter = self._command_limits if route.sends or route.is_command else self._read_limits

@@ -246,6 +246,33 @@ def _event_data(body: Mapping[str, Any], field: str) -> dict[str, Any]:
     return value
 
 
+_JPEG = {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}
+_IMAGE = {"$ref": "#/components/schemas/Image"}
+# The dashboard's token on the image routes: <img> tags cannot send headers.
+IMAGE_TOKEN = QueryText("token", description="A dashboard JWT (as for /ws), for <img> tags that cannot send a key")
+IMAGE_EXPIRED = {
+    "404": {
+        "description": "image_expired: evicted from the store; unknown_image: never kept",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+}
+RESIZE_BUSY = {
+    "422": {
+        "description": "undecodable_image: ?w= on a preview that is not a decodable JPEG",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    },
+    "503": {
+        "description": "Every resizing thread is busy and the queue is full: retry after Retry-After seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    },
+}
+
+
+def _image_answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
 PROFILE = QueryText("profile", default="", description="Voyager profile file; all profiles when absent")
 _NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
 
@@ -337,6 +364,87 @@ ROUTES: tuple[Route, ...] = (
                 },
             }
         },
+    ),
+    # Images: each preview kept once under its content's id (voyager_proxy.images).
+    Route(
+        "GET",
+        "/api/images",
+        "The kept previews, the newest first",
+        Role.READ,
+        query=(
+            QueryInteger("limit", low=1, high=1000, default=20, description="At most this many (images.keep are kept)"),
+            IMAGE_TOKEN,
+        ),
+        answers={
+            "200": _image_answer(
+                "OK",
+                {
+                    "type": "object",
+                    "required": ["success", "images"],
+                    "properties": {"success": {"const": True}, "images": {"type": "array", "items": _IMAGE}},
+                },
+            )
+        },
+    ),
+    Route(
+        "GET",
+        "/api/images/latest",
+        "Redirect (307, not cached) to the newest preview's URL",
+        Role.READ,
+        query=(IMAGE_TOKEN,),
+        answers={
+            "307": {
+                "description": "Location: /api/images/{id}.jpg",
+                "headers": {"Location": {"schema": {"type": "string"}}},
+            }
+        },
+        errors={
+            "404": {
+                "description": "no_image: none kept yet",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        },
+    ),
+    Route(
+        "GET",
+        "/api/images/<image>.jpg",
+        "A kept preview's JPEG, or a downscaled copy with ?w=",
+        Role.READ,
+        query=(
+            QueryText(
+                "w",
+                description="Width in pixels, one of images.widths (320, 640, 1280 by default); absent: the original",
+            ),
+            IMAGE_TOKEN,
+        ),
+        shared=("IfNoneMatch",),
+        answers={
+            "200": {
+                "description": "The JPEG; immutable: the URL always names these bytes",
+                "headers": {"ETag": {"schema": {"type": "string"}}, "Cache-Control": {"schema": {"type": "string"}}},
+                "content": _JPEG,
+            },
+            "304": {"description": "The ETag given in If-None-Match is this image's"},
+        },
+        errors={**IMAGE_EXPIRED, **RESIZE_BUSY},
+    ),
+    Route(
+        "GET",
+        "/api/images/<image>.json",
+        "A kept preview's metadata",
+        Role.READ,
+        query=(IMAGE_TOKEN,),
+        answers={
+            "200": _image_answer(
+                "OK",
+                {
+                    "type": "object",
+                    "required": ["success", "image"],
+                    "properties": {"success": {"const": True}, "image": _IMAGE},
+                },
+            )
+        },
+        errors=IMAGE_EXPIRED,
     ),
     Route(
         "GET",

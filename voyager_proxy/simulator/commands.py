@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from . import sky
 from .call import REFUSED, Call, Handler, flag, integer, number
 from .model import FILTERS
 from .params import BadParams
@@ -204,21 +205,30 @@ def camera_shot(call: Call) -> None:
 
     def saved() -> tuple[int, str, dict[str, Any]]:
         sim.broadcast(sim.event("NewFITReady", File=path, Type=frame_type, VoyType="TEST", SeqTarget=""))
+        moment = round(sim.clock.seconds(), 3)
+        settings, model = sim.settings, sim.model
+        frame = sky.render(
+            settings.preview_width,
+            settings.preview_height,
+            settings.seed,
+            model.focuser_position - model.best_focus,
+            f"{path} {moment}",
+        )
         sim.broadcast(
             sim.event(
                 "NewJPGReady",
                 File=path,
                 SequenceTarget="",
-                TimeInfo=round(sim.clock.seconds(), 3),
+                TimeInfo=moment,
                 TimeInfoUTC="",
                 Expo=exposure,
                 Bin=binning,
                 Filter=FILTERS[filter_index],
-                HFD=2.7,
-                StarIndex=6.1,
-                PixelDimX=160,
-                PixelDimY=100,
-                Base64Data=base64.b64encode(sim.preview_jpeg).decode("ascii"),
+                HFD=frame.hfd,
+                StarIndex=frame.star_index,
+                PixelDimX=frame.width,
+                PixelDimY=frame.height,
+                Base64Data=base64.b64encode(frame.jpeg).decode("ascii"),
             )
         )
         return 4, "", {"DownloadAndSaveTime": 1.5}
@@ -362,14 +372,15 @@ def autofocus(call: Call) -> None:
     call.ack()
 
     def focused() -> tuple[int, str, dict[str, Any]]:
-        sim.model.last_hfd = 2.41
+        sim.model.focuser_position = sim.model.best_focus
+        sim.model.last_hfd = hfd = round(sky.HFD_PER_SIGMA * sky.sigma_at(0), 2)
         sim.broadcast(
             sim.event(
                 "AutoFocusResult",
                 IsEmpty=False,
                 Done=True,
                 Position=sim.model.focuser_position,
-                HFD=2.41,
+                HFD=hfd,
                 StarPosition={"X": 80, "Y": 50},
                 DoneTime=round(sim.clock.seconds(), 3),
                 Duration="00:00:04",

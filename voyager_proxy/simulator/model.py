@@ -50,6 +50,7 @@ class ObservatoryModel:
     ra_hours: float = 5.588
     dec_degrees: float = -5.39
     focuser_position: int = 12000
+    best_focus: int = 12000  # where stars are sharpest (see sky), and where autofocus leaves the focuser
     focuser_temperature: float = 8.0
     guiding: bool = True
     guide_x: float = 0.0

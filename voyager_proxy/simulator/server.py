@@ -55,6 +55,8 @@ class SimulatorSettings:
     )
     shot_jpg_key: str = attrs.field(default="BaseData", validator=attrs.validators.in_(SHOT_JPG_KEYS))
     solve_dec_type: str = attrs.field(default="string", validator=attrs.validators.in_(SOLVE_DEC_TYPES))
+    preview_width: int = 3000  # pixels of the NewJPGReady star field (see sky)
+    preview_height: int = 2000
 
 
 Finish = Callable[[], "tuple[int, str, dict[str, Any]]"]

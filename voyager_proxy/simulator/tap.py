@@ -49,6 +49,8 @@ class Options(usage.Options):
             "GetShotJpg's image key: BaseData (table) or Base64Data (example).",
             _one_of(SHOT_JPG_KEYS),
         ],
+        ["preview-width", None, 3000, "Width of the NewJPGReady star field, pixels.", int],
+        ["preview-height", None, 2000, "Height of the NewJPGReady star field, pixels.", int],
         [
             "solve-dec-type",
             None,
@@ -85,5 +87,7 @@ def makeService(options: Options) -> SimulatorServer:
         robotarget_mac_encoding=options["robotarget-mac-encoding"],
         shot_jpg_key=options["shot-jpg-key"],
         solve_dec_type=options["solve-dec-type"],
+        preview_width=options["preview-width"],
+        preview_height=options["preview-height"],
     )
     return SimulatorServer(options["port"], VoyagerSimulator(reactor, settings), options["interface"])

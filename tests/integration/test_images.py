@@ -1,0 +1,133 @@
+"""Previews over real loopback: a simulator shot kept, served by URL and downscaled; the resizing pool's bounds."""
+
+from __future__ import annotations
+
+import base64
+import io
+import threading
+from collections.abc import AsyncIterator
+from typing import cast
+
+import pytest
+import pytest_twisted  # type: ignore[import-untyped]  # pytest-twisted ships no py.typed or stubs
+import treq
+from PIL import Image
+from twisted.internet import reactor
+from twisted.internet.interfaces import IReactorFromThreads
+from twisted.web.server import Site
+
+from tests.integration.conftest import RunningSimulator, make_link
+from tests.support.loopback import listen_locally, stop_listening
+from tests.support.waiting import EventRecorder, ready
+from tests.support.ws_client import connect
+from voyager_proxy.auth import KeyRing, parse_keys
+from voyager_proxy.config import ApiSettings
+from voyager_proxy.images.resize import ResizePool, Saturated
+from voyager_proxy.images.store import image_id
+from voyager_proxy.push.previews import read_binary_frame
+from voyager_proxy.web import build_root
+
+CONTROL = "images-control-key-0123456789"
+HEADERS: dict[bytes | str, bytes | str] = {"X-API-Key": CONTROL}
+
+
+@pytest_twisted.async_yield_fixture
+async def proxy(simulator: RunningSimulator) -> AsyncIterator[tuple[str, EventRecorder]]:
+    link = make_link(simulator)
+    api = ApiSettings(keys=(f"laravel:control:{CONTROL}",))
+    port, number = await listen_locally(Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)))))
+    link.startService()
+    await ready(link)
+    events = EventRecorder(link)
+    yield f"http://127.0.0.1:{number}", events
+    events.stop()
+    await link.stopService()
+    await stop_listening(port)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_shot_is_kept_and_served_by_url_and_downscaled(proxy: tuple[str, EventRecorder]) -> None:
+    """After a shot, /latest leads to exactly the decoded bytes (with Content-Length); ?w= keeps the aspect ratio."""
+    base, events = proxy
+    previewed = events.next("NewJPGReady")
+    answer = await treq.post(f"{base}/api/camera/shot", json={"exposure": 0.2}, headers=HEADERS)
+    assert answer.code == 200
+    preview = await previewed
+    sent = base64.b64decode(preview.fields["Base64Data"])
+    latest = await treq.get(f"{base}/api/images/latest", headers=HEADERS, allow_redirects=False)
+    assert latest.code == 307
+    [location] = latest.headers.getRawHeaders("Location")
+    assert location == f"/api/images/{image_id(sent)}.jpg"
+    original = await treq.get(base + location, headers=HEADERS)
+    assert original.code == 200 and await original.content() == sent
+    assert original.length == len(sent)  # Twisted's client takes Content-Length out of the headers
+    small = await treq.get(f"{base}{location}?w=640", headers=HEADERS)
+    assert small.code == 200
+    with Image.open(io.BytesIO(await small.content())) as image, Image.open(io.BytesIO(sent)) as full:
+        assert image.format == "JPEG" and image.width == 640 and full.width > 640
+        assert abs(image.height - full.height * 640 / full.width) <= 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_preview_that_is_not_a_jpeg_is_kept_but_not_downscaled(
+    simulator: RunningSimulator, proxy: tuple[str, EventRecorder]
+) -> None:
+    """Bytes Pillow cannot decode: the original is served, ?w= answers 422 undecodable_image (not a 500)."""
+    base, events = proxy
+    sim = simulator.simulator
+    data = b"not a jpeg at all"
+    previewed = events.next("NewJPGReady")
+    sim.broadcast(sim.event("NewJPGReady", File="x.fit", Base64Data=base64.b64encode(data).decode()))
+    await previewed
+    path = f"{base}/api/images/{image_id(data)}.jpg"
+    assert await (await treq.get(path, headers=HEADERS)).content() == data
+    answer = await treq.get(f"{path}?w=320", headers=HEADERS)
+    assert answer.code == 422 and (await answer.json())["error"]["code"] == "undecodable_image"
+
+
+@pytest_twisted.ensureDeferred
+async def test_each_preview_mode_over_a_real_websocket(proxy: tuple[str, EventRecorder]) -> None:
+    """A shot: url clients get imageReady whose URL serves the decoded bytes; inline newJPG; binary the bytes."""
+    base, events = proxy
+    ws = base.replace("http://", "ws://") + "/ws"
+    url = await connect(ws, {"X-API-Key": CONTROL})
+    inline = await connect(ws + "?previews=inline", {"X-API-Key": CONTROL})
+    binary = await connect(ws, {"X-API-Key": CONTROL})
+    small = await connect(ws, {"X-API-Key": CONTROL})
+    binary.send({"action": "previews", "mode": "binary"})
+    small.send({"action": "previews", "mode": "binary", "width": 320})
+    assert (await binary.next_event("previews"))["data"] == {"mode": "binary", "width": None}
+    await small.next_event("previews")
+    previewed = events.next("NewJPGReady")
+    answer = await treq.post(f"{base}/api/camera/shot", json={"exposure": 0.2}, headers=HEADERS)
+    assert answer.code == 200
+    sent = base64.b64decode((await previewed).fields["Base64Data"])
+    notice = await url.next_event("imageReady")
+    fetched = await treq.get(base + notice["data"]["url"], headers=HEADERS)
+    assert await fetched.content() == sent and notice["data"]["bytes"] == len(sent)
+    assert (await inline.next_event("newJPG"))["data"]["Base64Data"] == base64.b64encode(sent).decode()
+    header, body = read_binary_frame(await binary.next_binary())
+    assert body == sent and header["id"] == notice["data"]["id"] and header["seq"] == notice["seq"]
+    header, body = read_binary_frame(await small.next_binary())
+    with Image.open(io.BytesIO(body)) as image:
+        assert header["width"] == image.width == 320 and header["height"] == image.height
+    for client in (url, inline, binary, small):
+        client.sendClose()
+        await client.closed
+
+
+@pytest_twisted.ensureDeferred
+async def test_resize_pool_refuses_work_beyond_its_threads_and_queue() -> None:
+    """One thread and one queued job: a third job is refused at once; once they finish, work is taken again."""
+    pool = ResizePool(cast(IReactorFromThreads, reactor), threads=1, queue=1)
+    release = threading.Event()
+    try:
+        running = [pool.run(release.wait, 10), pool.run(release.wait, 10)]
+        with pytest.raises(Saturated):
+            pool.run(release.wait, 10)
+        release.set()
+        assert [await job for job in running] == [True, True]
+        assert await pool.run(sum, (1, 2)) == 3
+    finally:
+        release.set()
+        pool.stop()

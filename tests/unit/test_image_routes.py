@@ -1,0 +1,148 @@
+"""The /api/images routes in memory: caching headers, the width allow-list, tokens, latest and eviction."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import jwt
+import pytest
+from treq.testing import StubTreq
+
+from tests.support.fake_voyager import FakeVoyager
+from tests.support.jpegs import jpeg, preview_event
+from tests.support.keys import KEYS, READ
+from tests.support.memory_proxy import BASE, decoded
+from voyager_proxy.auth import KeyRing, parse_keys
+from voyager_proxy.config import ApiSettings, ImageSettings, WebSocketSettings
+from voyager_proxy.images.store import image_id
+from voyager_proxy.web import build_root
+
+SECRET = "image-routes-jwt-secret-0123456789abcdef"
+
+
+class ImageProxy:
+    """The proxy's root on a FakeVoyager link, keys and tokens configured, previews said by Voyager."""
+
+    def __init__(self) -> None:
+        self.voyager = FakeVoyager()
+        settings = ApiSettings(keys=KEYS)
+        root = build_root(
+            self.voyager.link,
+            self.voyager.clock,
+            settings,
+            KeyRing(parse_keys(settings.keys)),
+            WebSocketSettings(jwt_secret=SECRET, allowed_origins=("https://app.example",)),
+            images=ImageSettings(keep=2),
+        )
+        self.http = StubTreq(root)
+        self.length: object = None  # the Content-Length of the last answer, as Twisted's client read it
+        self.voyager.ready()
+
+    def preview(self, seed: int) -> bytes:
+        """Voyager sends a NewJPGReady; return its JPEG."""
+        data = jpeg(64, 40, seed)
+        self.voyager.say(preview_event(data))
+        return data
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any, Any]:
+        """(status, body, headers) of one GET (redirects not followed), the read key unless C{headers} replace it."""
+        answers: list[Any] = []
+        sent = {"X-API-Key": READ} if headers is None else headers
+        self.http.get(BASE + path, headers=sent, allow_redirects=False).addBoth(  # type: ignore[attr-defined]
+            answers.append
+        )
+        self.http.flush()
+        response = answers[0]
+        contents: list[bytes] = []
+        self.http.content(response).addCallback(contents.append)  # type: ignore[attr-defined]
+        self.http.flush()
+        self.length = response.length
+        return response.code, decoded(response, contents[0]), response.headers
+
+
+@pytest.fixture
+def proxy() -> Iterator[ImageProxy]:
+    running = ImageProxy()
+    yield running
+    running.voyager.stop()
+
+
+def token(scope: str = "read", expires_in: float = 60) -> str:
+    claims = {"sub": "renter-7", "scope": scope, "exp": int(time.time() + expires_in), "rooms": []}
+    return jwt.encode(claims, SECRET, algorithm="HS256")
+
+
+def test_original_is_immutable_with_etag_length_and_304(proxy: ImageProxy) -> None:
+    """The original bytes, Content-Length, ETag and a year's immutable caching; If-None-Match gives 304."""
+    data = proxy.preview(1)
+    identifier = image_id(data)
+    code, body, headers = proxy.get(f"/api/images/{identifier}.jpg")
+    assert code == 200 and body == data
+    assert headers.getRawHeaders("Content-Type") == ["image/jpeg"]
+    assert proxy.length == len(data)
+    assert headers.getRawHeaders("ETag") == [f'"{identifier}"']
+    assert headers.getRawHeaders("Cache-Control") == ["private, max-age=31536000, immutable"]
+    code, body, headers = proxy.get(
+        f"/api/images/{identifier}.jpg", {"X-API-Key": READ, "If-None-Match": f'"other", "{identifier}"'}
+    )
+    assert code == 304 and body == b"" and headers.getRawHeaders("ETag") == [f'"{identifier}"']
+    code, body, _ = proxy.get(f"/api/images/{identifier}.jpg", {"X-API-Key": READ, "If-None-Match": '"other"'})
+    assert code == 200 and body == data
+
+
+def test_width_outside_the_allow_list_is_400(proxy: ImageProxy) -> None:
+    """?w= must be one of images.widths: 500 and text are refused naming the field; 304 for a copy's ETag."""
+    identifier = image_id(proxy.preview(2))
+    for width in ("500", "abc", "-640"):
+        code, body, _ = proxy.get(f"/api/images/{identifier}.jpg?w={width}")
+        assert code == 400 and body["error"]["field"] == "w" and "320, 640, 1280" in body["error"]["message"]
+    etag = f'"{identifier}-w640"'
+    code, _, headers = proxy.get(f"/api/images/{identifier}.jpg?w=640", {"X-API-Key": READ, "If-None-Match": etag})
+    assert code == 304 and headers.getRawHeaders("ETag") == [etag]
+
+
+def test_token_with_read_scope_passes_and_an_expired_one_is_401(proxy: ImageProxy) -> None:
+    """?token= as for /ws: a valid read token serves the image; expired, forged or from a foreign origin is refused."""
+    data = proxy.preview(3)
+    path = f"/api/images/{image_id(data)}.jpg"
+    code, body, _ = proxy.get(f"{path}?token={token()}", {})
+    assert code == 200 and body == data
+    code, body, _ = proxy.get(f"{path}?token={token(expires_in=-10)}", {})
+    assert code == 401 and body["error"]["code"] == "unauthorized" and "expired" in body["error"]["message"]
+    forged = jwt.encode({"sub": "x", "scope": "read", "exp": int(time.time()) + 60}, "another-secret" * 4)
+    assert proxy.get(f"{path}?token={forged}", {})[0] == 401
+    assert proxy.get(f"{path}?token={token(scope='admin')}", {})[0] == 403
+    assert proxy.get(f"{path}?token={token()}", {"Origin": "https://evil.example"})[0] == 403
+    assert proxy.get(path, {})[0] == 401  # neither key nor token
+
+
+def test_latest_redirects_uncached_and_is_404_before_any_image(proxy: ImageProxy) -> None:
+    """No image yet: 404 no_image; then 307 to the newest image's URL, no-store, the token passed on."""
+    code, body, _ = proxy.get("/api/images/latest")
+    assert code == 404 and body["error"]["code"] == "no_image"
+    proxy.preview(4)
+    newest = image_id(proxy.preview(5))
+    code, _, headers = proxy.get("/api/images/latest")
+    assert code == 307 and headers.getRawHeaders("Location") == [f"/api/images/{newest}.jpg"]
+    assert headers.getRawHeaders("Cache-Control") == ["no-store"]
+    dashboard = token()
+    code, _, headers = proxy.get(f"/api/images/latest?token={dashboard}&w=320", {})
+    assert code == 307 and headers.getRawHeaders("Location") == [f"/api/images/{newest}.jpg?w=320&token={dashboard}"]
+
+
+def test_listing_metadata_and_eviction(proxy: ImageProxy) -> None:
+    """The list is newest first with URLs; .json is one image's metadata; an evicted id is 404 image_expired."""
+    first, second, third = (image_id(proxy.preview(seed)) for seed in (6, 7, 8))
+    code, body, _ = proxy.get("/api/images?limit=5")
+    assert code == 200 and [image["id"] for image in body["images"]] == [third, second]  # images.keep = 2
+    assert body["images"][0]["thumbUrl"] == f"/api/images/{third}.jpg?w=320"
+    code, body, _ = proxy.get(f"/api/images/{third}.json")
+    assert code == 200 and body["image"]["width"] == 64 and body["image"]["target"] == "M42"
+    for path in (f"/api/images/{first}.jpg", f"/api/images/{first}.json"):
+        code, body, _ = proxy.get(path)
+        assert code == 404 and body["error"]["code"] == "image_expired"
+    code, body, _ = proxy.get("/api/images/0123456789abcdef.jpg")
+    assert code == 404 and body["error"]["code"] == "unknown_image"
+    assert proxy.get("/api/images?limit=0")[0] == 400

@@ -1,0 +1,139 @@
+"""
+The /api/images routes (declared in L{voyager_proxy.rest.routes}; the REST
+app registers them and hands each request here).
+
+An image's URL names its bytes for good, so it is served as immutable with
+its id as ETag; only C{/api/images/latest} changes, and it is a 307 that is
+never cached. C{<img>} tags cannot send a key: each route also takes the
+dashboard's token as C{?token=}, judged as the WebSocket judges it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NoReturn
+from urllib.parse import urlencode
+
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+from twisted.web.iweb import IRequest
+
+from ..auth import ApiKey
+from ..keys import query_values
+from ..rest.envelope import ApiError, invalid, write_json
+from ..rest.guard import Guard
+from ..rest.routes import Route
+from .library import ImageLibrary
+from .resize import Downscaler, Saturated
+from .store import ID_PATTERN, StoredImage, image_url
+
+IMMUTABLE = "private, max-age=31536000, immutable"
+RETRY_AFTER = "1"
+KEPT_QUERY = ("w", "token")  # what /latest passes on to the image's URL
+
+# (token, Origin header) -> the key the token acts as; raises ApiError when refused.
+TokenKey = Callable[[str, "str | None"], ApiKey]
+
+
+def _first(request: IRequest, name: str) -> str | None:
+    values = query_values(request.args, name)
+    return values[0] if values else None
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether C{If-None-Match} names C{etag} (or is C{*})."""
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in tags or "*" in tags
+
+
+def _undecodable(failure: Failure) -> NoReturn:
+    failure.trap(OSError, ValueError)  # what Pillow raises for bytes it cannot decode
+    raise ApiError(422, "undecodable_image", "the preview is not a JPEG that can be downscaled; omit ?w=")
+
+
+class ImageApi:
+    """What each image route answers, from the L{ImageLibrary}'s store."""
+
+    def __init__(self, library: ImageLibrary, downscaler: Downscaler, guard: Guard, token_key: TokenKey) -> None:
+        self._library = library
+        self._store = library.store
+        self._downscaler = downscaler
+        self._guard = guard
+        self._token_key = token_key
+
+    def admit(self, request: IRequest, declared: Route) -> None:
+        """The key (X-API-Key, api_key) or the dashboard token (token) may read."""
+        token = _first(request, "token")
+        key = None if token is None else self._token_key(token, request.getHeader("Origin"))
+        self._guard.admit(request, declared, key=key)
+
+    def listed(self, request: IRequest, declared: Route) -> bytes:
+        self.admit(request, declared)
+        limit = declared.query[0].read(request.args)
+        images = [self._library.metadata(image) for image in self._store.newest(limit)]
+        return write_json(request, {"success": True, "images": images})
+
+    def latest(self, request: IRequest, declared: Route) -> bytes:
+        self.admit(request, declared)
+        image = self._store.latest()
+        if image is None:
+            raise ApiError(404, "no_image", "no preview kept yet")
+        kept = [(name, value) for name in KEPT_QUERY for value in query_values(request.args, name)]
+        location = image_url(image.info.id) + (f"?{urlencode(kept)}" if kept else "")
+        request.setResponseCode(307)
+        request.setHeader("Location", location)
+        request.setHeader("Cache-Control", "no-store")
+        request.setHeader("Content-Length", "0")
+        return b""
+
+    def metadata(self, request: IRequest, declared: Route, image: str) -> bytes:
+        self.admit(request, declared)
+        return write_json(request, {"success": True, "image": self._library.metadata(self._find(image))})
+
+    def jpeg(self, request: IRequest, declared: Route, image: str) -> bytes | Deferred[bytes]:
+        """The original, or the copy C{?w=} asks for; 304 when the caller has it already."""
+        self.admit(request, declared)
+        found = self._find(image)
+        width = self._width(request)
+        etag = found.etag if width is None else f'"{found.info.id}-w{width}"'
+        request.setHeader("ETag", etag)
+        request.setHeader("Cache-Control", IMMUTABLE)
+        if _matches(request.getHeader("If-None-Match"), etag):
+            request.setResponseCode(304)
+            return b""
+        if width is None:
+            return self._send(request, found.jpeg)
+        try:
+            copy = self._downscaler.copy(found, width)
+        except Saturated:
+            raise ApiError(
+                503, "busy", "every resizing thread is busy; retry shortly", headers={"Retry-After": RETRY_AFTER}
+            ) from None
+        return copy.addCallbacks(lambda jpeg: self._send(request, jpeg), _undecodable)
+
+    @staticmethod
+    def _send(request: IRequest, jpeg: bytes) -> bytes:
+        request.setHeader("Content-Type", "image/jpeg")
+        request.setHeader("Content-Length", str(len(jpeg)))
+        return jpeg
+
+    def _width(self, request: IRequest) -> int | None:
+        text = _first(request, "w")
+        if text is None:
+            return None
+        widths = self._library.widths
+        if not text.isdigit() or int(text) not in widths:
+            raise invalid("w", f"must be one of {', '.join(map(str, widths))} (images.widths)")
+        return int(text)
+
+    def _find(self, identifier: str) -> StoredImage:
+        image = self._store.get(identifier) if ID_PATTERN.fullmatch(identifier) else None
+        if image is not None:
+            return image
+        if self._store.expired(identifier):
+            raise ApiError(
+                404, "image_expired", f"image {identifier} is no longer kept (images.keep, images.max_bytes)"
+            )
+        raise ApiError(404, "unknown_image", f"no image {identifier}")

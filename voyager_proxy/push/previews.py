@@ -1,0 +1,43 @@
+"""
+How a dashboard receives previews (pure): the three modes, and the binary frame.
+
+- C{url} (the default): a small C{imageReady} notice; the image is fetched by
+  its URL, at the size wanted.
+- C{inline}: the C{newJPG} frame with the whole base64 JPEG, as before images
+  had URLs.
+- C{binary}: one binary frame per image: a 4-byte big-endian length, that many
+  bytes of JSON header C{{id, seq, mime, width, height}}, then the JPEG bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any
+
+PREVIEW_MODES = ("url", "inline", "binary")
+DEFAULT_PREVIEWS = "url"
+NOTICE_TOPIC = "imageReady"  # what url and binary frames are filed under (topics, latest-wins)
+INLINE_TOPIC = "newJPG"
+PREVIEWS_PROBLEM = "mode must be one of " + ", ".join(PREVIEW_MODES)
+_LENGTH = struct.Struct(">I")
+
+
+def binary_frame(header: dict[str, Any], jpeg: bytes) -> bytes:
+    """One binary preview frame: the header's length, the header as JSON, the JPEG."""
+    encoded = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    return _LENGTH.pack(len(encoded)) + encoded + jpeg
+
+
+def read_binary_frame(frame: bytes) -> tuple[dict[str, Any], bytes]:
+    """The header and the JPEG of a binary preview frame (what a client does with one)."""
+    if len(frame) < _LENGTH.size:
+        raise ValueError("a binary preview frame starts with a 4-byte header length")
+    (length,) = _LENGTH.unpack_from(frame)
+    end = _LENGTH.size + length
+    if end > len(frame):
+        raise ValueError(f"the header length {length} runs past the frame's {len(frame)} bytes")
+    header = json.loads(frame[_LENGTH.size : end])
+    if not isinstance(header, dict):
+        raise ValueError("the header is not a JSON object")
+    return header, frame[end:]
