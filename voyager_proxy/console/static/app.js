@@ -133,7 +133,6 @@ async function start() {
   const { state } = await client.rest("GET", "/api/dashboard/state");
   session.connection(state.connection);
   observatory.show(state.controlData?.parsed);
-  if (state.preview) shot.preview(state.preview);
   client.connect();
   const openapi = await client.rest("GET", "/api/openapi.json");
   commands.build(openapi, canControl);

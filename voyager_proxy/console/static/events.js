@@ -3,7 +3,7 @@ import { element } from "./format.js";
 
 const KEPT = 500;
 export const TOPICS = [
-  "connectionState", "controlData", "signal", "shotRunning", "newJPG", "newFITReady",
+  "connectionState", "controlData", "signal", "shotRunning", "imageReady", "newFITReady",
   "remoteActionResult", "logEvent", "version", "shutDown", "weatherAndSafetyMonitorData", "autoFocusResult",
 ];
 

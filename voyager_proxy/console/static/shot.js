@@ -1,18 +1,19 @@
-// Shot view: the exposure's progress, then the preview with its figures.
+// Shot view: the exposure's progress, then the new image's thumbnail with its figures.
 import { facts, shown } from "./format.js";
 
 export class Shot {
   constructor(client) {
     this.client = client;
-    this.url = null;
+    this.image = null; // the latest imageReady notice
+    this.urls = [];
     this.progress = document.getElementById("shot-progress");
     this.label = document.getElementById("shot-label");
     client.on("shotRunning", (data) => this.running(data.parsed || {}));
-    client.on("newJPG", (data) => this.preview(data.parsed || {}));
+    client.on("initialState", (data) => data.image && this.preview(data.image));
+    client.on("imageReady", (data) => this.preview(data));
     document.getElementById("preview-link").addEventListener("click", (click) => {
       click.preventDefault();
-      document.getElementById("full-image").src = this.url;
-      document.getElementById("full-size").showModal();
+      this.fullSize();
     });
   }
 
@@ -22,23 +23,35 @@ export class Shot {
     this.label.textContent = `${shown(parsed.file)}, ${shown(parsed.exposure)} s: ${shown(parsed.statusName)}, ${shown(parsed.remaining)} s left`;
   }
 
-  /** Load /api/camera/preview (with the token, hence fetch and a blob: URL) and show `metadata`. */
-  async preview(metadata) {
-    const response = await this.client.rest("GET", "/api/camera/preview");
-    const blob = await response.blob();
-    if (this.url) URL.revokeObjectURL(this.url);
-    this.url = URL.createObjectURL(blob);
-    const image = document.getElementById("preview");
-    image.src = this.url;
+  /** An image route's JPEG as a blob: URL (fetched with the token, which an <img> could not send). */
+  async blobUrl(path) {
+    const response = await this.client.rest("GET", path);
+    const url = URL.createObjectURL(await response.blob());
+    this.urls.push(url);
+    return url;
+  }
+
+  /** Show a new image (its imageReady notice): the thumbnail, HFD, star index, filter, exposure. */
+  async preview(notice) {
+    if (this.image && this.image.id === notice.id) return;
+    this.image = notice;
+    for (const url of this.urls.splice(0)) URL.revokeObjectURL(url);
+    document.getElementById("preview").src = await this.blobUrl(notice.thumbUrl);
     document.getElementById("preview-link").hidden = false;
     this.progress.value = 100;
-    this.label.textContent = `${shown(metadata.fileName)}: done`;
+    this.label.textContent = `${shown(notice.target, "image")}: done`;
     facts(document.getElementById("shot-facts"), [
-      ["HFD", shown(metadata.hfd), "shot-hfd"],
-      ["Star index", shown(metadata.starIndex)],
-      ["Filter", shown(metadata.filter)],
-      ["Exposure", `${shown(metadata.exposure)} s`],
-      ["Size", `${shown(metadata.width)} × ${shown(metadata.height)}`],
+      ["HFD", shown(notice.hfd), "shot-hfd"],
+      ["Star index", shown(notice.starIndex)],
+      ["Filter", shown(notice.filter)],
+      ["Exposure", `${shown(notice.exposure)} s`],
+      ["Size", `${shown(notice.width)} × ${shown(notice.height)}`],
     ]);
+  }
+
+  async fullSize() {
+    if (!this.image) return;
+    document.getElementById("full-image").src = await this.blobUrl(this.image.url);
+    document.getElementById("full-size").showModal();
   }
 }
