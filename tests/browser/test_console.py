@@ -153,3 +153,22 @@ def test_phone_width_has_no_horizontal_scroll(console: Watched) -> None:
     screenshot(page, "console-phone")
     page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
     console.assert_clean()
+
+
+def test_the_client_module_backs_off_from_one_to_thirty_seconds(console: Watched) -> None:
+    """/console/client.js waits about 1 s before its first reconnection, doubling, never more than 30 s."""
+    console.open()
+    ready(console)
+    delays = console.page.evaluate(
+        """async () => {
+          const { reconnectDelay } = await import("/console/client.js");
+          return [0, 1, 2, 4, 5, 10, 1000].map((attempt) => reconnectDelay(attempt));
+        }"""
+    )
+    assert 800 <= delays[0] <= 1000 and 1600 <= delays[1] <= 2000 and 3200 <= delays[2] <= 4000
+    assert (
+        12_800 <= delays[3] <= 16_000
+        and 24_000 <= delays[4] <= 30_000
+        and all(24_000 <= delay <= 30_000 for delay in delays[5:])
+    )
+    console.assert_clean()
