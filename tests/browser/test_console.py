@@ -8,7 +8,7 @@ import time
 from playwright.sync_api import Dialog, expect
 
 from tests.browser.conftest import DESKTOP, PHONE, READY_WITHIN, Watched, screenshot
-from tests.support.daemon import Daemon
+from tests.support.daemon import ROOT, Daemon
 
 WAIT = "#/components/parameters/Wait"
 
@@ -171,4 +171,24 @@ def test_the_client_module_backs_off_from_one_to_thirty_seconds(console: Watched
         and 24_000 <= delays[4] <= 30_000
         and all(24_000 <= delay <= 30_000 for delay in delays[5:])
     )
+    console.assert_clean()
+
+
+def test_a_booking_from_the_example_is_created_activated_and_deleted(console: Watched) -> None:
+    """The booking form holds examples/robotarget/booking.json; created, its target is activated, then the set deleted."""
+    console.open()
+    ready(console)
+    page = console.page
+    page.wait_for_selector("body[data-ready=true]", state="attached")
+    plan = json.loads(page.locator("#rt-plan").input_value())
+    assert plan == json.loads((ROOT / "examples/robotarget/booking.json").read_text())
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Create booking").click()
+    expect(page.locator("#rt-answer")).to_contain_text("targetGuid")
+    target = page.locator("#rt-sets tr[data-guid]", has_text="M42")
+    expect(target.locator('[data-field="enabled"]')).to_have_text("no")
+    target.get_by_role("button", name="Activate", exact=True).click()
+    expect(page.locator("#rt-sets tr[data-guid]", has_text="M42").locator('[data-field="enabled"]')).to_have_text("yes")
+    page.locator(".rt-set", has_text="Booking 456").get_by_role("button", name="Delete set…").click()
+    expect(page.locator(".rt-set", has_text="Booking 456")).to_have_count(0)
     console.assert_clean()

@@ -17,7 +17,11 @@ def sign_in(console: Watched, key: str) -> None:
 
 
 def test_the_key_is_asked_refused_when_wrong_and_kept_nowhere(keyed_console: Watched) -> None:
-    """A wrong key is refused, the right one works; the key is in no storage and no request but POST /api/tokens."""
+    """
+    A wrong key is refused, the right one works (REST, /ws and the image
+    routes with the token); the key is in no storage and no request but
+    POST /api/tokens.
+    """
     page = keyed_console.page
     carried: list[str] = []
     requests: list[Request] = []
@@ -49,6 +53,11 @@ def test_the_key_is_asked_refused_when_wrong_and_kept_nowhere(keyed_console: Wat
         r.url.endswith(("/api/status/connection", "/api/openapi.json")) for r in api if r not in signed
     )
     assert page.locator("#command-forms button:disabled").count() == 0
+    page.evaluate("window.consoleClient.rest('POST', '/api/camera/shot?wait=false', { body: { exposure: 1 } })")
+    page.wait_for_function(
+        "() => { const i = document.getElementById('preview'); return i.complete && i.naturalWidth > 0; }"
+    )
+    assert carried == [f"POST {keyed_console.origin}/api/tokens"]  # the image routes took the token too
     keyed_console.assert_clean(expected=REFUSALS)
 
 

@@ -65,10 +65,13 @@ export class RoboTarget {
     const targets = (await this.call("GET", `/targets?setGuid=${encodeURIComponent(set.guid)}`))?.targets || [];
     const table = element("table");
     table.append(element("tr"));
-    table.firstChild.append(...["Target", "Status", "Enabled", ""].map((text) => element("th", text)));
+    table.firstChild.append(...["Target", "Enabled", "Priority", "Progress", ""].map((text) => element("th", text)));
     for (const target of targets) {
       const row = element("tr");
-      row.append(element("td", shown(target.targetname)), element("td", shown(target.status)), element("td", shown(target.isactive ?? target.enabled)));
+      row.dataset.guid = target.guid;
+      const enabled = element("td", target.status === 0 ? "yes" : "no", { "data-field": "enabled" });
+      const progress = target.auxsessioncontainer?.progress;
+      row.append(element("td", shown(target.targetname)), enabled, element("td", shown(target.priority)), element("td", `${shown(progress)} %`));
       const actions = element("td");
       actions.append(
         this.button("Activate", () => this.call("POST", `/targets/${target.guid}/activate`)),
