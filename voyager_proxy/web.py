@@ -53,14 +53,11 @@ class MeasuredResource:
 
     def render(self, request: IRequest) -> Any:
         path = request.path.decode("utf-8", "replace")
-        console = self._console is not None and serves_console(path)
-        route = "console" if console else self._api.route_name(path, request.method.decode())
+        console = self._console if serves_console(path) else None
+        route = "console" if console is not None else self._api.route_name(path, request.method.decode())
         served = cast(Request, request)  # Twisted Web's own request, which can say when it is finished
         served.notifyFinish().addBoth(lambda _: self._metrics.request_finished(served, route))
-        if console:
-            assert self._console is not None
-            return self._console.render(request)
-        return self._inner.render(request)
+        return (console or self._inner).render(request)
 
     def getChildWithDefault(self, name: bytes, request: IRequest) -> IResource:
         return self

@@ -192,3 +192,35 @@ def test_a_booking_from_the_example_is_created_activated_and_deleted(console: Wa
     page.locator(".rt-set", has_text="Booking 456").get_by_role("button", name="Delete set…").click()
     expect(page.locator(".rt-set", has_text="Booking 456")).to_have_count(0)
     console.assert_clean()
+
+
+def test_a_refused_command_shows_its_typed_error(console: Watched) -> None:
+    """A goto to RA "abc" is answered 400 by the daemon; the form shows the error's code, message and field."""
+    console.open()
+    ready(console)
+    page = console.page
+    goto = page.locator('details[data-operation="POST /api/telescope/goto"]')
+    goto.locator("summary").click()
+    goto.locator('input[name="ra"]').fill("abc")
+    goto.locator('input[name="dec"]').fill("-5.4")
+    goto.get_by_role("button", name="Send").click()
+    answer = goto.locator(".answer")
+    expect(answer).to_have_attribute("data-outcome", "validation_error")
+    expect(answer).to_contain_text("(ra)")
+    console.assert_clean(expected=("status of 400",))
+
+
+def test_unticking_a_topic_sends_the_topics_action(console: Watched) -> None:
+    """Unticking controlData excludes it on the daemon (the topics answer says so) and the log stops getting it."""
+    console.open()
+    ready(console)
+    page = console.page
+    page.locator('#events-topics input[value="controlData"]').uncheck()
+    expect(page.locator('#events-log li[data-event="topics"]')).to_have_count(1)
+    raw = page.locator('#events-log li[data-event="topics"] button')
+    raw.click()
+    assert json.loads(page.locator("#events-raw").inner_text())["data"]["exclude"] == ["controlData"]
+    page.locator("#events-clear").click()
+    page.wait_for_timeout(4500)  # two ControlData periods
+    assert page.locator('#events-log li[data-event="controlData"]').count() == 0
+    console.assert_clean()

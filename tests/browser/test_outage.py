@@ -69,6 +69,7 @@ def test_a_stalled_simulator_shows_the_banner_then_the_console_resumes(console: 
     expect(banner).to_be_visible(timeout=BANNER_WITHIN)
     assert time.monotonic() - started < BANNER_WITHIN / 1000
     expect(banner).to_contain_text("Voyager is")
+    expect(page.locator("#stale")).to_be_visible()  # no telemetry for over 6 s
 
     refusing[0] = True
     links[-1].close()
@@ -83,4 +84,5 @@ def test_a_stalled_simulator_shows_the_banner_then_the_console_resumes(console: 
     expect(note).to_contain_text("messages replayed", timeout=READY_WITHIN)
     assert int(note.get_attribute("data-replayed") or 0) > 0
     expect(banner).to_be_hidden()
+    expect(page.locator("#stale")).to_be_hidden()
     console.assert_clean()
