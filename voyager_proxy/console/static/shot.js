@@ -39,7 +39,7 @@ export class Shot {
     document.getElementById("preview").src = await this.blobUrl(notice.thumbUrl);
     document.getElementById("preview-link").hidden = false;
     this.progress.value = 100;
-    this.label.textContent = `${shown(notice.target, "image")}: done`;
+    this.label.textContent = `image ${notice.id}${notice.target ? ` of ${notice.target}` : ""}: ready`;
     facts(document.getElementById("shot-facts"), [
       ["HFD", shown(notice.hfd), "shot-hfd"],
       ["Star index", shown(notice.starIndex)],
