@@ -23,7 +23,7 @@ from .images.api import TokenKey
 from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
 from .push import PushFactory
-from .push.auth import Refused, identify_token
+from .push.auth import Refused, identify_browser_token
 from .rest.api import RestApi
 from .rest.envelope import ApiError
 from .robotarget import RoboTarget
@@ -76,7 +76,7 @@ def token_key(websocket: WebSocketSettings, tokens: TokenIssuer, clock: IReactor
         allowed = websocket.allowed_origins
         if origin and "*" not in allowed and origin not in allowed:
             raise ApiError(403, "forbidden", f"the origin {origin} is not allowed")
-        found = identify_token(token, websocket.jwt_secret, tokens, clock.seconds())
+        found = identify_browser_token(token, websocket.jwt_secret, tokens, clock.seconds())
         if isinstance(found, Refused):
             raise ApiError(found.status, "unauthorized" if found.status == 401 else "forbidden", found.reason)
         return found.key

@@ -27,18 +27,8 @@ class Refused:
     warn: bool = False
 
 
-def identify_token(
-    token: str, secret: str | None, issued: TokenIssuer | None = None, now: float = 0.0
-) -> Identity | Refused:
-    """
-    A browser's JWT: one of C{issued}'s (POST /api/tokens, checked at C{now},
-    joining no room), else Laravel's: HS256, with sub, exp, scope and rooms.
-    """
-    if issued is not None and is_ours(token):
-        found = issued.read(token, now)
-        if isinstance(found, KeyRefused):
-            return Refused(found.status, found.message)
-        return Identity(found, frozenset())
+def identify_token(token: str, secret: str | None) -> Identity | Refused:
+    """A browser's JWT from Laravel: HS256, with sub, exp, scope and rooms."""
     if not secret:
         return Refused(403, "tokens are not accepted (websocket.jwt_secret is not set)")
     try:
@@ -51,6 +41,21 @@ def identify_token(
     if scope not in ("read", "control") or not isinstance(rooms, list):
         return Refused(403, "the token needs scope read or control and a list of rooms")
     return Identity(ApiKey(f"token:{claims['sub']}", scope, b""), frozenset(str(room) for room in rooms))
+
+
+def identify_browser_token(
+    token: str, secret: str | None, issued: TokenIssuer | None, now: float
+) -> Identity | Refused:
+    """
+    A browser's token: one of C{issued}'s (POST /api/tokens), checked at
+    C{now} and joining no room; else Laravel's (L{identify_token}).
+    """
+    if issued is None or not is_ours(token):
+        return identify_token(token, secret)
+    found = issued.read(token, now)
+    if isinstance(found, KeyRefused):
+        return Refused(found.status, found.message)
+    return Identity(found, frozenset())
 
 
 def identify_key(presented: str | None, keys: KeyRing) -> Identity | Refused:

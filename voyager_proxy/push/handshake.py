@@ -9,7 +9,7 @@ import attrs
 
 from ..auth import LOCAL, ApiKey, KeyRing
 from ..tokens import TokenIssuer
-from .auth import Identity, Refused, identify_key, identify_token
+from .auth import Identity, Refused, identify_browser_token, identify_key
 from .messages import DEFAULT_FIELDS, FIELDS_MODES
 from .previews import DEFAULT_PREVIEWS, PREVIEW_MODES, PREVIEWS_PROBLEM
 
@@ -71,7 +71,7 @@ def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[s
     token = _first(params, "token")
     identity: Identity | Refused
     if token is not None:
-        identity = identify_token(token, gate.jwt_secret, gate.issued, gate.now())
+        identity = identify_browser_token(token, gate.jwt_secret, gate.issued, gate.now())
     else:
         identity = identify_key(headers.get("x-api-key") or _first(params, "api_key"), gate.keys)
     if isinstance(identity, Refused):

@@ -47,7 +47,10 @@ async function answer(response) {
 
 /** POST /api/tokens: exchange an API key for `{token, exp}`; the key is sent in this request only. */
 export async function exchangeKey(apiKey, base = "") {
-  const response = await fetch(`${base}/api/tokens`, { method: "POST", headers: { "X-API-Key": apiKey } });
+  const response = await fetch(`${base}/api/tokens`, {
+    method: "POST",
+    headers: { "X-API-Key": apiKey, "Content-Type": "application/json" },
+  });
   const body = await answer(response);
   return { token: body.token, exp: body.exp };
 }
@@ -228,7 +231,8 @@ export class VoyagerClient {
   async rest(method, path, { body, headers = {} } = {}) {
     const sent = { ...headers };
     if (this.token) sent.Authorization = `Bearer ${this.token}`;
-    if (body !== undefined) sent["Content-Type"] = "application/json";
+    // Every request that may carry a body says JSON, even an empty one (the daemon refuses others with 415).
+    if (method !== "GET" && method !== "HEAD") sent["Content-Type"] = "application/json";
     const response = await fetch(`${this.base}${path}`, {
       method,
       headers: sent,
