@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Request, WebSocket, expect
+from playwright.sync_api import Browser, Request, WebSocket, expect
 
-from tests.browser.conftest import CONTROL, READ, READY_WITHIN, Watched
+from tests.browser.conftest import CONTROL, READ, READY_WITHIN, Watched, watch
+from tests.support.daemon import Daemon
+from tests.support.keys import KEYS
 
 REFUSALS = ("status of 401", "status of 403")  # the sign-in probe, and the refusals these tests provoke
 
@@ -87,3 +89,29 @@ def test_a_read_key_sees_the_forms_disabled_and_commands_fail_typed(keyed_consol
     )
     assert outcome == [["VoyagerError", "forbidden", None], ["VoyagerError", "forbidden", 403]]
     keyed_console.assert_clean(expected=REFUSALS)
+
+
+def test_a_restarted_daemon_asks_for_the_key_again(browser: Browser) -> None:
+    """Tokens die with the daemon that drew their secret: after a restart the console asks again, then works."""
+    env = {"VOYAGER_PROXY_API_KEYS": ",".join(KEYS)}
+    first = Daemon.start("--simulator", env=env)
+    second = None
+    try:
+        for console in watch(browser, first):
+            page = console.page
+            console.open()
+            sign_in(console, CONTROL)
+            expect(page.locator("#session-state")).to_have_text("ready", timeout=READY_WITHIN)
+            page.wait_for_selector("body[data-ready=true]", state="attached")
+            first.stop()
+            expect(page.locator("#banner")).to_contain_text("lost its connection to the daemon")
+            second = Daemon.start("--simulator", "--http-port", str(first.port), env=env)
+            expect(page.locator("#signin-problem")).to_contain_text("refused or has expired", timeout=20_000)
+            sign_in(console, CONTROL)
+            expect(page.locator("#banner")).to_be_hidden(timeout=READY_WITHIN)
+            expect(page.locator("#session-link")).to_have_text("connected")
+            console.assert_clean(expected=(*REFUSALS, "WebSocket connection to", "ERR_CONNECTION_REFUSED"))
+    finally:
+        for daemon in (first, second):
+            if daemon is not None:
+                daemon.kill()

@@ -139,8 +139,8 @@ async function start() {
   const recent = openapi.paths["/api/events/recent"].get.parameters.find((parameter) => parameter.name === "limit");
   const { events } = await client.rest("GET", `/api/events/recent?type=ControlData&limit=${recent.schema.maximum}`);
   observatory.history(events);
-  await robotarget.start();
+  await robotarget.start().catch((error) => banner(`The console could not start (${error.message}); reload the page.`));
   document.body.dataset.ready = "true";
 }
 
-start();
+start().catch((error) => banner(`The console could not start (${error.message}); reload the page.`));
