@@ -35,7 +35,12 @@ export class Events {
   /** Send the unticked topics as the exclude list of the topics action. */
   async filter() {
     const exclude = [...document.querySelectorAll("#events-topics input:not(:checked)")].map((box) => box.value);
-    await this.client.topics({ exclude });
+    try {
+      await this.client.topics({ exclude });
+    } catch (error) {
+      this.raw.hidden = false;
+      this.raw.textContent = `The topics were not sent (${error.code}: ${error.message}); they apply from the next change.`;
+    }
   }
 
   add(message) {

@@ -9,12 +9,21 @@ export class Shot {
     this.progress = document.getElementById("shot-progress");
     this.label = document.getElementById("shot-label");
     client.on("shotRunning", (data) => this.running(data.parsed || {}));
-    client.on("initialState", (data) => data.image && this.preview(data.image));
-    client.on("imageReady", (data) => this.preview(data));
+    client.on("initialState", (data) => data.image && this.show(() => this.preview(data.image)));
+    client.on("imageReady", (data) => this.show(() => this.preview(data)));
     document.getElementById("preview-link").addEventListener("click", (click) => {
       click.preventDefault();
-      this.fullSize();
+      this.show(() => this.fullSize());
     });
+  }
+
+  /** Run `load`; an image that cannot be fetched (gone from the store, daemon away) is said in the label. */
+  async show(load) {
+    try {
+      await load();
+    } catch (error) {
+      this.label.textContent = `image not loaded (${error.code}: ${error.message})`;
+    }
   }
 
   running(parsed) {
