@@ -42,12 +42,16 @@ def test_root_opens_the_console_ready_and_live(console: Watched) -> None:
 
 
 def test_placeholders_read_off_or_unknown(console: Watched) -> None:
-    """Voyager's placeholder numbers (the simulated focuser has no temperature) never show as numbers."""
+    """Placeholder numbers (the simulated focuser has no temperature) never show; dark by default, red on request."""
     console.open()
     ready(console)
     page = console.page
     expect(page.locator('[data-field="focuser-temperature"]')).to_have_text("unknown")
     assert "123456789" not in page.locator("#observatory").inner_text()
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    page.get_by_role("button", name="Red").click()
+    assert page.evaluate("document.documentElement.dataset.theme") == "red"
+    expect(page.get_by_role("button", name="Red")).to_have_attribute("aria-pressed", "true")
     console.assert_clean()
 
 
