@@ -6,11 +6,12 @@ WebSocket push benchmarks: ``twistd voyager-proxy`` fed by a fake Voyager
 1. 1,000 dashboards, ControlData at 10 Hz for 20 s: >= 99.9 % delivered,
    latency (feeder writes the line -> dashboard reads the frame) p99 < 100 ms,
    proxy RSS peak < 150 MB;
-2. 100 dashboards, a 2 MB NewJPGReady at 1 Hz for 15 s: all delivered,
-   proxy RSS peak < 300 MB;
+2. 100 dashboards, a 2 MB NewJPGReady at 1 Hz for 15 s, sent inline (``?previews=inline``,
+   the whole base64 JPEG in each frame): all delivered, proxy RSS peak < 300 MB
+   (``bench_images.py`` sets the default ``url`` mode beside it);
 3. 200 dashboards at 10 Hz, then the same with 10 more that never read
    (small receive buffer, handshake then silence): the readers' p99 moves <= 10 %.
-   Three 2 MB previews go out before the readers connect, so the silent ones'
+   Three 2 MB previews go out inline before the readers connect, so the silent ones'
    sockets are already full (the kernel alone would absorb about 4 MB each,
    minutes of ControlData) and the proxy holds them back during the stream;
 4. proxy RSS idle (Voyager session ready, no dashboard) and with 1,000 dashboards.
@@ -237,7 +238,7 @@ def stalled_dashboard(port: int) -> socket.socket:
     sock.connect(("127.0.0.1", port))
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall(
-        f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"GET /ws?previews=inline HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
     )
     response = b""
@@ -286,7 +287,7 @@ def open_stalled(stack: ExitStack, port: int, count: int) -> list[Connection]:
 
 def open_readers(stack: ExitStack, port: int, count: int) -> tuple[list[Connection], int]:
     """C{count} dashboards over the worker processes; their pipes, and how many connected."""
-    url = f"ws://127.0.0.1:{port}/ws"
+    url = f"ws://127.0.0.1:{port}/ws?previews=inline"  # the previews scenario measures newJPG frames
     controls = [spawn(stack, reader_worker, url, share) for share in shares(count, WORKERS)]
     return controls, sum(control.recv() for control in controls)
 

@@ -27,11 +27,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from voyager_proxy.simulator import sky
 from voyager_proxy.simulator.model import ObservatoryModel
 
 HOST = "BENCH"
 POLLING_SECONDS = 5.0
-PREVIEW_BYTES = 2 * 1024 * 1024  # length of Base64Data
+PREVIEW_SIZE = (3000, 2000)  # the simulator's star field: a JPEG of about 2 MB
 
 
 def line(message: dict[str, Any]) -> bytes:
@@ -67,14 +68,18 @@ class ControlDataSource:
 
 
 class PreviewSource:
-    """NewJPGReady lines carrying the same 2 MB Base64Data."""
+    """NewJPGReady lines carrying the simulator's 2 MB star field, its bytes different each time (a new id)."""
 
     def __init__(self) -> None:
-        self.data = base64.b64encode(os.urandom(PREVIEW_BYTES * 3 // 4)).decode("ascii")
+        self.count = 0
+        sky.render(*PREVIEW_SIZE, 0, 0, "")  # rendered once, before the stream
 
     def __call__(self) -> bytes:
-        now = time.time()
-        return event(
+        self.count += 1
+        frame = sky.render(*PREVIEW_SIZE, 0, 0, f"bench {os.getpid()} {self.count}")
+        data = base64.b64encode(frame.jpeg)
+        now = time.time()  # from here the line is only spliced together: its times are those of its writing
+        head = event(
             "NewJPGReady",
             File="C:\\Voyager\\FIT\\bench.fit",
             SequenceTarget="M42",
@@ -82,12 +87,12 @@ class PreviewSource:
             Expo=3,
             Bin=1,
             Filter="L",
-            HFD=2.7,
-            StarIndex=6.1,
-            PixelDimX=1200,
-            PixelDimY=800,
-            Base64Data=self.data,
+            HFD=frame.hfd,
+            StarIndex=frame.star_index,
+            PixelDimX=frame.width,
+            PixelDimY=frame.height,
         )
+        return head[: -len(b"}\r\n")] + b',"Base64Data":"' + data + b'"}\r\n'
 
 
 SOURCES: dict[str, Callable[[], Callable[[], bytes]]] = {

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 import attrs
 
 ROLES = ("read", "control")
+# Pseudo-methods a narrowed key's list may name, for what is not a Voyager method.
+ROOMS = "rooms"  # post to booking rooms (REST) and join them (WebSocket)
 
 
 @attrs.frozen

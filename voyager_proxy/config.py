@@ -106,6 +106,9 @@ class HttpSettings(_MaskedRepr):
     interface: str = setting("127.0.0.1", "Interface to listen on.")
     port: int = setting(3000, "TCP port; 0 picks a free one.", check=between(0, 65535))
     access_log: bool = setting(False, "Log every HTTP request (the metrics count them anyway).")
+    stop_timeout: float = setting(
+        5.0, "Seconds a stop gives HTTP and WebSocket clients to take their last answer.", check=between(0.1, 20)
+    )
 
 
 # Sheet §6: every public method but disconnect and authentication.
@@ -144,6 +147,12 @@ class ApiSettings(_MaskedRepr):
     read_burst: int = setting(200, "Read requests per key in a burst.", check=at_least(1))
     command_rate: float = setting(5.0, "Commands per second and key, sustained.", check=positive)
     command_burst: int = setting(20, "Commands per key in a burst.", check=at_least(1))
+    failed_auth_rate: float = setting(
+        0.2, "Failed authentications per second and client address, sustained (REST and /ws).", check=positive
+    )
+    failed_auth_burst: int = setting(
+        10, "Failed authentications per client address in a burst; past it, 429.", check=at_least(1)
+    )
     ledger_size: int = setting(1000, "Commands remembered by GET /api/commands.", check=at_least(10))
     recent_events: int = setting(500, "Events kept for GET /api/events/recent.", check=at_least(10))
 
@@ -159,6 +168,9 @@ class WebSocketSettings(_MaskedRepr):
         check=jwt_secret_length,
     )
     allowed_origins: tuple[str, ...] = setting(("*",), "Browser origins allowed to open /ws (* for any).")
+    max_token_lifetime: float = setting(
+        86400.0, "Longest a token may live: its exp at most this many seconds ahead.", check=positive
+    )
     max_clients: int = setting(1000, "Most dashboards connected at once.", check=at_least(1))
     replay_size: int = setting(
         2000, "Messages kept for clients that reconnect with ?since=&epoch=.", check=at_least(10)
@@ -176,6 +188,8 @@ class WebSocketSettings(_MaskedRepr):
     message_burst: int = setting(
         20, "Messages a client may send at once; as many refused in a row close it (1008).", check=at_least(1)
     )
+    max_rooms_per_client: int = setting(16, "Booking rooms one connection may be in.", check=at_least(1))
+    max_rooms: int = setting(1000, "Booking rooms with members at once, over all connections.", check=at_least(1))
 
 
 @attrs.frozen(repr=False)

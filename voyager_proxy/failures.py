@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from .refused import ForeignUid, IdempotencyKeyReused, ShuttingDown
 from .robotarget.manager import RoboTargetRefused, RoboTargetUnavailable
 from .robotarget.plans import PlanConflict, PlanFailed
 from .voyager.errors import ActionFailed, CommandRejected, CommandTimeout, ConnectionLost, NotReady, VoyagerError
@@ -41,6 +42,9 @@ class _Kind:
 
 
 FAILURES: Mapping[type[BaseException], _Kind] = {
+    ForeignUid: _Kind(400, "validation_error", lambda e: {"field": "UID"}),
+    ShuttingDown: _Kind(503, "shutting_down", lambda e: {"uid": e.uid, "acknowledged": e.acknowledged}),
+    IdempotencyKeyReused: _Kind(422, "idempotency_key_reused", lambda e: {"uid": e.uid} if e.uid else {}),
     NotReady: _Kind(503, "voyager_not_ready", lambda e: {"state": e.state}),
     CommandTimeout: _Kind(504, "timeout", lambda e: {"uid": e.uid, "acknowledged": e.acknowledged}),
     ActionFailed: _Kind(

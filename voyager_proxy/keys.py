@@ -6,13 +6,16 @@ the WebSocket handshake share.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import attrs
-from twisted.logger import Logger
 
 from .auth import LOCAL, ApiKey, KeyRing
 
-Refuse = Callable[[int, str], Exception]  # (HTTP status, message) -> the exception to raise
+if TYPE_CHECKING:
+    from .ratelimit import FailedAuthentications
+
+Refuse = Callable[[int, str, float], Exception]  # (HTTP status, message, seconds to wait) -> the exception to raise
 
 
 def presented_key(header: str | None, query: Iterable[str] | None) -> str | None:
@@ -54,22 +57,33 @@ def look_up(keys: KeyRing, presented: str | None) -> ApiKey | KeyRefused:
 class KeyLookup:
     """
     The configured keys, and how a presented one is judged: C{LOCAL} when no
-    key is configured, 401 when none is presented, 403 when it is unknown.
+    key is configured, 401 when none is presented, 403 when it is unknown,
+    429 when its address failed too often (L{FailedAuthentications}).
     C{what} names the caller in the warnings (the key itself is never logged).
     """
 
     keys: KeyRing
+    failures: FailedAuthentications
     what: str = "API request"
-    _log = Logger()
 
     def find(self, presented: str | None, address: str, refuse: Refuse) -> ApiKey:
-        """The key presented from C{address}; C{refuse(status, message)} is raised otherwise."""
+        """The key presented from C{address}; C{refuse(status, message, wait)} is raised otherwise."""
         found = look_up(self.keys, presented)
         if isinstance(found, KeyRefused):
             problem = "without a key" if found is NO_KEY else "with an unknown key"
-            self._log.warn("{what} {problem} from {address}", what=self.what, problem=problem, address=address)
-            raise refuse(found.status, found.message)
+            wait = self.failures.failed(address, self.what, problem)
+            if wait:
+                raise refuse(429, TOO_MANY_FAILURES, wait)
+            raise refuse(found.status, found.message, 0.0)
         return found
+
+
+TOO_MANY_FAILURES = "too many failed authentications from this address; retry later"
+
+
+def is_narrowed(key: ApiKey) -> bool:
+    """Whether C{key} has a method list: then it sees only its own commands in the ledger."""
+    return key.methods is not None
 
 
 def may_send(key: ApiKey, method: str) -> bool:

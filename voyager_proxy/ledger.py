@@ -6,28 +6,36 @@ from collections import OrderedDict
 from typing import Any
 
 import attrs
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.python.failure import Failure
 
 from .failures import describe
 from .metrics import Metrics
+from .refused import ForeignUid, IdempotencyKeys, ShuttingDown
 from .voyager import Command, VoyagerEvent, VoyagerLink
+from .voyager.commands import Uid, rule_for
 
 
 @attrs.define(eq=False)
 class LedgerEntry:
-    """One command: who sent it, and what became of it (read live from the command)."""
+    """
+    One command: who sent it (the key's name), and what became of it (read
+    live from the command). C{request} is what an C{Idempotency-Key} was
+    given with: the route and the body, as the caller sent them.
+    """
 
     command: Command
     sender: str
     idempotency_key: str | None
+    request: object = None
 
     def as_dict(self) -> dict[str, Any]:
         command = self.command
         entry: dict[str, Any] = {
             "uid": command.uid,
             "method": command.method,
-            "params": {k: v for k, v in command.params.items() if k != "UID"},
+            "params": {k: v for k, v in command.params.items() if k != "UID" or v != command.uid},
             "sender": self.sender,
             "state": command.state.value,
             "sentAt": command.sent_at,
@@ -52,16 +60,19 @@ def event_body(event: VoyagerEvent) -> dict[str, Any]:
 class CommandLedger:
     """The latest C{size} commands by UID, and idempotency keys per sender."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, idempotency: IdempotencyKeys | None = None) -> None:
         self._size = size
         self._entries: OrderedDict[str, LedgerEntry] = OrderedDict()
         self._by_idempotency: dict[tuple[str, str], str] = {}
+        self.idempotency = idempotency or IdempotencyKeys(size)  # shared with the RoboTarget plans
 
-    def record(self, command: Command, sender: str, idempotency_key: str | None) -> LedgerEntry:
-        entry = LedgerEntry(command, sender, idempotency_key)
+    def record(self, command: Command, sender: str, idempotency_key: str | None, request: object = None) -> LedgerEntry:
+        assert command.uid not in self._entries, "every command has a UID of its own"
+        entry = LedgerEntry(command, sender, idempotency_key, request)
         self._entries[command.uid] = entry
         if idempotency_key is not None:
             self._by_idempotency[(sender, idempotency_key)] = command.uid
+            self.idempotency.bind(sender, idempotency_key, request, command.uid)
         while len(self._entries) > self._size:
             _, old = self._entries.popitem(last=False)
             if old.idempotency_key is not None:
@@ -71,17 +82,28 @@ class CommandLedger:
     def get(self, uid: str) -> LedgerEntry | None:
         return self._entries.get(uid)
 
-    def replay(self, sender: str, idempotency_key: str) -> LedgerEntry | None:
-        """The entry a sender already created with this Idempotency-Key, if remembered."""
+    def replay(self, sender: str, idempotency_key: str, request: object = None) -> LedgerEntry | None:
+        """
+        The entry a sender already created with this Idempotency-Key, if
+        remembered; L{IdempotencyKeyReused} when it was for another C{request}.
+        """
+        self.idempotency.check(sender, idempotency_key, request)
         uid = self._by_idempotency.get((sender, idempotency_key))
         return self._entries.get(uid) if uid is not None else None
 
-    def latest(self, limit: int) -> list[LedgerEntry]:
-        return list(self._entries.values())[-limit:][::-1]
+    def latest(self, limit: int, sender: str | None = None) -> list[LedgerEntry]:
+        """The latest C{limit} entries, newest first; only C{sender}'s when given."""
+        entries = [e for e in reversed(self._entries.values()) if sender is None or e.sender == sender]
+        return entries[:limit]
 
 
 class CommandDesk:
-    """Sends a caller's command through the link, records it, times it for the metrics."""
+    """
+    Sends a caller's command through the link, records it, times it for the
+    metrics. The proxy makes every command's UID: a UID param is refused,
+    but for the one a RemoteActionAbort names, which must be a command of the
+    ledger (the caller's own, for a narrowed key).
+    """
 
     def __init__(
         self, link: VoyagerLink, clock: IReactorTime, metrics: Metrics, ledger: CommandLedger, max_timeout: float
@@ -91,6 +113,8 @@ class CommandDesk:
         self._metrics = metrics
         self.ledger = ledger
         self.max_timeout = max_timeout  # the longest time limit a caller may give a command (api.max_command_timeout)
+        self._answers: dict[Deferred[Any], Command] = {}  # what callers wait on, answered at once by stop()
+        self._stopping = False
 
     def submit(
         self,
@@ -99,8 +123,51 @@ class CommandDesk:
         sender: str,
         idempotency_key: str | None = None,
         timeout: float | None = None,
+        *,
+        narrowed: bool = False,
+        request: object = None,
     ) -> LedgerEntry:
-        """Send now (raises NotReady when the session is not ready) and return its ledger entry."""
+        """Send now (raises NotReady when the session is not ready, ForeignUid for a UID it did not make)."""
+        if self._stopping:
+            raise ShuttingDown(method, None, False)
+        if "UID" in params:
+            self._check_target(method, params["UID"], sender, narrowed)
         command = self._link.submit(method, params, timeout)
         command.finished().addBoth(lambda _: self._metrics.command_finished(command, self._clock.seconds()))
-        return self.ledger.record(command, sender, idempotency_key)
+        return self.ledger.record(command, sender, idempotency_key, request)
+
+    def answer(self, command: Command, acknowledged: bool = False) -> Deferred[Any]:
+        """
+        What a caller waits on: the command's final outcome (its
+        acknowledgement with C{acknowledged}), or L{ShuttingDown} as soon as
+        L{stop} is called. A caller leaving (cancelling) stops waiting only.
+        """
+        answer: Deferred[Any] = Deferred(self._forget)
+        self._answers[answer] = command
+
+        def settle(outcome: Any) -> None:
+            if self._answers.pop(answer, None) is not None:
+                answer.callback(outcome)
+
+        (command.acknowledged() if acknowledged else command.finished()).addBoth(settle)
+        return answer
+
+    def _forget(self, answer: Deferred[Any]) -> None:
+        self._answers.pop(answer, None)
+
+    def stop(self) -> int:
+        """Refuse new commands, answer every caller still waiting with L{ShuttingDown}; how many were answered."""
+        self._stopping = True
+        waiting, self._answers = self._answers, {}
+        for answer, command in waiting.items():
+            answer.errback(Failure(ShuttingDown(command.method, command.uid, command.answer is not None)))
+        return len(waiting)
+
+    def _check_target(self, method: str, uid: Any, sender: str, narrowed: bool) -> None:
+        if rule_for(method).uid is not Uid.TARGET:
+            raise ForeignUid(method, str(uid), "is chosen by the proxy")
+        target = self.ledger.get(uid) if isinstance(uid, str) else None
+        if target is None:
+            raise ForeignUid(method, str(uid), "names no command of the ledger")
+        if narrowed and target.sender != sender:
+            raise ForeignUid(method, uid, "names another caller's command")

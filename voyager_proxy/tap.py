@@ -12,18 +12,19 @@ from typing import Any, cast
 import attrs
 from twisted.application.service import IServiceCollection, MultiService, Service
 from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.defer import DeferredList, maybeDeferred
 from twisted.internet.interfaces import IConnector, IListeningPort
 from twisted.internet.protocol import ClientFactory
 from twisted.logger import Logger
 from twisted.python import usage
-from twisted.web.server import Site
 
 from .auth import KeyRing, parse_keys
 from .config import Config, ConfigErrors, RoboTargetSettings, load_config
 from .simulator import SimulatorSettings, VoyagerSimulator
 from .simulator.faults import Faults
+from .stopping import AnsweringSite, answer_everyone
 from .voyager.link import VoyagerLink
-from .web import access_log_line, build_root
+from .web import Front, access_log_line, build_front
 
 
 class Options(usage.Options):
@@ -99,6 +100,23 @@ class ListeningService(Service):
         return port.stopListening() if port is not None else None
 
 
+class HttpService(ListeningService):
+    """The HTTP API and WebSocket port; stopping answers every caller first (L{answer_everyone})."""
+
+    def __init__(
+        self, reactor: Any, port: int, site: AnsweringSite, interface: str, front: Front, stop_timeout: float
+    ) -> None:
+        super().__init__(reactor, port, site, interface, "HTTP API (try /health)", scheme="http")
+        self._site = site
+        self._front = front
+        self._stop_timeout = stop_timeout
+
+    def stopService(self) -> Any:
+        listening = maybeDeferred(super().stopService)
+        answered = answer_everyone(self._front, self._site, self._reactor, self._stop_timeout)
+        return DeferredList([listening, answered])
+
+
 class SimulatorService(ListeningService):
     """The embedded simulator: says ShutDown to its clients before it stops listening."""
 
@@ -168,25 +186,21 @@ def build_service(reactor: Any, config: Config) -> MultiService:
     link = VoyagerLink(reactor, settings, connect)
     link.setName("voyager-link")
     link.setServiceParent(top)
-    site = Site(
-        build_root(
-            link,
-            reactor,
-            config.api,
-            KeyRing(parse_keys(config.api.keys)),
-            config.websocket,
-            config.robotarget,
-            config.images,
-            config.console,
-        ),
-        logFormatter=access_log_line,
+    front = build_front(
+        link,
+        reactor,
+        config.api,
+        KeyRing(parse_keys(config.api.keys)),
+        config.websocket,
+        config.robotarget,
+        config.images,
+        config.console,
     )
+    site = AnsweringSite(front.root, logFormatter=access_log_line)
     site.displayTracebacks = False
     if not config.http.access_log:
         site.log = lambda request: None  # type: ignore[method-assign]
-    http = ListeningService(
-        reactor, config.http.port, site, config.http.interface, "HTTP API (try /health)", scheme="http"
-    )
+    http = HttpService(reactor, config.http.port, site, config.http.interface, front, config.http.stop_timeout)
     http.setName("http")
     http.setServiceParent(top)
     return top

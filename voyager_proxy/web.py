@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any, cast
 
+import attrs
 from autobahn.twisted.resource import WebSocketResource
 from twisted.internet.interfaces import IReactorCore, IReactorFromThreads, IReactorTime
 from twisted.web.http import Request, combinedLogFormatter
@@ -24,6 +25,7 @@ from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
 from .push import PushFactory
 from .push.auth import Refused, identify_browser_token
+from .ratelimit import FailedAuthentications
 from .rest.api import RestApi
 from .rest.envelope import ApiError
 from .robotarget import RoboTarget
@@ -66,6 +68,15 @@ class MeasuredResource:
         raise NotImplementedError("the API is a single Klein resource")
 
 
+@attrs.frozen
+class Front:
+    """The resource tree, and what a clean stop must answer: the command desk and the dashboards."""
+
+    root: IResource
+    desk: CommandDesk
+    push: PushFactory
+
+
 def token_key(websocket: WebSocketSettings, tokens: TokenIssuer, clock: IReactorTime) -> TokenKey:
     """
     How the image routes judge a dashboard token: as the WebSocket handshake
@@ -76,7 +87,9 @@ def token_key(websocket: WebSocketSettings, tokens: TokenIssuer, clock: IReactor
         allowed = websocket.allowed_origins
         if origin and "*" not in allowed and origin not in allowed:
             raise ApiError(403, "forbidden", f"the origin {origin} is not allowed")
-        found = identify_browser_token(token, websocket.jwt_secret, tokens, clock.seconds())
+        found = identify_browser_token(
+            token, websocket.jwt_secret, tokens, clock.seconds(), websocket.max_token_lifetime
+        )
         if isinstance(found, Refused):
             raise ApiError(found.status, "unauthorized" if found.status == 401 else "forbidden", found.reason)
         return found.key
@@ -109,12 +122,27 @@ def build_root(
     /api/images), the WebSocket at /ws and, unless switched off, the console
     at /console/.
     """
+    return build_front(link, clock, settings, keys, websocket, robotarget, images, console).root
+
+
+def build_front(
+    link: VoyagerLink,
+    clock: IReactorTime,
+    settings: ApiSettings,
+    keys: KeyRing,
+    websocket: WebSocketSettings | None = None,
+    robotarget: RoboTargetSettings | None = None,
+    images: ImageSettings | None = None,
+    console: ConsoleSettings | None = None,
+) -> Front:
+    """L{build_root}'s tree with the parts a clean stop needs."""
     websocket = websocket or WebSocketSettings()
     tokens = TokenIssuer.with_secret(websocket.jwt_secret)
     library, downscaler = image_library(link, clock, images or ImageSettings())
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
-    rooms = Rooms()
+    rooms = Rooms(websocket.max_rooms_per_client, websocket.max_rooms)
+    failures = FailedAuthentications(clock, settings.failed_auth_rate, settings.failed_auth_burst)
     push = PushFactory(
         link,
         clock,
@@ -124,6 +152,7 @@ def build_root(
         frozenset(settings.allowed_methods),
         metrics,
         rooms,
+        failures,
         library,
         downscaler,
         tokens,
@@ -140,8 +169,9 @@ def build_root(
         rooms,
         WebSocketResource(push),
         scheduler,
+        failures,
         images=lambda guard: ImageApi(library, downscaler, guard, token_key(websocket, tokens, clock)),
         tokens=tokens,
     )
     shown = ConsoleResource(Bundle.shipped()) if (console or ConsoleSettings()).enabled else None
-    return MeasuredResource(api, metrics, shown)
+    return Front(MeasuredResource(api, metrics, shown), desk, push)

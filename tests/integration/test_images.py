@@ -14,17 +14,27 @@ import treq
 from PIL import Image
 from twisted.internet import reactor
 from twisted.internet.interfaces import IReactorFromThreads
+from twisted.web.iweb import IRequest
 from twisted.web.server import Site
+from twisted.web.test.requesthelper import DummyRequest
 
 from tests.integration.conftest import RunningSimulator, make_link
+from tests.support.jpegs import jpeg, preview_event
 from tests.support.loopback import listen_locally, stop_listening
 from tests.support.waiting import EventRecorder, ready
 from tests.support.ws_client import connect
-from voyager_proxy.auth import KeyRing, parse_keys
+from voyager_proxy.auth import ApiKey, KeyRing, parse_keys
 from voyager_proxy.config import ApiSettings
-from voyager_proxy.images.resize import ResizePool, Saturated
-from voyager_proxy.images.store import image_id
+from voyager_proxy.images.api import ImageApi
+from voyager_proxy.images.library import ImageLibrary, describe
+from voyager_proxy.images.resize import Downscaler, ResizePool, Saturated
+from voyager_proxy.images.store import ImageStore, image_id
 from voyager_proxy.push.previews import read_binary_frame
+from voyager_proxy.rest.envelope import ApiError
+from voyager_proxy.rest.guard import Guard
+from voyager_proxy.rest.routes import route
+from voyager_proxy.voyager.bus import EventBus
+from voyager_proxy.voyager.events import parse_event
 from voyager_proxy.web import build_root
 
 CONTROL = "images-control-key-0123456789"
@@ -114,6 +124,35 @@ async def test_each_preview_mode_over_a_real_websocket(proxy: tuple[str, EventRe
     for client in (url, inline, binary, small):
         client.sendClose()
         await client.closed
+
+
+@pytest_twisted.ensureDeferred
+async def test_saturated_resizing_answers_503_with_retry_after() -> None:
+    """With the one resizing thread busy and no queue, ?w= is refused at once: 503 busy, Retry-After."""
+    pool = ResizePool(cast(IReactorFromThreads, reactor), threads=1, queue=0)
+    release = threading.Event()
+    try:
+        busy = pool.run(release.wait, 10)
+        library = ImageLibrary(EventBus(), ImageStore(keep=5, max_bytes=10_000_000), widths=(320,))
+        data = jpeg(640, 400, seed=1)
+        image = library.store.add(describe(parse_event(preview_event(data), 1.0), data), data)
+        assert image is not None
+        api = ImageApi(library, Downscaler(library.store, pool), Guard(reactor, ApiSettings(), KeyRing(())), refuse)
+        request = DummyRequest([b""])
+        request.args = {b"w": [b"320"]}
+        with pytest.raises(ApiError) as refused:
+            api.jpeg(cast(IRequest, request), route("GET", "/api/images/<image>.jpg"), image.info.id)
+        assert (refused.value.status, refused.value.code) == (503, "busy")
+        assert refused.value.headers == {"Retry-After": "1"}
+        release.set()
+        assert await busy is True
+    finally:
+        release.set()
+        pool.stop()
+
+
+def refuse(token: str, origin: str | None) -> ApiKey:
+    raise AssertionError("no token is presented here")
 
 
 @pytest_twisted.ensureDeferred

@@ -136,7 +136,7 @@ async def proxy_url(simulator: RunningSimulator) -> AsyncIterator[str]:
 
 def token(scope: str = "read", rooms: list[str] | None = None, lifetime: float = 600) -> str:
     now = time.time()
-    claims = {"sub": "user-7", "scope": scope, "rooms": rooms or ["booking_456"], "exp": now + lifetime}
+    claims = {"sub": "user-7", "scope": scope, "rooms": rooms or ["booking_456"], "iat": now, "exp": now + lifetime}
     return jwt.encode(claims, SECRET, algorithm="HS256")
 
 
@@ -164,7 +164,10 @@ async def test_tokens_and_rooms(proxy_url: str) -> None:
     await client.closed
     for bad in (
         token(lifetime=-10),
-        jwt.encode({"sub": "x", "scope": "read", "exp": time.time() + 60}, "forged-secret-of-at-least-32-bytes!!"),
+        jwt.encode(
+            {"sub": "x", "scope": "read", "iat": time.time(), "exp": time.time() + 60},
+            "forged-secret-of-at-least-32-bytes!!",
+        ),
     ):
         with pytest.raises(ConnectionError):
             await connect(f"ws://{proxy_url}/ws?token={bad}")
@@ -182,6 +185,29 @@ async def test_commands_answered_with_their_own_id(proxy_url: str) -> None:
     assert all(r["success"] and r["result"]["parsed"]["name"] == "OK" for r in results)
     response = await treq.get(f"http://{proxy_url}/api/commands/{results[0]['uid']}", headers=CONTROL_HEADERS)
     assert (await response.json())["sender"] == "laravel"
+    client.sendClose()
+    await client.closed
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_websocket_command_may_not_take_over_another_callers_uid(proxy_url: str) -> None:
+    """A WS command naming a running REST command's UID is refused; the REST caller's entry stays its own."""
+    response = await treq.post(
+        f"http://{proxy_url}/api/camera/shot?wait=false", json={"exposure": 30}, headers=CONTROL_HEADERS
+    )
+    uid = (await response.json())["uid"]
+    client = await connect(f"ws://{proxy_url}/ws", {"X-API-Key": CONTROL})
+    await client.next_event("initialState")
+    client.send({"action": "command", "id": "steal", "method": "RemoteGetStatus", "params": {"UID": uid}})
+    refused = (await client.next_event("commandResult"))["data"]
+    assert refused["success"] is False and refused["error"]["code"] == "validation_error"
+    assert refused["error"]["field"] == "UID"
+    response = await treq.get(f"http://{proxy_url}/api/commands/{uid}", headers=CONTROL_HEADERS)
+    entry = await response.json()
+    assert entry["method"] == "RemoteCameraShot" and entry["state"] in ("acknowledged", "running")
+    client.send({"action": "command", "id": "stop", "method": "RemoteActionAbort", "params": {"UID": uid}})
+    stopped = (await client.next_event("commandResult"))["data"]
+    assert stopped["success"] is True and stopped["uid"] != uid
     client.sendClose()
     await client.closed
 

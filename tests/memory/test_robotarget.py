@@ -50,6 +50,7 @@ def start(words: tuple[str, ...] = WORDS) -> Proxy:
     )
     observatory.serve(
         (f"laravel:control:{KEY}", f"dashboard:read:{READ}", f"camera:control:{NARROW}:RemoteCameraShot"),
+        {"failed_auth_burst": 1000},  # the tests refuse many keys on purpose
         websocket=WebSocketSettings(),
         robotarget=RoboTargetSettings(secret=SECRET, mac_key=MAC_KEY, mac_words=words),
     )
@@ -291,11 +292,17 @@ def test_writes_need_the_control_role(proxy: Proxy) -> None:
 
 
 def test_a_repeated_plan_is_answered_once_and_a_taken_set_guid_is_a_conflict(proxy: Proxy) -> None:
-    """Idempotency-Key replays the first answer; a plan whose set GUID exists gets 409 and changes nothing."""
+    """Idempotency-Key replays the first answer (422 with another body); a plan whose set GUID exists gets 409 and changes nothing."""
     body = booking(base_sequence(proxy))
     code, first = proxy.call("POST", "/api/robotarget/plans", body, **{"Idempotency-Key": "booking-456"})
     code_again, again = proxy.call("POST", "/api/robotarget/plans", body, **{"Idempotency-Key": "booking-456"})
     assert (code, code_again) == (201, 201) and again == first
+    assert len(proxy.observatory.simulator.robotarget.sets) == 1
+    other = {**body, "set": {**body["set"], "Name": "another booking"}}
+    code, refused = proxy.call("POST", "/api/robotarget/plans", other, **{"Idempotency-Key": "booking-456"})
+    assert code == 422 and refused["error"]["code"] == "idempotency_key_reused"
+    code, refused = proxy.call("POST", "/api/telescope/park", None, **{"Idempotency-Key": "booking-456"})
+    assert code == 422 and refused["error"]["code"] == "idempotency_key_reused"  # a command route is another route
     assert len(proxy.observatory.simulator.robotarget.sets) == 1
     taken = {**body, "set": {**body["set"], "Guid": first["setGuid"]}}
     code, conflict = proxy.call("POST", "/api/robotarget/plans", taken)
@@ -303,10 +310,10 @@ def test_a_repeated_plan_is_answered_once_and_a_taken_set_guid_is_a_conflict(pro
     assert proxy.observatory.simulator.robotarget.targets.keys() == {first["targetGuid"]}
 
 
-def test_a_key_narrowed_to_other_methods_may_read_but_not_write(proxy: Proxy) -> None:
-    """A key narrowed to RemoteCameraShot reads RoboTarget but may not add a set."""
-    code, _ = proxy.call("GET", "/api/robotarget/sets", key=NARROW)
-    assert code == 200
+def test_a_key_narrowed_to_other_methods_may_neither_read_nor_write(proxy: Proxy) -> None:
+    """A key narrowed to RemoteCameraShot may not list RoboTarget sets nor add one."""
+    code, refused = proxy.call("GET", "/api/robotarget/sets", key=NARROW)
+    assert code == 403 and "RemoteRoboTargetGetSet" in refused["error"]["message"]
     code, refused = proxy.call("POST", "/api/robotarget/sets", {"Name": "x", "ProfileName": "Default.v2y"}, key=NARROW)
     assert code == 403 and "RemoteRoboTargetAddSet" in refused["error"]["message"]
 

@@ -40,10 +40,11 @@ def test_every_curl_line_succeeds(proxy_with_simulator: Daemon, tmp_path: Path) 
     assert (tmp_path / "preview.jpg").read_bytes()[:2] == b"\xff\xd8"
 
 
-def test_readme_is_valid_restructuredtext() -> None:
-    """README.rst, also the package's long description, renders with no docutils warning or error."""
+@pytest.mark.parametrize("name", ["README.rst", "SECURITY.rst"])
+def test_readme_is_valid_restructuredtext(name: str) -> None:
+    """README.rst (the package's long description) and SECURITY.rst render with no docutils warning or error."""
     document = docutils.core.publish_doctree(
-        (ROOT / "README.rst").read_text(encoding="utf-8"),
+        (ROOT / name).read_text(encoding="utf-8"),
         settings_overrides={"report_level": 5, "halt_level": 5, "warning_stream": False},
     )
     problems = [
@@ -52,3 +53,8 @@ def test_readme_is_valid_restructuredtext() -> None:
         if message["level"] >= docutils.utils.Reporter.WARNING_LEVEL
     ]
     assert problems == []
+
+
+def test_the_readme_links_the_security_notes() -> None:
+    """README.rst points the sysadmin to SECURITY.rst."""
+    assert ".. _SECURITY.rst: SECURITY.rst" in (ROOT / "README.rst").read_text(encoding="utf-8")

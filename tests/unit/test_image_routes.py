@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -69,8 +68,10 @@ def proxy() -> Iterator[ImageProxy]:
     running.voyager.stop()
 
 
-def token(scope: str = "read", expires_in: float = 60) -> str:
-    claims = {"sub": "renter-7", "scope": scope, "exp": int(time.time() + expires_in), "rooms": []}
+def token(proxy: ImageProxy, scope: str = "read", expires_in: float = 60) -> str:
+    """A dashboard token issued now on the proxy's clock."""
+    now = proxy.voyager.clock.seconds()
+    claims = {"sub": "renter-7", "scope": scope, "iat": now, "exp": now + expires_in, "rooms": []}
     return jwt.encode(claims, SECRET, algorithm="HS256")
 
 
@@ -107,14 +108,15 @@ def test_token_with_read_scope_passes_and_an_expired_one_is_401(proxy: ImageProx
     """?token= as for /ws: a valid read token serves the image; expired, forged or from a foreign origin is refused."""
     data = proxy.preview(3)
     path = f"/api/images/{image_id(data)}.jpg"
-    code, body, _ = proxy.get(f"{path}?token={token()}", {})
+    code, body, _ = proxy.get(f"{path}?token={token(proxy)}", {})
     assert code == 200 and body == data
-    code, body, _ = proxy.get(f"{path}?token={token(expires_in=-10)}", {})
+    code, body, _ = proxy.get(f"{path}?token={token(proxy, expires_in=-10)}", {})
     assert code == 401 and body["error"]["code"] == "unauthorized" and "expired" in body["error"]["message"]
-    forged = jwt.encode({"sub": "x", "scope": "read", "exp": int(time.time()) + 60}, "another-secret" * 4)
+    now = proxy.voyager.clock.seconds()
+    forged = jwt.encode({"sub": "x", "scope": "read", "iat": now, "exp": now + 60}, "another-secret" * 4)
     assert proxy.get(f"{path}?token={forged}", {})[0] == 401
-    assert proxy.get(f"{path}?token={token(scope='admin')}", {})[0] == 403
-    assert proxy.get(f"{path}?token={token()}", {"Origin": "https://evil.example"})[0] == 403
+    assert proxy.get(f"{path}?token={token(proxy, scope='admin')}", {})[0] == 403
+    assert proxy.get(f"{path}?token={token(proxy)}", {"Origin": "https://evil.example"})[0] == 403
     assert proxy.get(path, {})[0] == 401  # neither key nor token
 
 
@@ -127,7 +129,7 @@ def test_latest_redirects_uncached_and_is_404_before_any_image(proxy: ImageProxy
     code, _, headers = proxy.get("/api/images/latest")
     assert code == 307 and headers.getRawHeaders("Location") == [f"/api/images/{newest}.jpg"]
     assert headers.getRawHeaders("Cache-Control") == ["no-store"]
-    dashboard = token()
+    dashboard = token(proxy)
     code, _, headers = proxy.get(f"/api/images/latest?token={dashboard}&w=320", {})
     assert code == 307 and headers.getRawHeaders("Location") == [f"/api/images/{newest}.jpg?w=320&token={dashboard}"]
 

@@ -20,6 +20,7 @@ PURE = [
     "voyager_proxy.rooms",
     "voyager_proxy.tokens",
     "voyager_proxy.console.bundle",
+    "voyager_proxy.refused",
     "voyager_proxy.images.library",
     "voyager_proxy.images.store",
     "voyager_proxy.voyager.bus",

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import MemoryReactorClock
+from twisted.python.failure import Failure
 
 from tests.support.fake_voyager import unconnected
 from tests.unit.test_push_fields import Dashboard
 from tests.unit.test_push_flow import make_factory
+from voyager_proxy.auth import KeyRing, parse_keys
 from voyager_proxy.config import VoyagerSettings
 from voyager_proxy.push.actions import (
     ACTIONS,
@@ -25,6 +28,7 @@ from voyager_proxy.push.actions import (
     read_action,
     timeout_problem,
 )
+from voyager_proxy.rooms import ROOM_NAME_RULE
 from voyager_proxy.voyager import VoyagerLink
 
 
@@ -50,7 +54,7 @@ def test_the_table_names_every_action() -> None:
     assert read({"action": "previews", "mode": "inline"}) == SetPreviews("inline")
     assert read({"action": "topics", "exclude": ["newJPG"]}) == Topics(None, frozenset({"newJPG"}))
     assert read({"action": "subscribe", "room": "r1"}) == Subscribe("r1")
-    assert read({"action": "unsubscribe", "room": 3}) == Unsubscribe(3)
+    assert read({"action": "unsubscribe", "room": "r1"}) == Unsubscribe("r1")
     assert read({"action": "command", "id": 9, "method": "RemoteGetStatus", "timeout": 5}) == Command(
         9, "RemoteGetStatus", {}, 5
     )
@@ -84,7 +88,7 @@ def test_the_table_names_every_action() -> None:
             False,
             Problem("bad_message", "include must be a list of topic names"),
         ),
-        (b'{"action":"subscribe","room":""}', False, Problem("bad_message", "room must be a non-empty string")),
+        (b'{"action":"subscribe","room":""}', False, Problem("bad_message", ROOM_NAME_RULE)),
         (
             b'{"action":"command","method":"X","params":[]}',
             False,
@@ -115,16 +119,73 @@ def test_a_bad_exclude_leaves_both_topic_lists_alone(clock: MemoryReactorClock) 
     assert answer == {"event": "topics", "data": {"include": None, "exclude": []}}
 
 
-def test_rooms_join_and_leave_and_an_odd_room_is_echoed(clock: MemoryReactorClock) -> None:
-    """subscribe then unsubscribe answer with the room; unsubscribing a non-text room answers without failing."""
+def test_rooms_join_and_leave_and_an_odd_room_is_an_error(clock: MemoryReactorClock) -> None:
+    """subscribe then unsubscribe answer with the room; unsubscribing a list is an error event, the connection stays."""
     dashboard = Dashboard(make_factory(clock, VoyagerLink(clock, VoyagerSettings(), unconnected)))
     dashboard.payloads()
     dashboard.send({"action": "subscribe", "room": "r1"})
     assert dashboard.protocol.rooms == {"r1"}
     dashboard.send({"action": "unsubscribe", "room": "r1"})
-    dashboard.send({"action": "unsubscribe", "room": ["r1"]})
-    assert [e["data"] for e in dashboard.events()] == [{"room": "r1"}, {"room": "r1"}, {"room": ["r1"]}]
+    dashboard.send({"action": "unsubscribe", "room": [1, 2]})
+    joined, left, refused = dashboard.events()
+    assert [joined["data"], left["data"]] == [{"room": "r1"}, {"room": "r1"}]
+    assert refused["event"] == "error" and refused["data"]["code"] == "bad_message"
     assert dashboard.protocol.rooms == set() and dashboard.protocol.state == dashboard.protocol.STATE_OPEN
+
+
+@pytest.mark.parametrize("room", ["", "x" * 129, "a b", "r1\n", "caf\u00e9", 7, None])
+def test_room_names_are_bounded(room: object) -> None:
+    """A room is 1 to 128 of A-Z a-z 0-9 _ . : - (the whole name: a trailing newline is refused too)."""
+    problem = read({"action": "subscribe", "room": room})
+    assert isinstance(problem, Problem) and problem.code == "bad_message" and "128" in problem.message
+    assert read({"action": "subscribe", "room": "booking_456:v1.2-x"}) == Subscribe("booking_456:v1.2-x")
+
+
+def test_rooms_per_connection_and_in_all_are_bounded(clock: MemoryReactorClock) -> None:
+    """Past max_rooms_per_client, or max_rooms over every connection, subscribe gets an error; leaving frees a place."""
+    factory = make_factory(
+        clock, VoyagerLink(clock, VoyagerSettings(), unconnected), max_rooms_per_client=2, max_rooms=3
+    )
+    first, second, third = Dashboard(factory), Dashboard(factory), Dashboard(factory)
+    for dashboard in (first, second, third):
+        dashboard.payloads()
+    for room in ("a", "b", "c"):
+        first.send({"action": "subscribe", "room": room})
+    events = first.events()
+    assert [e["event"] for e in events] == ["subscribed", "subscribed", "error"]
+    assert events[2]["data"] == {"code": "room_refused", "message": "a connection may be in at most 2 rooms"}
+    second.send({"action": "subscribe", "room": "a"})  # a room with members already: no new room
+    second.send({"action": "subscribe", "room": "c"})
+    third.send({"action": "subscribe", "room": "d"})  # a, b and c have members: a fourth is refused
+    assert [e["event"] for e in second.events()] == ["subscribed", "subscribed"]
+    (refused,) = third.events()
+    assert refused["data"] == {"code": "room_refused", "message": "the proxy serves at most 3 rooms at once"}
+    first.protocol.connectionLost(Failure(ConnectionDone()))
+    third.send({"action": "subscribe", "room": "d"})  # b went with the first connection; a stays for the second
+    assert [e["event"] for e in third.events()] == ["subscribed"]
+    assert second.protocol.rooms == {"a", "c"} and third.protocol.rooms == {"d"}
+
+
+def test_a_narrowed_key_joins_rooms_only_when_its_list_names_rooms(clock: MemoryReactorClock) -> None:
+    """A key narrowed to RemoteCameraShot may not join a room; one whose list names rooms may, as may an unnarrowed read key."""
+    keys = KeyRing(
+        parse_keys(
+            [
+                f"renter:control:{'r' * 16}:RemoteCameraShot",
+                f"host:control:{'h' * 16}:RemoteCameraShot|rooms",
+                f"wall:read:{'w' * 16}",
+            ]
+        )
+    )
+    factory = make_factory(clock, VoyagerLink(clock, VoyagerSettings(), unconnected), keys=keys)
+    answers = []
+    for secret in ("r", "h", "w"):
+        dashboard = Dashboard(factory, f"?api_key={secret * 16}")
+        dashboard.payloads()
+        dashboard.send({"action": "subscribe", "room": "booking_1"})
+        (answer,) = dashboard.events()
+        answers.append(answer["event"] if answer["event"] != "error" else answer["data"]["code"])
+    assert answers == ["forbidden", "subscribed", "subscribed"]
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from voyager_proxy.metrics import Metrics
 from voyager_proxy.push import PushFactory
 from voyager_proxy.push.outbox import Hold, Outbox
 from voyager_proxy.push.protocol import PushProtocol
+from voyager_proxy.ratelimit import FailedAuthentications
 from voyager_proxy.rooms import Rooms
 from voyager_proxy.voyager import VoyagerEvent, VoyagerLink
 
@@ -55,26 +56,32 @@ def frames(data: bytes) -> list[tuple[int, bytes]]:
 
 
 class SocketTransport(StringTransport):
-    """Like a TCP transport whose buffer is over its limit while C{full}: each write pauses the producer."""
+    """
+    Like a TCP transport whose buffer is over its limit while C{full} (each
+    write pauses the producer), or once it holds more than C{limit} bytes.
+    """
 
     full = False
+    limit: int | None = None
 
     def write(self, data: bytes) -> None:
         super().write(data)
-        if self.full and self.producer is not None:
+        over = self.limit is not None and len(self.value()) > self.limit
+        if (self.full or over) and self.producer is not None:
             self.producer.pauseProducing()
 
 
 class Client:
     """One connection to the push factory, seen from the socket."""
 
-    def __init__(self, factory: PushFactory) -> None:
+    def __init__(self, factory: PushFactory, query: str = "?fields=both", limit: int | None = None) -> None:
         protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
         assert isinstance(protocol, PushProtocol)
         self.protocol = protocol
         self.transport = SocketTransport()
+        self.transport.limit = limit
         self.protocol.makeConnection(self.transport)
-        self.protocol.dataReceived(HANDSHAKE)
+        self.protocol.dataReceived(HANDSHAKE.replace(b"?fields=both", query.encode()))
         response, _, self._after_response = self.transport.value().partition(b"\r\n\r\n")
         assert response.startswith(b"HTTP/1.1 101")
         self.transport.clear()
@@ -113,18 +120,27 @@ def images_of(link: VoyagerLink, clock: MemoryReactorClock) -> tuple[ImageLibrar
     return library, Downscaler(library.store, ResizePool(cast(IReactorFromThreads, clock), threads=1, queue=0))
 
 
-def make_factory(clock: MemoryReactorClock, link: VoyagerLink, **settings: Any) -> PushFactory:
+def make_factory(
+    clock: MemoryReactorClock,
+    link: VoyagerLink,
+    keys: KeyRing | None = None,
+    failed_auth_rate: float = 0.2,
+    failed_auth_burst: int = 10,
+    **settings: Any,
+) -> PushFactory:
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(10), ApiSettings().max_command_timeout)
+    websocket = WebSocketSettings(**settings)
     factory = PushFactory(
         link,
         clock,
-        KeyRing(()),
-        WebSocketSettings(**settings),
+        keys or KeyRing(()),
+        websocket,
         desk,
         frozenset(ApiSettings().allowed_methods),
         metrics,
-        Rooms(),
+        Rooms(websocket.max_rooms_per_client, websocket.max_rooms),
+        FailedAuthentications(clock, failed_auth_rate, failed_auth_burst),
         *images_of(link, clock),
     )
     factory.setProtocolOptions(autoPingInterval=0)  # Autobahn's own timers run on the global reactor
@@ -271,6 +287,7 @@ def test_keepalive_and_size_limits_are_set_on_autobahn(clock: MemoryReactorClock
         frozenset(),
         metrics,
         Rooms(),
+        FailedAuthentications(clock, 1, 1),
         *images_of(link, clock),
     )
     assert (factory.autoPingInterval, factory.autoPingTimeout) == (25, 35)
@@ -282,10 +299,49 @@ def test_room_messages_are_never_coalesced(clock: MemoryReactorClock, link: Voya
     factory = make_factory(clock, link)
     client = Client(factory)
     client.received()
-    client.protocol.rooms.add("booking_456")
+    assert factory.join(client.protocol, "booking_456") is None
     client.protocol.pauseProducing()
     for minutes in (10, 5):
         factory.publish_to_room("booking_456", "controlData", {"minutesLeft": minutes})
     publish(link, "ControlData", N=1)
     client.protocol.resumeProducing()
     assert [e["data"].get("minutesLeft", e["data"].get("N")) for e in client.events()] == [10, 5, 1]
+
+
+def resumer(factory: PushFactory, link: VoyagerLink, missed: int) -> Client:
+    """A client that saw seq 1, then opens again after C{missed} more messages into a socket full past 4 KB."""
+    watcher = Client(factory)
+    watcher.received()
+    for n in range(missed + 1):
+        publish(link, "LogEvent", Text=f"line {n:04d} " + "x" * 200)
+    return Client(factory, f"?since=1&epoch={factory.epoch}", limit=4096)
+
+
+def test_a_replay_is_sent_as_the_socket_takes_it(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """A replay far bigger than queue_limit waits while the socket is full, then all of it goes, live messages after."""
+    factory = make_factory(clock, link, queue_limit=20, replay_size=300)
+    client = resumer(factory, link, missed=200)
+    first = client.events()
+    assert first[0]["event"] == "resumed" and len(first) < 80  # what the socket took before it filled
+    publish(link, "Signal", Code=5)  # live, while the replay waits: behind it
+    client.transport.limit = None
+    client.protocol.resumeProducing()
+    rest = client.events()
+    seqs = [e["seq"] for e in first[1:] + rest]
+    assert seqs == sorted(seqs) and len(seqs) == 201 and rest[-1]["event"] == "signal"
+    assert metric(factory, "voyager_proxy_websocket_closed_total", reason="slow") == 0
+
+
+def test_a_replay_that_fits_is_under_the_slow_client_deadline(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """A resuming client that never reads is closed after slow_client_timeout, like any other; one that reads gets it all."""
+    factory = make_factory(clock, link, queue_limit=100, replay_size=100, slow_client_timeout=30.0)
+    client = resumer(factory, link, missed=80)  # some 70 bytes each: the socket fills with some 25 still owed
+    assert factory.subscribers == 2
+    clock.advance(30)
+    assert any(opcode == 8 for opcode, _ in client.received()) and factory.subscribers == 1
+    reader = Client(factory, f"?since=1&epoch={factory.epoch}", limit=4096)
+    reader.transport.limit = None
+    reader.protocol.resumeProducing()
+    events = reader.events()
+    assert events[0]["event"] == "resumed" and len(events) == 1 + 80
+    assert not clock.getDelayedCalls() and factory.subscribers == 2

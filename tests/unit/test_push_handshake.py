@@ -59,17 +59,21 @@ def test_initial_state_is_prepared_once_per_state(clock: MemoryReactorClock, lin
 SECRET = "jwt-secret-shared-with-laravel-0123456789"
 KEYS = KeyRing(parse_keys(["reader:read:reader-key-0123456789", "admin:control:control-key-0123456789"]))
 GATE = Gate(KEYS, SECRET, ("https://dash.example",))
-FAR_FUTURE = 4102444800  # 2100: tokens built at collection stay valid however long the suite runs
+NOW = 1_800_000_000.0  # the daemon's clock when these handshakes come
 
 
 def token(**claims: Any) -> str:
-    return jwt.encode({"sub": "42", "scope": "read", "exp": FAR_FUTURE, **claims}, SECRET, algorithm="HS256")
+    return jwt.encode(
+        {"sub": "42", "scope": "read", "iat": NOW - 5, "exp": NOW + 600, **claims}, SECRET, algorithm="HS256"
+    )
 
 
 def test_key_in_header_or_query_is_granted_with_its_role() -> None:
     """A known key (header or ?api_key=) is granted as itself, any room, default fields, no resume."""
-    by_header = authorise(GATE, None, {}, {"x-api-key": "control-key-0123456789"})
-    by_query = authorise(GATE, "https://dash.example", {"api_key": ["reader-key-0123456789"], "fields": ["raw"]}, {})
+    by_header = authorise(GATE, None, {}, {"x-api-key": "control-key-0123456789"}, NOW)
+    by_query = authorise(
+        GATE, "https://dash.example", {"api_key": ["reader-key-0123456789"], "fields": ["raw"]}, {}, NOW
+    )
     assert isinstance(by_header, Grant) and by_header.key.name == "admin" and by_header.may_join is None
     assert by_header.fields == "parsed" and by_header.resume_from is None
     assert isinstance(by_query, Grant) and by_query.key.name == "reader" and by_query.fields == "raw"
@@ -77,7 +81,7 @@ def test_key_in_header_or_query_is_granted_with_its_role() -> None:
 
 def test_token_is_granted_its_rooms_and_scope() -> None:
     """A valid token becomes token:<sub> with its scope, limited to its rooms; a resume point is read."""
-    grant = authorise(GATE, None, {"token": [token(rooms=["a", 7])], "since": ["12"], "epoch": ["e1"]}, {})
+    grant = authorise(GATE, None, {"token": [token(rooms=["a", 7])], "since": ["12"], "epoch": ["e1"]}, {}, NOW)
     assert isinstance(grant, Grant)
     assert (grant.key.name, grant.key.role, grant.may_join, grant.resume_from) == (
         "token:42",
@@ -102,14 +106,14 @@ def test_token_is_granted_its_rooms_and_scope() -> None:
             {"x-api-key": "control-key-0123456789"},
             Refused(400, "fields must be one of parsed, raw, both (?fields=all)"),
         ),
-        (None, {}, {}, Refused(401, "an API key is required (X-API-Key header or api_key)")),
-        (None, {}, {"x-api-key": "nope"}, Refused(403, "the API key is not valid", warn=True)),
-        (None, {"token": [token(exp=1)]}, {}, Refused(401, "the token has expired")),
+        (None, {}, {}, Refused(401, "an API key is required (X-API-Key header or api_key)", credentials=True)),
+        (None, {}, {"x-api-key": "nope"}, Refused(403, "the API key is not valid", credentials=True)),
+        (None, {"token": [token(exp=1)]}, {}, Refused(401, "the token has expired", credentials=True)),
         (
             None,
             {"token": [token(scope="root")]},
             {},
-            Refused(403, "the token needs scope read or control and a list of rooms"),
+            Refused(403, "the token needs scope read or control and a list of rooms", credentials=True),
         ),
     ],
 )
@@ -117,22 +121,24 @@ def test_refusals_carry_status_and_reason(
     origin: str | None, params: dict[str, list[str]], headers: dict[str, str], refused: Refused
 ) -> None:
     """Bad origin, bad fields, missing or unknown key, expired or ill-scoped token: each its status and reason."""
-    assert authorise(GATE, origin, params, headers) == refused
+    assert authorise(GATE, origin, params, headers, NOW) == refused
 
 
 def test_forged_token_and_tokens_without_a_secret_are_refused() -> None:
     """A token signed with another secret gets 401; with no jwt_secret configured every token gets 403."""
-    forged = jwt.encode({"sub": "x", "scope": "read", "exp": FAR_FUTURE}, "another-secret-of-at-least-32-bytes!")
-    refused = authorise(GATE, None, {"token": [forged]}, {})
+    forged = jwt.encode(
+        {"sub": "x", "scope": "read", "iat": NOW, "exp": NOW + 60}, "another-secret-of-at-least-32-bytes!"
+    )
+    refused = authorise(GATE, None, {"token": [forged]}, {}, NOW)
     assert isinstance(refused, Refused) and refused.status == 401
-    assert authorise(Gate(KEYS, None, ("*",)), None, {"token": [token()]}, {}) == Refused(
-        403, "tokens are not accepted (websocket.jwt_secret is not set)"
+    assert authorise(Gate(KEYS, None, ("*",)), None, {"token": [token()]}, {}, NOW) == Refused(
+        403, "tokens are not accepted (websocket.jwt_secret is not set)", credentials=True
     )
 
 
 def test_without_keys_anyone_is_local() -> None:
     """With no keys configured a request without credentials is granted as the local control key."""
-    assert authorise(Gate(KeyRing(()), None, ("*",)), "https://any.example", {}, {}) == Grant(LOCAL)
+    assert authorise(Gate(KeyRing(()), None, ("*",)), "https://any.example", {}, {}, NOW) == Grant(LOCAL)
 
 
 def test_connection_refuses_bad_origin_and_unknown_key_before_the_upgrade(
@@ -147,6 +153,21 @@ def test_connection_refuses_bad_origin_and_unknown_key_before_the_upgrade(
     assert Dashboard(factory, "?api_key=control-key-0123456789", origin="https://dash.example").response.startswith(
         b"HTTP/1.1 101"
     )
+
+
+def test_failed_handshakes_are_limited_per_address(clock: MemoryReactorClock, link: VoyagerLink) -> None:
+    """Past the failed-authentication burst an address gets 429 with Retry-After; a good key still opens; time heals."""
+    factory = make_factory(clock, link, keys=KEYS, failed_auth_rate=0.25, failed_auth_burst=2)
+    responses = [Dashboard(factory, "?api_key=nope").response for _ in range(3)]
+    assert [r[:12] for r in responses] == [b"HTTP/1.1 403"] * 2 + [b"HTTP/1.1 429"]
+    assert b"Retry-After: 4" in responses[2] and b"too many failed authentications" in responses[2]
+    assert Dashboard(factory, "?api_key=control-key-0123456789").response.startswith(b"HTTP/1.1 101")
+    clock.advance(4)
+    assert Dashboard(factory, "?api_key=nope").response.startswith(b"HTTP/1.1 403")
+    origin_refused = make_factory(clock, link, keys=KEYS, failed_auth_burst=1, allowed_origins=("https://a.example",))
+    for _ in range(3):  # a refused origin is not a failed authentication
+        refused = Dashboard(origin_refused, "?api_key=control-key-0123456789", origin="https://b.example")
+        assert refused.response.startswith(b"HTTP/1.1 403")
 
 
 PURE = ("auth", "handshake", "actions", "messages", "outbox")

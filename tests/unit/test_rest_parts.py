@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from twisted.internet.task import Clock
 
+from tests.support.fake_voyager import FakeVoyager
 from voyager_proxy.auth import KeyRing, parse_keys
-from voyager_proxy.ledger import CommandLedger
+from voyager_proxy.failures import describe
+from voyager_proxy.ledger import CommandDesk, CommandLedger
+from voyager_proxy.metrics import Metrics
 from voyager_proxy.ratelimit import RateLimiter
+from voyager_proxy.refused import ShuttingDown
 from voyager_proxy.rest import validation as check
 from voyager_proxy.rest.envelope import ApiError
 from voyager_proxy.voyager.commands import Completion
@@ -154,3 +160,29 @@ def test_recent_events_keep_no_images() -> None:
     assert kept < 5_000_000, kept
     [latest] = recent.latest(1, "NewJPGReady")
     assert latest["data"]["File"] == "499.fit" and "Base64Data" not in latest["data"]
+
+
+def test_a_stopping_desk_answers_every_waiting_caller_and_refuses_new_commands() -> None:
+    """stop() fails each caller's wait with ShuttingDown (uid, acknowledged); the command itself runs on; new ones are refused."""
+    voyager = FakeVoyager()
+    voyager.ready()
+    desk = CommandDesk(voyager.link, voyager.clock, Metrics(voyager.link), CommandLedger(10), 60.0)
+    acked = desk.submit("RemoteCameraShot", {"Expo": 30}, "laravel")
+    (request,) = [line for line in voyager.said_by_link() if line["method"] == "RemoteCameraShot"]
+    voyager.say({"jsonrpc": "2.0", "result": 0, "id": request["id"]})
+    sent = desk.submit("RemoteGetStatus", {}, "laravel")
+    waits = [desk.answer(acked.command), desk.answer(sent.command, acknowledged=True)]
+    failures: list[Any] = []
+    for wait in waits:
+        wait.addErrback(failures.append)
+    assert desk.stop() == 2
+    assert [(f.value.uid, f.value.acknowledged) for f in failures] == [
+        (acked.command.uid, True),
+        (sent.command.uid, False),
+    ]
+    assert describe(failures[0].value).as_error()["code"] == "shutting_down"
+    assert not acked.command.is_final  # Voyager may still be running it: only the wait ended
+    with pytest.raises(ShuttingDown) as refused:
+        desk.submit("RemoteGetStatus", {}, "laravel")
+    assert refused.value.uid is None
+    voyager.stop()

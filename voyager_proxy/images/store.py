@@ -172,7 +172,6 @@ class ImageStore:
         require; None when it alone is over C{max_bytes}. The same bytes
         stored again keep their copies and take the newer metadata.
         """
-        assert info.id == image_id(jpeg), "an image is stored under its own id"
         if len(jpeg) > self.max_bytes:
             self._log.warn("preview {id} not kept: {size} bytes is over images.max_bytes", id=info.id, size=len(jpeg))
             return None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
+from ..rooms import room_name_problem
 from .handshake import FIELDS_PROBLEM
 from .messages import FIELDS_MODES
 from .previews import PREVIEW_MODES, PREVIEWS_PROBLEM
@@ -61,7 +62,7 @@ class Subscribe:
 
 @attrs.frozen
 class Unsubscribe:
-    room: Any  # whatever was sent, echoed back
+    room: str
 
 
 @attrs.frozen
@@ -104,11 +105,20 @@ def _topics(message: Message) -> Topics | Problem:
     return Topics(lists["include"], lists["exclude"])
 
 
-def _subscribe(message: Message) -> Subscribe | Problem:
+def _room(message: Message) -> str | Problem:
     room = message.get("room")
-    if not isinstance(room, str) or not room:
-        return Problem("bad_message", "room must be a non-empty string")
-    return Subscribe(room)
+    problem = room_name_problem(room)
+    return Problem("bad_message", problem) if problem is not None else cast(str, room)
+
+
+def _subscribe(message: Message) -> Subscribe | Problem:
+    room = _room(message)
+    return room if isinstance(room, Problem) else Subscribe(room)
+
+
+def _unsubscribe(message: Message) -> Unsubscribe | Problem:
+    room = _room(message)
+    return room if isinstance(room, Problem) else Unsubscribe(room)
 
 
 def _command(message: Message) -> Command | Problem:
@@ -126,7 +136,7 @@ ACTIONS: dict[str, Callable[[Message], Action | Problem]] = {
     "previews": _previews,
     "topics": _topics,
     "subscribe": _subscribe,
-    "unsubscribe": lambda message: Unsubscribe(message.get("room")),
+    "unsubscribe": _unsubscribe,
     "command": _command,
 }
 

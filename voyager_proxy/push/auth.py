@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import jwt
 
 from ..auth import ApiKey, KeyRing
-from ..keys import UNKNOWN_KEY, KeyRefused, look_up
+from ..keys import KeyRefused, look_up
 from ..tokens import TokenIssuer, is_ours
 
 
@@ -20,38 +22,69 @@ class Identity:
 
 @attrs.frozen
 class Refused:
-    """A handshake refused with an HTTP C{status}; C{warn} when it is worth a log line (an unknown key)."""
+    """
+    A handshake refused with an HTTP C{status}; C{credentials} when its key
+    or token failed (counted per address, see L{FailedAuthentications}).
+    """
 
     status: int
     reason: str
-    warn: bool = False
+    credentials: bool = False
 
 
-def identify_token(token: str, secret: str | None) -> Identity | Refused:
-    """A browser's JWT from Laravel: HS256, with sub, exp, scope and rooms."""
+def _number(claims: dict[str, Any], name: str) -> float | None:
+    value = claims.get(name)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def identify_token(token: str, secret: str | None, now: float, longest: float) -> Identity | Refused:
+    """
+    A browser's JWT from Laravel: HS256, with sub, scope, rooms (the only
+    ones it may join), optional methods (narrowing its commands as a key's
+    list does), a numeric
+    C{iat} not after C{now} and a numeric C{exp} after C{now}, at most
+    C{longest} seconds ahead (C{websocket.max_token_lifetime}). PyJWT checks
+    the signature and the claims' presence; the times are checked here, on
+    the daemon's clock, since PyJWT also takes numeric text for a time.
+    """
     if not secret:
         return Refused(403, "tokens are not accepted (websocket.jwt_secret is not set)")
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub", "exp", "scope"]})
-    except jwt.ExpiredSignatureError:
-        return Refused(401, "the token has expired")
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            options={"require": ["sub", "exp", "iat", "scope"], "verify_exp": False, "verify_iat": False},
+        )
     except jwt.InvalidTokenError as problem:
         return Refused(401, f"the token is not valid: {problem}")
-    scope, rooms = claims.get("scope"), claims.get("rooms", [])
+    expires, issued = _number(claims, "exp"), _number(claims, "iat")
+    if expires is None or issued is None:
+        return Refused(401, "the token's exp and iat must be numbers (seconds since the epoch)")
+    if issued > now:
+        return Refused(401, "the token is issued in the future (iat)")
+    if expires <= now:
+        return Refused(401, "the token has expired")
+    if expires - now > longest:
+        return Refused(401, f"the token lives too long: exp is at most {longest:g} s ahead")
+    scope, rooms, methods = claims.get("scope"), claims.get("rooms", []), claims.get("methods")
     if scope not in ("read", "control") or not isinstance(rooms, list):
         return Refused(403, "the token needs scope read or control and a list of rooms")
-    return Identity(ApiKey(f"token:{claims['sub']}", scope, b""), frozenset(str(room) for room in rooms))
+    if methods is not None and (not isinstance(methods, list) or not all(isinstance(m, str) for m in methods)):
+        return Refused(403, "the token's methods must be a list of Voyager method names")
+    narrowed = frozenset(methods) if methods is not None else None
+    return Identity(ApiKey(f"token:{claims['sub']}", scope, b"", narrowed), frozenset(str(room) for room in rooms))
 
 
 def identify_browser_token(
-    token: str, secret: str | None, issued: TokenIssuer | None, now: float
+    token: str, secret: str | None, issued: TokenIssuer | None, now: float, longest: float
 ) -> Identity | Refused:
     """
     A browser's token: one of C{issued}'s (POST /api/tokens), checked at
     C{now} and joining no room; else Laravel's (L{identify_token}).
     """
     if issued is None or not is_ours(token):
-        return identify_token(token, secret)
+        return identify_token(token, secret, now, longest)
     found = issued.read(token, now)
     if isinstance(found, KeyRefused):
         return Refused(found.status, found.message)
@@ -62,5 +95,5 @@ def identify_key(presented: str | None, keys: KeyRing) -> Identity | Refused:
     """An API key from C{X-API-Key} or C{?api_key=}, judged as REST judges it (L{look_up})."""
     found = look_up(keys, presented)
     if isinstance(found, KeyRefused):
-        return Refused(found.status, found.message, warn=found is UNKNOWN_KEY)
+        return Refused(found.status, found.message)
     return Identity(found)

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import secrets
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 from autobahn.twisted.websocket import WebSocketServerFactory
 from autobahn.websocket.protocol import PreparedMessage
+from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from ..auth import ApiKey, KeyRing
 from ..config import WebSocketSettings
 from ..images import Downscaler, ImageLibrary, Preview, Saturated, StoredImage
+from ..keys import is_narrowed
 from ..ledger import CommandDesk, LedgerEntry
 from ..metrics import Metrics
+from ..ratelimit import FailedAuthentications
 from ..rooms import Rooms
 from ..tokens import TokenIssuer
-from ..voyager import ConnectionStatus, VoyagerEvent, VoyagerLink
+from ..voyager import Command, ConnectionStatus, VoyagerEvent, VoyagerLink
 from .auth import Refused
 from .handshake import Gate, Grant, authorise
 from .messages import DEFAULT_FIELDS, EventMessage, Message, encode, topic_for
@@ -60,12 +64,15 @@ class PushFactory(WebSocketServerFactory):
         allowed_methods: frozenset[str],
         metrics: Metrics,
         rooms: Rooms,
+        failures: FailedAuthentications,
         images: ImageLibrary,
         downscaler: Downscaler,
         tokens: TokenIssuer | None = None,
     ) -> None:
         super().__init__()
         rooms.serve(self.publish_to_room)
+        self._rooms = rooms
+        self._failures = failures
         # Ping every 25 s; 35 s more without a pong closes (60 s in all).
         # Messages over max_message_bytes get an error event; Autobahn cuts
         # only those far beyond it, so a client's message never fills memory.
@@ -79,7 +86,7 @@ class PushFactory(WebSocketServerFactory):
         self.pacer = HandshakePacer(clock)
         self.settings = settings
         self.metrics = metrics
-        self._gate = Gate(keys, settings.jwt_secret, settings.allowed_origins, tokens, clock.seconds)
+        self._gate = Gate(keys, settings.jwt_secret, settings.allowed_origins, settings.max_token_lifetime, tokens)
         self._desk = desk
         self._allowed_methods = allowed_methods
         self.epoch = secrets.token_hex(8)
@@ -105,6 +112,32 @@ class PushFactory(WebSocketServerFactory):
 
     def unsubscribe(self, client: PushProtocol) -> None:
         self._subscribers.discard(client)
+        self._rooms.leave_all(client)
+
+    def close_all(self, timeout: float) -> Deferred[None]:
+        """
+        Send every dashboard a close frame 1001; fires once all are closed, or
+        after C{timeout} seconds, when those still open are dropped.
+        """
+        clients = list(self._subscribers)
+        everyone = DeferredList([client.going_away() for client in clients])
+
+        def drop() -> None:
+            for client in clients:
+                client.dropConnection(abort=True)
+
+        late = self.clock.callLater(timeout, drop)
+        everyone.addBoth(lambda _: late.cancel() if late.active() else None)
+        return everyone.addCallback(lambda _: None)
+
+    def join(self, client: PushProtocol, room: str) -> str | None:
+        return self._rooms.join(client, room)
+
+    def leave(self, client: PushProtocol, room: str) -> None:
+        self._rooms.leave(client, room)
+
+    def rooms_of(self, client: PushProtocol) -> frozenset[str]:
+        return self._rooms.rooms_of(client)
 
     def initial_state(self) -> dict[str, Any]:
         snapshot = self._link.cache.snapshot()
@@ -137,8 +170,12 @@ class PushFactory(WebSocketServerFactory):
     def state_payload(self) -> bytes:
         return encode("state", self.initial_state())
 
-    def replay(self, resume_from: tuple[str, int], fields: str) -> list[bytes] | None:
-        """C{resumed} then the messages after C{since}; None when the epoch changed or the gap is too old."""
+    def replay(self, resume_from: tuple[str, int], fields: str) -> Iterator[bytes] | None:
+        """
+        C{resumed} then the messages after C{since}, each encoded only when
+        taken (the buffer's messages are shared); None when the epoch changed
+        or the gap is too old.
+        """
         epoch, since = resume_from
         if epoch != self.epoch or since > self.seq:
             return None
@@ -148,7 +185,7 @@ class PushFactory(WebSocketServerFactory):
         missed = [(seq, message) for seq, message in self._replay if seq > since]
         omitted = [seq for seq, message in missed if message is None]
         resumed = encode("resumed", {"epoch": self.epoch, "from": since + 1, "to": self.seq, "omitted": omitted})
-        return [resumed] + [message.payload(fields) for _, message in missed if message is not None]
+        return chain((resumed,), (message.payload(fields) for _, message in missed if message is not None))
 
     # What a connection needs of us besides (see Hub).
 
@@ -158,7 +195,10 @@ class PushFactory(WebSocketServerFactory):
     def authorise(
         self, origin: str | None, params: Mapping[str, Sequence[str]], headers: Mapping[str, str]
     ) -> Grant | Refused:
-        return authorise(self._gate, origin, params, headers)
+        return authorise(self._gate, origin, params, headers, self.clock.seconds())
+
+    def failed_authentication(self, address: str, reason: str) -> float:
+        return self._failures.failed(address, "WebSocket handshake", f"refused ({reason})")
 
     def may_call(self, key: ApiKey, method: str) -> bool:
         return method in self._allowed_methods and key.may_call(method)
@@ -167,8 +207,11 @@ class PushFactory(WebSocketServerFactory):
     def max_timeout(self) -> float:
         return self._desk.max_timeout
 
-    def submit(self, method: str, params: dict[str, Any], sender: str, timeout: float | None) -> LedgerEntry:
-        return self._desk.submit(method, params, sender, timeout=timeout)
+    def submit(self, method: str, params: dict[str, Any], key: ApiKey, timeout: float | None) -> LedgerEntry:
+        return self._desk.submit(method, params, key.name, timeout=timeout, narrowed=is_narrowed(key))
+
+    def answer(self, command: Command) -> Deferred[Any]:
+        return self._desk.answer(command)
 
     def count_coalesced(self) -> None:
         self.metrics.websocket_coalesced.inc()
@@ -180,7 +223,7 @@ class PushFactory(WebSocketServerFactory):
         """Send an application message to the members of C{room}; return how many got it."""
         self.seq += 1
         self._replay.append((self.seq, None))
-        members = [client for client in self._subscribers if room in client.rooms]
+        members = [c for c in self._rooms.members(room) if isinstance(c, PushProtocol) and c in self._subscribers]
         if members:
             prepared = self.prepareMessage(encode(event, {**data, "room": room}, self.seq))
             for client in members:

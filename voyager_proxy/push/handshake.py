@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -25,8 +24,8 @@ class Gate:
     keys: KeyRing
     jwt_secret: str | None
     allowed_origins: Sequence[str]
+    max_token_lifetime: float = 86400.0
     issued: TokenIssuer | None = None  # the daemon's own tokens (POST /api/tokens)
-    now: Callable[[], float] = time.time  # when those expire: the reactor's clock in the daemon
 
 
 @attrs.frozen
@@ -53,7 +52,9 @@ def resume_point(params: Params) -> tuple[str, int] | None:
     return epoch, int(since)
 
 
-def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[str, str]) -> Grant | Refused:
+def authorise(
+    gate: Gate, origin: str | None, params: Params, headers: Mapping[str, str], now: float
+) -> Grant | Refused:
     """
     Check the origin, the fields and preview modes, then the token or the key, in that order.
 
@@ -71,9 +72,9 @@ def authorise(gate: Gate, origin: str | None, params: Params, headers: Mapping[s
     token = _first(params, "token")
     identity: Identity | Refused
     if token is not None:
-        identity = identify_browser_token(token, gate.jwt_secret, gate.issued, gate.now())
+        identity = identify_browser_token(token, gate.jwt_secret, gate.issued, now, gate.max_token_lifetime)
     else:
         identity = identify_key(headers.get("x-api-key") or _first(params, "api_key"), gate.keys)
     if isinstance(identity, Refused):
-        return identity
+        return attrs.evolve(identity, credentials=True)
     return Grant(identity.key, identity.may_join, fields, resume_point(params), previews)

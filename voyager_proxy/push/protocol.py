@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, cast
 
 import autobahn.util
 from autobahn.twisted.websocket import WebSocketServerProtocol
 from autobahn.websocket.protocol import PreparedMessage
 from autobahn.websocket.types import ConnectionDeny, ConnectionRequest
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IPushProducer, ITransport
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from ..auth import LOCAL, ApiKey
+from ..auth import LOCAL, ROOMS, ApiKey
 from ..failures import describe
+from ..keys import TOO_MANY_FAILURES, may_send
+from ..observer import SingleObserver
 from ..ratelimit import RateLimiter
 from ..voyager import VoyagerError, VoyagerEvent
 from .actions import (
@@ -43,6 +46,7 @@ from .previews import DEFAULT_PREVIEWS
 # Plain text only changes those lines, which are never printed here.
 autobahn.util._HAS_CLICK = False
 
+GOING_AWAY = 1001
 POLICY_VIOLATION = 1008
 REPLY_TOPIC = "reply"  # how answers to the client's own actions are held while it is paused
 
@@ -78,6 +82,8 @@ class PushProtocol(WebSocketServerProtocol):
     previews: str = DEFAULT_PREVIEWS  # how previews come (see voyager_proxy.push.previews)
     preview_width: int | None = None  # the width of binary previews; None: the original
     _write: Callable[[bytes], None] | None = None  # set at onOpen
+    _deny_headers: list[tuple[str, str]] | None = None  # sent with a refused handshake (Retry-After)
+    _replaying: Iterator[bytes] | None = None  # what a resumed client is still owed of its replay
 
     # Autobahn copies its options from the factory for each connection, then
     # pretty-prints them all for a debug line that is built even when debug is
@@ -105,6 +111,7 @@ class PushProtocol(WebSocketServerProtocol):
         self._stuck: IDelayedCall | None = None
         self._inbound = RateLimiter(self.hub.clock, settings.message_rate, settings.message_burst)
         self._refused_in_a_row = 0
+        self._gone: SingleObserver[None] = SingleObserver()
         if getattr(self.transport, "producer", None) is not None:
             self._socket.unregisterProducer()  # Twisted Web's channel, until the upgrade
         self._socket.registerProducer(self, True)
@@ -134,42 +141,78 @@ class PushProtocol(WebSocketServerProtocol):
         if held:
             super().dataReceived(b"".join(held))
 
+    @property
+    def rooms(self) -> frozenset[str]:
+        """The rooms this connection is in."""
+        return self.hub.rooms_of(self)
+
     def onConnect(self, request: ConnectionRequest) -> None:
-        self.rooms: set[str] = set()
         grant = self.hub.authorise(request.origin, request.params, request.headers)
         if isinstance(grant, Refused):
-            if grant.warn:
-                self._log.warn(
-                    "WebSocket handshake refused from {peer}: {reason}", peer=request.peer, reason=grant.reason
-                )
+            if grant.credentials:
+                peer = cast(ITransport, self.transport).getPeer()
+                wait = self.hub.failed_authentication(getattr(peer, "host", str(peer)), grant.reason)
+                if wait:
+                    self._deny_headers = [("Retry-After", RateLimiter.retry_after(wait))]
+                    raise ConnectionDeny(429, TOO_MANY_FAILURES)
             raise ConnectionDeny(grant.status, grant.reason)
         self.key, self.may_join, self.fields, self.previews = grant.key, grant.may_join, grant.fields, grant.previews
         self.resume_from = grant.resume_from
         return None
 
+    def failHandshake(self, reason: str, code: int = 400, responseHeaders: Any = None) -> None:  # noqa: N803
+        """Autobahn's refusal, with the headers L{onConnect} chose (ConnectionDeny carries none)."""
+        super().failHandshake(reason, code, responseHeaders or self._deny_headers)
+
     def onOpen(self) -> None:
         # Published frames skip Autobahn's sendData (its debug logging alone costs more than the write).
         self._write = writer_for(cast(ITransport, self.transport)) if self._perMessageCompress is None else None
+        if self._paused:
+            self._arm_deadline()  # the socket filled before the connection was open
         missed = self.hub.replay(self.resume_from, self.fields) if self.resume_from else None
         if missed is None:
             self.deliver(REPLY_TOPIC, self.hub.initial_state_frame())
         else:
-            for payload in missed:  # at most replay_size messages: they go straight to the socket
-                self.sendMessage(payload)
+            self._replaying = missed
+            self._send_replay()
         self.hub.subscribe(self)
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:
         self.hub.unsubscribe(self)
         self.stopProducing()  # Autobahn unregisters us before the transport would say so
+        self._gone.fire(None)
+
+    def going_away(self) -> Deferred[None]:
+        """Close with 1001 (the proxy is stopping) after what this client is owed now; fires once closed."""
+        gone = self._gone.when_fired()
+        if self.state == self.STATE_OPEN and not self._closing:
+            self._closing = True
+            self.hub.unsubscribe(self)
+            self.sendCloseFrame(GOING_AWAY, b"the proxy is stopping", isReply=False)
+        return gone
 
     # Flow control.
 
     def deliver(self, topic: str, frame: PreparedMessage) -> None:
-        """Send a published frame now, or hold it while the socket is full."""
-        if not self._paused:
+        """Send a published frame now, or hold it while the socket is full or a replay goes first."""
+        if not self._paused and self._replaying is None:
             self._send_frame(frame)
         else:
             self._hold(topic, frame)
+
+    def _send_replay(self) -> None:
+        """
+        Send the replay while the socket takes it, one message at a time:
+        paused, it waits (under the slow-client deadline) and whatever is
+        published meanwhile waits behind it in the outbox.
+        """
+        replay = self._replaying
+        while replay is not None and not self._paused and self.state == self.STATE_OPEN:
+            payload = next(replay, None)
+            if payload is None:
+                self._replaying = None
+                return
+            self._send_frame(self.hub.prepareMessage(payload))
 
     def _send_frame(self, frame: PreparedMessage) -> None:
         """The prepared frame's bytes to the transport, once the connection is open and until it closes."""
@@ -196,7 +239,12 @@ class PushProtocol(WebSocketServerProtocol):
     def pauseProducing(self) -> None:
         """The socket is full: hold messages, and give the client a deadline."""
         self._paused = True
-        if self._stuck is None and not self._closing and self.state == self.STATE_OPEN:
+        if self.state == self.STATE_OPEN:
+            self._arm_deadline()
+
+    def _arm_deadline(self) -> None:
+        """Close this client unless its socket drains within slow_client_timeout."""
+        if self._stuck is None and not self._closing:
             timeout = self.hub.settings.slow_client_timeout
             self._stuck = self.hub.clock.callLater(
                 timeout, self._close, "slow", f"too slow: socket full for {timeout:g} s"
@@ -206,13 +254,15 @@ class PushProtocol(WebSocketServerProtocol):
         """The socket drained: send what is owed, oldest first, until it fills again."""
         self._paused = False
         self._cancel_deadline()
-        while self._outbox and not self._paused:
+        self._send_replay()
+        while self._outbox and not self._paused and self._replaying is None:
             self._send_frame(self._outbox.pop())
 
     def stopProducing(self) -> None:
         self._paused = True
         self._cancel_deadline()
         self._outbox.clear()
+        self._replaying = None
 
     def _cancel_deadline(self) -> None:
         if self._stuck is not None:
@@ -285,17 +335,25 @@ class PushProtocol(WebSocketServerProtocol):
                     )
                 )
             case Subscribe(room):
-                if self.may_join is not None and room not in self.may_join:
-                    self._answer(error("forbidden", f"this token may not join {room!r}"))
-                else:
-                    self.rooms.add(room)
-                    self._answer(encode("subscribed", {"room": room}))
+                self._join(room)
             case Unsubscribe(room):
-                if isinstance(room, str):
-                    self.rooms.discard(room)
+                self.hub.leave(self, room)
                 self._answer(encode("unsubscribed", {"room": room}))
             case Command():
                 self._command(action)
+
+    def _join(self, room: str) -> None:
+        """Join C{room} if this client may (its token's rooms name it, or its key reaches rooms) and bounds allow."""
+        if self.may_join is not None and room not in self.may_join:
+            self._answer(error("forbidden", f"this token may not join {room!r}"))
+        elif self.may_join is None and not may_send(self.key, ROOMS):
+            self._answer(error("forbidden", f"the key {self.key.name!r} may not join rooms"))
+        else:
+            refused = self.hub.join(self, room)
+            if refused is None:
+                self._answer(encode("subscribed", {"room": room}))
+            else:
+                self._answer(error("room_refused", refused))
 
     def _within_rate(self) -> bool:
         """Spend a token; over the rate answer an error, and close a client that keeps on."""
@@ -321,11 +379,11 @@ class PushProtocol(WebSocketServerProtocol):
             self._reply(request_id, False, error={"code": "bad_message", "message": problem, "field": "timeout"})
             return
         try:
-            entry = self.hub.submit(method, command.params, self.key.name, command.timeout)
+            entry = self.hub.submit(method, command.params, self.key, command.timeout)
         except VoyagerError as failure:
             self._reply(request_id, False, error=describe(failure).as_error())
             return
-        entry.command.finished().addCallbacks(
+        self.hub.answer(entry.command).addCallbacks(
             lambda outcome: self._reply(
                 request_id,
                 True,

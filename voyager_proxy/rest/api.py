@@ -20,10 +20,12 @@ from werkzeug.exceptions import HTTPException
 from ..auth import LOCAL, ApiKey, KeyRing
 from ..config import ApiSettings
 from ..images.api import ImageApi
+from ..keys import is_narrowed
 from ..ledger import CommandDesk, event_body
 from ..metrics import Metrics
+from ..ratelimit import FailedAuthentications
 from ..robotarget import PlanDesk, RoboTarget
-from ..rooms import Rooms
+from ..rooms import Rooms, room_name_problem
 from ..tokens import TokenIssuer
 from ..voyager import VoyagerLink
 from .document import build_document, encode
@@ -78,6 +80,7 @@ class RestApi:
         rooms: Rooms,
         websocket: IResource,
         robotarget: RoboTarget,
+        failures: FailedAuthentications,
         images: Callable[[Guard], ImageApi],
         tokens: TokenIssuer,
     ) -> None:
@@ -98,10 +101,12 @@ class RestApi:
         self._state_body: tuple[int, bytes] | None = None
         self.routes = {declared.name: declared.resolve(settings) for declared in ROUTES}
         self._command_query = tuple(query.resolve(settings) for query in COMMAND_QUERY)
-        self.guard = Guard(clock, settings, keys, tokens)
+        self.guard = Guard(clock, settings, keys, failures, tokens)
         self.document = encode(build_document(ROUTES, settings))
         self._images = images(self.guard)
-        self._robotarget_api = RoboTargetApi(self.guard, self.routes, clock, robotarget, PlanDesk(robotarget))
+        self._robotarget_api = RoboTargetApi(
+            self.guard, self.routes, clock, robotarget, PlanDesk(robotarget, self._ledger.idempotency)
+        )
         self._robotarget_resource = self._robotarget_api.app.resource()
         self._maps = (self.app.url_map.bind("proxy"), self._robotarget_api.app.url_map.bind("proxy"))
 
@@ -121,21 +126,24 @@ class RestApi:
     async def _command(self, request: IRequest, method: str, params: dict[str, Any], *, key: ApiKey) -> bytes:
         """Send a command for the caller; answer its final result (or 202 after the ack)."""
         idempotency_key = request.getHeader("Idempotency-Key")
+        sent = (request.method, request.path, params)  # what an Idempotency-Key is bound to
         if idempotency_key:
-            earlier = self._ledger.replay(key.name, idempotency_key)
+            earlier = self._ledger.replay(key.name, idempotency_key, sent)
             if earlier is not None:
                 request.setHeader("Idempotent-Replay", "true")
                 return write_json(
                     request, {"success": True, **earlier.as_dict()}, 200 if earlier.command.is_final else 202
                 )
         options = {query.name: query.read(request.args) for query in self._command_query}
-        entry = self._desk.submit(method, params, key.name, idempotency_key, timeout=options["timeout"])
+        entry = self._desk.submit(
+            method, params, key.name, idempotency_key, options["timeout"], narrowed=is_narrowed(key), request=sent
+        )
         command = entry.command
         if not options["wait"]:
-            await command.acknowledged()
+            await self._desk.answer(command, acknowledged=True)
             request.setHeader("Location", f"/api/commands/{command.uid}")
             return write_json(request, {"success": True, **entry.as_dict()}, 202)
-        await command.finished()
+        await self._desk.answer(command)
         return write_json(request, {"success": True, **entry.as_dict()})
 
     def _key(self, request: IRequest, declared: Route) -> ApiKey:
@@ -299,15 +307,16 @@ class RestApi:
 
     @serves(app, "GET", "/api/commands")
     def commands(self, request: IRequest, declared: Route) -> bytes:
-        self._key(request, declared)
+        key = self._key(request, declared)
         (limit,) = (query.read(request.args) for query in declared.query)
-        return write_json(request, {"success": True, "commands": [e.as_dict() for e in self._ledger.latest(limit)]})
+        entries = self._ledger.latest(limit, key.name if is_narrowed(key) else None)
+        return write_json(request, {"success": True, "commands": [e.as_dict() for e in entries]})
 
     @serves(app, "GET", "/api/commands/<uid>")
     def command_entry(self, request: IRequest, declared: Route, uid: str) -> bytes:
-        self._key(request, declared)
+        key = self._key(request, declared)
         entry = self._ledger.get(uid)
-        if entry is None:
+        if entry is None or (is_narrowed(key) and entry.sender != key.name):
             raise ApiError(404, "unknown_command", f"no command {uid} in the ledger")
         return write_json(request, {"success": True, **entry.as_dict()})
 
@@ -315,7 +324,7 @@ class RestApi:
     async def telescope_status(self, request: IRequest, declared: Route) -> bytes:
         key = self._key(request, declared)
         (method,) = declared.sends
-        event = await self._desk.submit(method, {}, key.name).command.finished()
+        event = await self._desk.answer(self._desk.submit(method, {}, key.name).command)
         return write_json(
             request, {"success": True, "mount": event.fields.get("ParamRet"), "result": event_body(event)}
         )
@@ -324,6 +333,9 @@ class RestApi:
     def room_event(self, request: IRequest, declared: Route, room: str) -> bytes:
         """Push C{{event, data}} to every WebSocket client in a booking room."""
         self._key(request, declared)
+        problem = room_name_problem(room)
+        if problem is not None:
+            raise invalid("room", problem)
         assert declared.body is not None
         body = declared.body.read(self.guard.body(request))
         delivered = self._rooms.post(room, body["event"], body["data"])
@@ -338,8 +350,6 @@ class RestApi:
             )
         self.guard.check_methods(key, (method,))
         params = self.guard.body(request)
-        if "UID" in params and method != "RemoteActionAbort":
-            raise invalid("UID", "is chosen by the proxy")
         return await self._command(request, method, params, key=key)
 
 

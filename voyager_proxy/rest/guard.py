@@ -17,8 +17,8 @@ from werkzeug.exceptions import HTTPException
 
 from ..auth import ApiKey, KeyRing
 from ..config import ApiSettings
-from ..keys import KeyLookup, KeyRefused, may_send, presented_key, query_values
-from ..ratelimit import RateLimiter
+from ..keys import TOO_MANY_FAILURES, KeyLookup, KeyRefused, may_send, presented_key, query_values
+from ..ratelimit import FailedAuthentications, RateLimiter
 from ..tokens import TokenIssuer, bearer
 from ..voyager import VoyagerError
 from . import validation as check
@@ -29,7 +29,9 @@ JSON_MEDIA = "application/json"
 CORS_ALLOWED_HEADERS = "Authorization, Content-Type, X-API-Key, Idempotency-Key, If-None-Match"
 
 
-def _refused(status: int, message: str) -> ApiError:
+def _refused(status: int, message: str, wait: float) -> ApiError:
+    if status == 429:
+        return ApiError(status, "rate_limited", message, headers={"Retry-After": RateLimiter.retry_after(wait)})
     return ApiError(status, "unauthorized" if status == 401 else "forbidden", message)
 
 
@@ -38,14 +40,21 @@ class Guard:
     Admits a request to a route of the table: CORS headers, then the key
     (none for L{Role.OPEN}), its role, a rate-limit token (from the command
     bucket when the route sends Voyager something), then the method list:
-    a narrowed key must list every method the route sends.
+    a narrowed key must list every method the route sends or reads (L{Route.narrowing}).
     """
 
-    def __init__(self, clock: IReactorTime, settings: ApiSettings, keys: KeyRing, tokens: TokenIssuer) -> None:
+    def __init__(
+        self,
+        clock: IReactorTime,
+        settings: ApiSettings,
+        keys: KeyRing,
+        failures: FailedAuthentications,
+        tokens: TokenIssuer,
+    ) -> None:
         self._clock = clock
         self._settings = settings
         self._tokens = tokens
-        self._lookup = KeyLookup(keys)
+        self._lookup = KeyLookup(keys, failures)
         self._read_limits = RateLimiter(clock, settings.read_rate, settings.read_burst)
         self._command_limits = RateLimiter(clock, settings.command_rate, settings.command_burst)
 
@@ -71,7 +80,7 @@ class Guard:
                 "too many requests; slow down",
                 headers={"Retry-After": RateLimiter.retry_after(wait)},
             )
-        self.check_methods(key, route.sends)
+        self.check_methods(key, route.narrowing)
         return key
 
     @staticmethod
@@ -87,17 +96,19 @@ class Guard:
         POST /api/tokens) when keys are configured and C{tokens} allows one,
         else from its key.
         """
+        client = request.getClientAddress()
+        address = getattr(client, "host", str(client))
         token = bearer(request.getHeader("Authorization"))
         if token is not None and self._lookup.keys.enabled:
             if not tokens:
-                raise _refused(401, "this route takes an API key (X-API-Key), not a token")
+                raise _refused(401, "this route takes an API key (X-API-Key), not a token", 0.0)
             found = self._tokens.read(token, self._clock.seconds())
             if isinstance(found, KeyRefused):
-                raise _refused(found.status, found.message)
+                wait = self._lookup.failures.failed(address, self._lookup.what, "with a token refused")
+                raise _refused(429, TOO_MANY_FAILURES, wait) if wait else _refused(found.status, found.message, 0.0)
             return found
-        client = request.getClientAddress()
         presented = presented_key(request.getHeader("X-API-Key"), query_values(request.args, "api_key"))
-        return self._lookup.find(presented, getattr(client, "host", str(client)), _refused)
+        return self._lookup.find(presented, address, _refused)
 
     def cors(self, request: IRequest) -> None:
         origin = request.getHeader("Origin")

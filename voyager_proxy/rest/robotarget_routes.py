@@ -238,8 +238,11 @@ async def shot_done_jpeg(self: RoboTargetApi, request: IRequest, declared: Route
 async def add_plan(self: RoboTargetApi, request: IRequest, declared: Route) -> bytes:
     key = self.guard.admit(request, declared)
     assert key is not None
-    plan = bodies.plan(self.guard.body(request), self._clock.seconds())
-    outcome, replayed = self._plans.submit(plan, key.name, request.getHeader("Idempotency-Key"))
+    body = self.guard.body(request)
+    plan = bodies.plan(body, self._clock.seconds())
+    outcome, replayed = self._plans.submit(
+        plan, key.name, request.getHeader("Idempotency-Key"), (request.method, request.path, body)
+    )
     created = await outcome
     if replayed:
         request.setHeader("Idempotent-Replay", "true")

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from ..auth import ROOMS
 from . import command_bodies as commands
 from . import robotarget_bodies as robotarget
 from .errors import invalid
@@ -110,8 +111,9 @@ CREATED = {"201": _json("RoboTargetWritten")}
 @attrs.frozen
 class Route:
     """
-    One route. A narrowed key must list each method in C{sends}; C{reads}
-    are RoboTarget lookups any key may make. A command route (C{params}
+    One route. C{sends} are the Voyager methods it sends, C{reads} the
+    RoboTarget lookups it makes, C{needs} what else a narrowed key must name
+    for it (L{ROOMS}): a narrowed key must list all of L{narrowing}. A command route (C{params}
     given) goes through the generic command handler: C{params} turns what
     C{body} read into Voyager's params, and C{?wait=} and
     C{Idempotency-Key} apply.
@@ -123,6 +125,7 @@ class Route:
     role: Role
     sends: tuple[str, ...] = ()
     reads: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
     body: Body | None = None
     query: tuple[Query, ...] = ()
     params: Callable[[dict[str, Any]], dict[str, Any]] | None = None
@@ -141,6 +144,11 @@ class Route:
     def name(self) -> str:
         """The Klein endpoint and metrics label: C{post_api_telescope_park}."""
         return re.sub(r"[^a-z]+", "_", f"{self.method}{self.path}".lower()).strip("_")
+
+    @property
+    def narrowing(self) -> tuple[str, ...]:
+        """What a narrowed key's list must name to reach this route."""
+        return self.sends + self.reads + self.needs
 
     @property
     def is_command(self) -> bool:
@@ -492,6 +500,7 @@ ROUTES: tuple[Route, ...] = (
         "/api/rooms/<room>/events",
         "Push a message to every WebSocket client in a booking room",
         Role.CONTROL,
+        needs=(ROOMS,),
         answers={"200": _json("RoomAnswer", "Sent")},
         body=Body(
             (

@@ -11,6 +11,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from ..observer import SingleObserver
+from ..refused import IdempotencyKeys
 from ..voyager import ActionFailed, VoyagerError
 from .manager import RoboTarget, RoboTargetRefused
 
@@ -102,19 +103,28 @@ class PlanDesk:
     is forgotten, so it may be sent again.
     """
 
-    def __init__(self, robotarget: RoboTarget, remembered: int = 200) -> None:
+    def __init__(self, robotarget: RoboTarget, idempotency: IdempotencyKeys, remembered: int = 200) -> None:
         self._robotarget = robotarget
+        self._idempotency = idempotency
         self._remembered = remembered
         self._outcomes: OrderedDict[tuple[str, str], SingleObserver[dict[str, Any]]] = OrderedDict()
 
-    def submit(self, plan: Plan, caller: str, idempotency_key: str | None) -> tuple[Deferred[dict[str, Any]], bool]:
-        """The plan's result to wait on, and whether it replays an earlier request."""
+    def submit(
+        self, plan: Plan, caller: str, idempotency_key: str | None, request: object = None
+    ) -> tuple[Deferred[dict[str, Any]], bool]:
+        """
+        The plan's result to wait on, and whether it replays an earlier
+        request; L{IdempotencyKeyReused} when the key came with another C{request} (body).
+        """
         key = (caller, idempotency_key) if idempotency_key else None
+        if idempotency_key:
+            self._idempotency.check(caller, idempotency_key, request)
         earlier = self._outcomes.get(key) if key else None
         if earlier is not None:
             return earlier.when_fired(), True
         outcome: SingleObserver[dict[str, Any]] = SingleObserver()
         if key is not None:
+            self._idempotency.bind(caller, key[1], request)
             self._outcomes[key] = outcome
             while len(self._outcomes) > self._remembered:
                 self._outcomes.popitem(last=False)

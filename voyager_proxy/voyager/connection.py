@@ -157,17 +157,14 @@ class VoyagerSession:
         """
         request_id = next(self._request_ids)
         rule = rule_for(method)
-        own_uid = str(uuid.uuid4())
+        uid = str(uuid.uuid4())  # the command's own, whatever UID it sends
         if rule.uid is Uid.NONE:
-            # Tracked (and listed in the ledger) by our own UID, never sent.
-            body = {k: v for k, v in params.items() if k != "UID"}
-            uid = own_uid
+            body = {k: v for k, v in params.items() if k != "UID"}  # tracked by our UID, never sent
         else:
-            body = {"UID": own_uid, **params}
-            uid = str(body["UID"])
+            body = {"UID": uid, **params}  # RemoteActionAbort's names the action it stops
         if sign is not None:
             assert self.session_key is not None, "signing needs the Version event's session key"
-            body["MAC"] = sign(self.session_key, request_id, uid)
+            body["MAC"] = sign(self.session_key, request_id, str(body.get("UID", uid)))
         command = Command(
             method=method,
             params=body,

@@ -72,6 +72,15 @@ class Command:
     def is_final(self) -> bool:
         return self.state in _FINAL_STATES
 
+    @property
+    def result_uid(self) -> str:
+        """
+        The UID its RemoteActionResult carries: its own, or the one it names
+        (RemoteActionAbort ends with the aborted action's result). L{uid},
+        always the proxy's own, names the command itself.
+        """
+        return str(self.params.get("UID", self.uid))
+
     def acknowledged(self) -> Deferred[dict[str, Any]]:
         """Fires with Voyager's immediate answer, or fails if the command failed first."""
         return self._acked.when_fired()
@@ -144,7 +153,7 @@ class PendingCommands:
         self._trackers[command] = tracker
         self._by_id[command.request_id] = command
         if command.completion is Completion.RESULT:
-            self._by_uid.setdefault(_uid_key(command.uid), []).append(command)
+            self._by_uid.setdefault(_uid_key(command.result_uid), []).append(command)
         answer_event = ANSWER_EVENTS.get(command.method)
         if answer_event is not None:
             self._by_answer_event.setdefault(answer_event, deque()).append(command)
@@ -233,7 +242,7 @@ class PendingCommands:
         self._trackers.pop(command, None)
         if self._by_id.get(command.request_id) is command:
             del self._by_id[command.request_id]
-        key = _uid_key(command.uid)
+        key = _uid_key(command.result_uid)
         same_uid = self._by_uid.get(key)
         if same_uid and command in same_uid:
             same_uid.remove(command)
