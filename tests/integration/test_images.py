@@ -30,6 +30,7 @@ from voyager_proxy.images.library import ImageLibrary, describe
 from voyager_proxy.images.resize import Downscaler, ResizePool, Saturated
 from voyager_proxy.images.store import ImageStore, image_id
 from voyager_proxy.push.previews import read_binary_frame
+from voyager_proxy.ratelimit import FailedAuthentications
 from voyager_proxy.rest.envelope import ApiError
 from voyager_proxy.rest.guard import Guard
 from voyager_proxy.rest.routes import route
@@ -137,7 +138,12 @@ async def test_saturated_resizing_answers_503_with_retry_after() -> None:
         data = jpeg(640, 400, seed=1)
         image = library.store.add(describe(parse_event(preview_event(data), 1.0), data), data)
         assert image is not None
-        api = ImageApi(library, Downscaler(library.store, pool), Guard(reactor, ApiSettings(), KeyRing(())), refuse)
+        api = ImageApi(
+            library,
+            Downscaler(library.store, pool),
+            Guard(reactor, ApiSettings(), KeyRing(()), FailedAuthentications(reactor, 1, 10)),
+            refuse,
+        )
         request = DummyRequest([b""])
         request.args = {b"w": [b"320"]}
         with pytest.raises(ApiError) as refused:
