@@ -34,6 +34,7 @@ from voyager_proxy.ratelimit import FailedAuthentications
 from voyager_proxy.rest.envelope import ApiError
 from voyager_proxy.rest.guard import Guard
 from voyager_proxy.rest.routes import route
+from voyager_proxy.tokens import TokenIssuer
 from voyager_proxy.voyager.bus import EventBus
 from voyager_proxy.voyager.events import parse_event
 from voyager_proxy.web import build_root
@@ -141,7 +142,7 @@ async def test_saturated_resizing_answers_503_with_retry_after() -> None:
         api = ImageApi(
             library,
             Downscaler(library.store, pool),
-            Guard(reactor, ApiSettings(), KeyRing(()), FailedAuthentications(reactor, 1, 10)),
+            Guard(reactor, ApiSettings(), KeyRing(()), FailedAuthentications(reactor, 1, 10), TokenIssuer("s" * 32)),
             refuse,
         )
         request = DummyRequest([b""])

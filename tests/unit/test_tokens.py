@@ -102,5 +102,6 @@ def test_the_websocket_accepts_our_tokens_even_without_laravel_secret() -> None:
     laravel = jwt.encode({"sub": "42", "scope": "read", "iat": int(NOW), "exp": int(NOW) + 60}, SECRET)
     refused = authorise(gate, None, {"token": [laravel]}, {}, NOW)
     assert isinstance(refused, Refused) and (refused.status, refused.reason) == (
-        403, "tokens are not accepted (websocket.jwt_secret is not set)"
+        403,
+        "tokens are not accepted (websocket.jwt_secret is not set)",
     )
