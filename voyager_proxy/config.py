@@ -106,6 +106,15 @@ class HttpSettings(_MaskedRepr):
     interface: str = setting("127.0.0.1", "Interface to listen on.")
     port: int = setting(3000, "TCP port; 0 picks a free one.", check=between(0, 65535))
     access_log: bool = setting(False, "Log every HTTP request (the metrics count them anyway).")
+    allowed_hosts: tuple[str, ...] = setting(
+        (), "Names a request's Host may give; empty: the loopback names and http.interface; * for any."
+    )
+    request_timeout: float = setting(
+        30.0, "Seconds a client has to send a whole request, and to start the next one.", check=positive
+    )
+    max_connections: int = setting(
+        512, "Most HTTP connections open at once (WebSocket clients apart); more are closed.", check=at_least(16)
+    )
     stop_timeout: float = setting(
         5.0, "Seconds a stop gives HTTP and WebSocket clients to take their last answer.", check=between(0.1, 20)
     )

@@ -20,9 +20,11 @@ from twisted.python import usage
 
 from .auth import KeyRing, parse_keys
 from .config import Config, ConfigErrors, RoboTargetSettings, load_config
+from .descriptors import check_descriptors
+from .server import BoundedSite
 from .simulator import SimulatorSettings, VoyagerSimulator
 from .simulator.faults import Faults
-from .stopping import AnsweringSite, answer_everyone
+from .stopping import answer_everyone
 from .voyager.link import VoyagerLink
 from .web import Front, access_log_line, build_front
 
@@ -104,7 +106,7 @@ class HttpService(ListeningService):
     """The HTTP API and WebSocket port; stopping answers every caller first (L{answer_everyone})."""
 
     def __init__(
-        self, reactor: Any, port: int, site: AnsweringSite, interface: str, front: Front, stop_timeout: float
+        self, reactor: Any, port: int, site: BoundedSite, interface: str, front: Front, stop_timeout: float
     ) -> None:
         super().__init__(reactor, port, site, interface, "HTTP API (try /health)", scheme="http")
         self._site = site
@@ -194,9 +196,16 @@ def build_service(reactor: Any, config: Config) -> MultiService:
         config.websocket,
         config.robotarget,
         config.images,
+        config.http,
         config.console,
     )
-    site = AnsweringSite(front.root, logFormatter=access_log_line)
+    site = BoundedSite(
+        front.root,
+        config.http.request_timeout,
+        config.http.max_connections,
+        logFormatter=access_log_line,
+        reactor=reactor,
+    )
     site.displayTracebacks = False
     if not config.http.access_log:
         site.log = lambda request: None  # type: ignore[method-assign]
@@ -233,6 +242,7 @@ def makeService(options: Options) -> IServiceCollection:
             " a loopback address; serving beyond this host requires API keys (api.keys)"
         )
     Logger().info("effective configuration: {config}", config=config.describe())
+    check_descriptors(config)
     service = build_service(reactor, config)
     if config.simulator.enabled:
         stall_on_signals(cast(SimulatorService, service.getServiceNamed("simulator")).simulator.faults)

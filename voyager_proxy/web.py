@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import unquote_plus, unquote_to_bytes
 
 import attrs
 from autobahn.twisted.resource import WebSocketResource
@@ -15,7 +15,7 @@ from twisted.web.resource import IResource
 from zope.interface import implementer
 
 from .auth import ApiKey, KeyRing
-from .config import ApiSettings, ConsoleSettings, ImageSettings, RoboTargetSettings, WebSocketSettings
+from .config import ApiSettings, ConsoleSettings, HttpSettings, ImageSettings, RoboTargetSettings, WebSocketSettings
 from .console.bundle import Bundle
 from .console.resource import ConsoleResource
 from .console.resource import serves as serves_console
@@ -23,27 +23,66 @@ from .images import Downscaler, ImageApi, ImageLibrary, ImageStore, ResizePool
 from .images.api import TokenKey
 from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
+from .origins import Hosts
 from .push import PushFactory
 from .push.auth import Refused, identify_browser_token
 from .ratelimit import FailedAuthentications
 from .rest.api import RestApi
 from .rest.envelope import ApiError
+from .rest.guard import answer_error
 from .robotarget import RoboTarget
 from .rooms import Rooms
 from .tokens import TokenIssuer
 from .voyager import VoyagerLink
 
-_KEY_IN_QUERY = re.compile(r"(api_key=)[^&\s\"]*")
+SECRET_PARAMETERS = frozenset({"api_key", "token"})
+SECRET = b"<SECRET>"
+
+
+def masked_uri(uri: bytes) -> bytes:
+    """
+    C{uri} fit for a log: the value of every query parameter whose name, once
+    percent-decoded, is C{api_key} or C{token} replaced by C{<SECRET>}, and any
+    fragment too.
+    """
+    target, hashed, _ = uri.partition(b"#")
+    path, queried, query = target.partition(b"?")
+    pairs = []
+    for pair in query.split(b"&") if queried else ():
+        name, equals, _ = pair.partition(b"=")
+        if equals and unquote_plus(name.decode("latin-1")).strip() in SECRET_PARAMETERS:
+            pair = name + b"=" + SECRET
+        pairs.append(pair)
+    return path + (b"?" + b"&".join(pairs) if queried else b"") + (b"#" + SECRET if hashed else b"")
+
+
+class _Logged:
+    """A request as the access log sees it: its URI and Referer masked (L{masked_uri})."""
+
+    def __init__(self, request: IRequest) -> None:
+        self._request = request
+        self.uri = masked_uri(request.uri)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
+
+    def getHeader(self, name: bytes) -> bytes | None:
+        value = cast(bytes | None, self._request.getHeader(name))
+        return masked_uri(value) if value and name.lower() == b"referer" else value
 
 
 def access_log_line(timestamp: str, request: IRequest) -> str:
-    """The combined log format, with an C{api_key} query parameter masked."""
-    return _KEY_IN_QUERY.sub(r"\1<SECRET>", combinedLogFormatter(timestamp, request))
+    """The combined log format, secrets in the query string and Referer masked."""
+    return cast(str, combinedLogFormatter(timestamp, _Logged(request)))
 
 
 @implementer(IResource)
 class MeasuredResource:
-    """Counts every answered request under the name of the route it matched."""
+    """
+    Counts every answered request under the name of the route it matched,
+    after the checks every request passes (L{Guard.screen}), whatever its path;
+    the console's paths go to C{console} (when it is on), the others to the API.
+    """
 
     isLeaf = True
 
@@ -53,13 +92,29 @@ class MeasuredResource:
         self._metrics = metrics
         self._console = console
 
+    def _console_for(self, request: IRequest) -> ConsoleResource | None:
+        return self._console if serves_console(request.path.decode("utf-8", "replace")) else None
+
+    def _route(self, request: IRequest) -> str:
+        if self._console_for(request) is not None:
+            return "console"
+        return self._api.route_name(request.path.decode("utf-8", "replace"), request.method.decode("latin-1"))
+
+    def refuses_unread(self, request: IRequest) -> bool:
+        """Whether C{request} is refused from its headers alone, so its body need not be read."""
+        route = self._api.route_of(request.path.decode("utf-8", "replace"), request.method.decode("latin-1"))
+        return self._api.guard.refuses_unread(request, route)
+
     def render(self, request: IRequest) -> Any:
-        path = request.path.decode("utf-8", "replace")
-        console = self._console if serves_console(path) else None
-        route = "console" if console is not None else self._api.route_name(path, request.method.decode())
+        route = self._route(request)
         served = cast(Request, request)  # Twisted Web's own request, which can say when it is finished
         served.notifyFinish().addBoth(lambda _: self._metrics.request_finished(served, route))
-        return (console or self._inner).render(request)
+        try:
+            self._api.guard.screen(request)
+            _check_target(request)
+        except ApiError as error:
+            return answer_error(request, error)
+        return (self._console_for(request) or self._inner).render(request)
 
     def getChildWithDefault(self, name: bytes, request: IRequest) -> IResource:
         return self
@@ -68,11 +123,21 @@ class MeasuredResource:
         raise NotImplementedError("the API is a single Klein resource")
 
 
+def _check_target(request: IRequest) -> None:
+    """400 for a request target with a fragment, or a path that is not UTF-8 once percent-decoded."""
+    if b"#" in request.uri:
+        raise ApiError(400, "bad_request", "a request target carries no fragment")
+    try:
+        unquote_to_bytes(request.path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_request", "the path is not UTF-8 once percent-decoded") from None
+
+
 @attrs.frozen
 class Front:
     """The resource tree, and what a clean stop must answer: the command desk and the dashboards."""
 
-    root: IResource
+    root: MeasuredResource
     desk: CommandDesk
     push: PushFactory
 
@@ -115,14 +180,15 @@ def build_root(
     websocket: WebSocketSettings | None = None,
     robotarget: RoboTargetSettings | None = None,
     images: ImageSettings | None = None,
+    http: HttpSettings | None = None,
     console: ConsoleSettings | None = None,
-) -> IResource:
+) -> MeasuredResource:
     """
     The resource tree: /health, /metrics, /api (with /api/robotarget and
     /api/images), the WebSocket at /ws and, unless switched off, the console
     at /console/.
     """
-    return build_front(link, clock, settings, keys, websocket, robotarget, images, console).root
+    return build_front(link, clock, settings, keys, websocket, robotarget, images, http, console).root
 
 
 def build_front(
@@ -133,11 +199,13 @@ def build_front(
     websocket: WebSocketSettings | None = None,
     robotarget: RoboTargetSettings | None = None,
     images: ImageSettings | None = None,
+    http: HttpSettings | None = None,
     console: ConsoleSettings | None = None,
 ) -> Front:
     """L{build_root}'s tree with the parts a clean stop needs."""
     websocket = websocket or WebSocketSettings()
     tokens = TokenIssuer.with_secret(websocket.jwt_secret)
+    http = http or HttpSettings()
     library, downscaler = image_library(link, clock, images or ImageSettings())
     metrics = Metrics(link)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
@@ -170,6 +238,7 @@ def build_front(
         WebSocketResource(push),
         scheduler,
         failures,
+        Hosts.of(http.allowed_hosts, http.interface),
         images=lambda guard: ImageApi(library, downscaler, guard, token_key(websocket, tokens, clock)),
         tokens=tokens,
     )

@@ -29,6 +29,7 @@ from voyager_proxy.images.api import ImageApi
 from voyager_proxy.images.library import ImageLibrary, describe
 from voyager_proxy.images.resize import Downscaler, ResizePool, Saturated
 from voyager_proxy.images.store import ImageStore, image_id
+from voyager_proxy.origins import Hosts
 from voyager_proxy.push.previews import read_binary_frame
 from voyager_proxy.ratelimit import FailedAuthentications
 from voyager_proxy.rest.envelope import ApiError
@@ -142,7 +143,14 @@ async def test_saturated_resizing_answers_503_with_retry_after() -> None:
         api = ImageApi(
             library,
             Downscaler(library.store, pool),
-            Guard(reactor, ApiSettings(), KeyRing(()), FailedAuthentications(reactor, 1, 10), TokenIssuer("s" * 32)),
+            Guard(
+                reactor,
+                ApiSettings(),
+                KeyRing(()),
+                Hosts.of((), "127.0.0.1"),
+                FailedAuthentications(reactor, 1, 10),
+                TokenIssuer("s" * 32),
+            ),
             refuse,
         )
         request = DummyRequest([b""])

@@ -62,3 +62,15 @@ def test_requests_are_sent_as_ascii() -> None:
     line = encode_request("RemoteSequence", {"SequenceFile": "Nébuleuse°.s2q"}, 3)
     assert line == b'{"method":"RemoteSequence","params":{"SequenceFile":"N\\u00e9buleuse\\u00b0.s2q"},"id":3}'
     assert line.isascii()
+
+
+def test_numbers_voyager_writes_as_nan_or_infinity_are_read_as_null() -> None:
+    """.NET may write NaN or Infinity: read as null, so nothing downstream ever writes NaN."""
+    message = decode_line(b'{"Event":"ControlData","A":NaN,"B":-Infinity,"C":Infinity,"D":1.5}')
+    assert (message["A"], message["B"], message["C"], message["D"]) == (None, None, None, 1.5)
+
+
+def test_a_line_nested_too_deeply_is_malformed() -> None:
+    """A line nested past the parser's recursion limit is a MalformedLine, not a RecursionError."""
+    with pytest.raises(MalformedLine):
+        decode_line(b"[" * 100000)

@@ -5,24 +5,25 @@ Paths are a contract: Laravel code already uses them.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from klein import Klein
-from prometheus_client.twisted import MetricsResource
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from werkzeug.exceptions import HTTPException
 
+from .. import client_json
 from ..auth import LOCAL, ApiKey, KeyRing
 from ..config import ApiSettings
 from ..images.api import ImageApi
 from ..keys import is_narrowed
 from ..ledger import CommandDesk, event_body
 from ..metrics import Metrics
+from ..origins import Hosts
 from ..ratelimit import FailedAuthentications
 from ..robotarget import PlanDesk, RoboTarget
 from ..rooms import Rooms, room_name_problem
@@ -81,6 +82,7 @@ class RestApi:
         websocket: IResource,
         robotarget: RoboTarget,
         failures: FailedAuthentications,
+        hosts: Hosts,
         images: Callable[[Guard], ImageApi],
         tokens: TokenIssuer,
     ) -> None:
@@ -101,7 +103,7 @@ class RestApi:
         self._state_body: tuple[int, bytes] | None = None
         self.routes = {declared.name: declared.resolve(settings) for declared in ROUTES}
         self._command_query = tuple(query.resolve(settings) for query in COMMAND_QUERY)
-        self.guard = Guard(clock, settings, keys, failures, tokens)
+        self.guard = Guard(clock, settings, keys, hosts, failures, tokens)
         self.document = encode(build_document(ROUTES, settings))
         self._images = images(self.guard)
         self._robotarget_api = RoboTargetApi(
@@ -109,6 +111,10 @@ class RestApi:
         )
         self._robotarget_resource = self._robotarget_api.app.resource()
         self._maps = (self.app.url_map.bind("proxy"), self._robotarget_api.app.url_map.bind("proxy"))
+
+    def route_of(self, path: str, method: str) -> Route | None:
+        """The route of the table C{path} matches, if any."""
+        return self.routes.get(self.route_name(path, method))
 
     def route_name(self, path: str, method: str) -> str:
         """The name of the route C{path} matches (a metrics label), or C{unmatched}."""
@@ -192,10 +198,15 @@ class RestApi:
         return write_json(request, {"ready": voyager["ready"], "voyager": voyager}, 200 if voyager["ready"] else 503)
 
     @serves(app, "GET", "/metrics")
-    def metrics(self, request: IRequest, declared: Route) -> Any:
-        """Prometheus text format; needs a key when keys are configured (api_key works for scrapers)."""
+    def metrics(self, request: IRequest, declared: Route) -> bytes:
+        """
+        Prometheus text format; needs a key when keys are configured (api_key
+        works for scrapers). Rendered here, in the reactor (our registry is
+        small), so HEAD is answered as GET is, which the WSGI exporter refuses.
+        """
         self._key(request, declared)
-        return MetricsResource(self._metrics.registry)
+        request.setHeader("Content-Type", CONTENT_TYPE_LATEST)
+        return generate_latest(self._metrics.registry)
 
     @app.route("/ws", methods=["GET"])
     def websocket(self, request: IRequest) -> IResource:
@@ -239,7 +250,7 @@ class RestApi:
         state = self._link.cache
         generation = state.generation
         if self._state_body is None or self._state_body[0] != generation:
-            self._state_body = (generation, json.dumps({"success": True, "state": state.snapshot()}).encode())
+            self._state_body = (generation, client_json.dumps({"success": True, "state": state.snapshot()}))
         etag = f'"{self._run_id}-{generation}"'
         request.setHeader("ETag", etag)
         request.setHeader("Cache-Control", "no-cache")

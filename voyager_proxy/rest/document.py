@@ -57,8 +57,8 @@ def responses(route: Route) -> dict[str, Any]:
     answered = dict(route.answers)
     if route.role is not Role.OPEN:
         answered.update(GUARDED)
-    if route.role is Role.CONTROL:
-        answered.update(WITH_BODY)
+    if route.role is Role.CONTROL or route.method in ("POST", "PUT"):
+        answered.update(WITH_BODY)  # every POST and PUT must say JSON, with a body or without
     if route.is_robotarget:
         answered.update(ROBOTARGET)
     elif route.is_command or route.sends:
