@@ -27,6 +27,7 @@ from .simulator.faults import Faults
 from .stopping import answer_everyone
 from .voyager.link import VoyagerLink
 from .web import Front, access_log_line, build_front
+from .webhooks import Webhooks, build_webhooks, database_path
 
 
 class Options(usage.Options):
@@ -153,7 +154,7 @@ def demo_licence() -> RoboTargetSettings:
 
 
 def build_service(reactor: Any, config: Config) -> MultiService:
-    """Assemble simulator (optional), Voyager link and HTTP server, started in that order."""
+    """Assemble simulator (optional), webhooks (optional), Voyager link and HTTP server, started in that order."""
     if config.simulator.enabled and not config.robotarget.enabled:
         config = attrs.evolve(config, robotarget=demo_licence())
     top = MultiService()
@@ -185,6 +186,12 @@ def build_service(reactor: Any, config: Config) -> MultiService:
         connector: IConnector = reactor.connectTCP(host, port, factory, timeout=settings.connect_timeout)
         return connector
 
+    webhooks: Webhooks | None = None
+    if config.webhooks.enabled:  # before the link, to hear its first session
+        database = database_path(config.webhooks, config.simulator.enabled, os.environ)
+        webhooks = build_webhooks(reactor, config.webhooks, database)
+        webhooks.setServiceParent(top)
+        Logger().info("webhooks to {endpoint}, outbox {database}", endpoint=webhooks.endpoint, database=database)
     link = VoyagerLink(reactor, settings, connect)
     link.setName("voyager-link")
     link.setServiceParent(top)
@@ -197,6 +204,7 @@ def build_service(reactor: Any, config: Config) -> MultiService:
         config.robotarget,
         config.images,
         config.http,
+        webhooks,
         config.console,
     )
     site = BoundedSite(

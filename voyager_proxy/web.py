@@ -34,6 +34,8 @@ from .robotarget import RoboTarget
 from .rooms import Rooms
 from .tokens import TokenIssuer
 from .voyager import VoyagerLink
+from .webhooks import EventSources, Webhooks
+from .webhooks.routes import WebhookOperator
 
 SECRET_PARAMETERS = frozenset({"api_key", "token"})
 SECRET = b"<SECRET>"
@@ -181,14 +183,15 @@ def build_root(
     robotarget: RoboTargetSettings | None = None,
     images: ImageSettings | None = None,
     http: HttpSettings | None = None,
+    webhooks: Webhooks | None = None,
     console: ConsoleSettings | None = None,
 ) -> MeasuredResource:
     """
     The resource tree: /health, /metrics, /api (with /api/robotarget and
     /api/images), the WebSocket at /ws and, unless switched off, the console
-    at /console/.
+    at /console/; with C{webhooks}, the events they deliver are wired here.
     """
-    return build_front(link, clock, settings, keys, websocket, robotarget, images, http, console).root
+    return build_front(link, clock, settings, keys, websocket, robotarget, images, http, webhooks, console).root
 
 
 def build_front(
@@ -200,6 +203,7 @@ def build_front(
     robotarget: RoboTargetSettings | None = None,
     images: ImageSettings | None = None,
     http: HttpSettings | None = None,
+    webhooks: Webhooks | None = None,
     console: ConsoleSettings | None = None,
 ) -> Front:
     """L{build_root}'s tree with the parts a clean stop needs."""
@@ -227,6 +231,14 @@ def build_front(
     )
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
+    if webhooks is not None:
+        webhooks.report = metrics.webhooks
+        metrics.webhooks.watch(lambda: webhooks.pending)
+        sources = EventSources(webhooks.publish)
+        sources.watch_link(link)
+        sources.watch_desk(desk)
+        sources.watch_robotarget(scheduler)
+        library.on_stored(sources.image_ready)
     api = RestApi(
         link,
         clock,
@@ -240,6 +252,7 @@ def build_front(
         failures,
         Hosts.of(http.allowed_hosts, http.interface),
         images=lambda guard: ImageApi(library, downscaler, guard, token_key(websocket, tokens, clock)),
+        webhooks=WebhookOperator(webhooks),
         tokens=tokens,
     )
     shown = ConsoleResource(Bundle.shipped()) if (console or ConsoleSettings()).enabled else None

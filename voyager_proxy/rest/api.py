@@ -29,6 +29,7 @@ from ..robotarget import PlanDesk, RoboTarget
 from ..rooms import Rooms, room_name_problem
 from ..tokens import TokenIssuer
 from ..voyager import VoyagerLink
+from ..webhooks.routes import WebhookOperator
 from .document import build_document, encode
 from .envelope import ApiError, invalid, write_json
 from .guard import JSON_MEDIA, Guard, answer_in_envelope
@@ -85,9 +86,11 @@ class RestApi:
         hosts: Hosts,
         images: Callable[[Guard], ImageApi],
         tokens: TokenIssuer,
+        webhooks: WebhookOperator | None = None,
     ) -> None:
         self._tokens = tokens
         self._rooms = rooms
+        self._webhooks = webhooks or WebhookOperator(None)
         self._robotarget = robotarget
         self._link = link
         self._desk = desk
@@ -189,6 +192,7 @@ class RestApi:
                 "uptime": now - self._started_at,
                 "voyager": voyager,
                 "robotarget": self._robotarget.describe(),
+                "webhooks": self._webhooks.state(),
             },
         )
 
@@ -362,6 +366,34 @@ class RestApi:
         self.guard.check_methods(key, (method,))
         params = self.guard.body(request)
         return await self._command(request, method, params, key=key)
+
+    # Webhooks: the outbox of deliveries to Laravel (see voyager_proxy.webhooks).
+
+    @serves(app, "GET", "/api/webhooks/deliveries")
+    async def webhook_deliveries(self, request: IRequest, declared: Route) -> bytes:
+        self._key(request, declared)
+        status, limit = (query.read(request.args) for query in declared.query)
+        return write_json(request, {"success": True, **await self._webhooks.deliveries(status, limit)})
+
+    @serves(app, "GET", "/api/webhooks/deliveries/<id>")
+    async def webhook_delivery(self, request: IRequest, declared: Route, id: str) -> bytes:
+        self._key(request, declared)
+        return write_json(request, {"success": True, **await self._webhooks.delivery(id)})
+
+    @serves(app, "POST", "/api/webhooks/deliveries/<id>/retry")
+    async def webhook_retry(self, request: IRequest, declared: Route, id: str) -> bytes:
+        self._key(request, declared)
+        return write_json(request, {"success": True, **await self._webhooks.retry(id)})
+
+    @serves(app, "POST", "/api/webhooks/test")
+    async def webhook_test(self, request: IRequest, declared: Route) -> bytes:
+        key = self._key(request, declared)
+        return write_json(request, {"success": True, **await self._webhooks.test(key.name)}, 202)
+
+    @serves(app, "POST", "/api/webhooks/enable")
+    async def webhook_enable(self, request: IRequest, declared: Route) -> bytes:
+        self._key(request, declared)
+        return write_json(request, {"success": True, **await self._webhooks.enable()})
 
 
 def _command_route(declared: Route) -> None:

@@ -410,6 +410,22 @@ class QueryText(Query):
 
 
 @attrs.frozen
+class QueryChoice(Query):
+    """One of C{choices}, or None when absent."""
+
+    choices: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+
+    def read(self, args: Mapping[bytes, list[bytes]]) -> str | None:
+        value = _first(args, self.name)
+        if value is not None and value not in self.choices:
+            raise invalid(self.name, f"must be one of {', '.join(self.choices)}")
+        return value
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": list(self.choices)}
+
+
+@attrs.frozen
 class QueryGuid(Query):
     """A GUID; when not C{needed}, "" (Voyager's "any") if absent or empty."""
 
