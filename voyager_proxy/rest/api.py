@@ -29,7 +29,7 @@ from ..rooms import Rooms, room_name_problem
 from ..voyager import VoyagerLink
 from .document import build_document, encode
 from .envelope import ApiError, invalid, write_json
-from .guard import JSON_MEDIA, Guard, answer_in_envelope
+from .guard import Guard, answer_in_envelope
 from .recent import RecentEvents
 from .robotarget_routes import RoboTargetApi
 from .routes import COMMAND_QUERY, ROBOTARGET, ROUTES, Route, route
@@ -239,36 +239,8 @@ class RestApi:
         return self._state_body[1]
 
     @serves(app, "GET", "/api/camera/preview")
-    def preview(self, request: IRequest, declared: Route) -> bytes:
-        self._key(request, declared)
-        preview = self._link.cache.preview
-        if preview is None:
-            raise ApiError(404, "no_preview", "no preview image since the proxy started")
-        if JSON_MEDIA in (request.getHeader("Accept") or ""):
-            return write_json(
-                request,
-                {
-                    "success": True,
-                    "metadata": preview.metadata,
-                    "receivedAt": preview.received_at,
-                    "base64": preview.base64_data,
-                },
-            )
-        metadata = preview.metadata
-        for header, field in (
-            ("File", "fileName"),
-            ("Width", "width"),
-            ("Height", "height"),
-            ("Exposure", "exposure"),
-            ("Filter", "filter"),
-            ("HFD", "hfd"),
-        ):
-            if metadata.get(field) is not None:
-                request.setHeader(f"X-Preview-{header}", str(metadata[field]))
-        request.setHeader("X-Preview-Received-At", str(preview.received_at))
-        request.setHeader("Content-Type", "image/jpeg")
-        request.setHeader("Cache-Control", "no-cache")
-        return preview.jpeg
+    def preview(self, request: IRequest, declared: Route) -> Any:
+        return self._images.camera_preview(request, declared)
 
     # Images (voyager_proxy.images answers them).
 
