@@ -1,13 +1,14 @@
 """
 The reactor's cost of one preview, in process: from a 2.7 MB ``NewJPGReady``
-line handed to the link's framing to the ``imageReady`` notice prepared and
-written to a dashboard (the link, the state cache, the image store, the
-recent-events ring and the WebSocket fan-out, on one MemoryReactorClock).
+line handed to the link's framing to the ``imageReady`` notice prepared for
+the dashboards (the link, the state cache, the image store, the recent-events
+ring and the WebSocket face, on one MemoryReactorClock).
 
 Each line is the simulator's 3000 x 2000 star field with new bytes, rendered
 before the clock starts. With ``--dir`` the store also keeps the previews in a
-temporary directory (the writes go to their own thread; the time measured is
-the reactor's). ``--profile`` prints cProfile's top functions.
+temporary directory; the in-memory clock has no threads, so those writes are
+made inline and counted here, where the daemon makes them on a thread of their
+own. ``--profile`` prints cProfile's top functions.
 
 Run with ``.venv/bin/python benchmarks/profile_preview.py [--dir] [--profile]``.
 """
