@@ -93,7 +93,7 @@ class RestApi:
         self._settings = settings
         self._started_at = clock.seconds()
         self._allowed_methods = frozenset(settings.allowed_methods)
-        self._recent = RecentEvents(link.events, settings.recent_events)
+        self._recent = RecentEvents(link.events, settings.recent_events, desk.ledger.owner_of)
         self._run_id = secrets.token_hex(4)
         self._state_body: tuple[int, bytes] | None = None
         self.routes = {declared.name: declared.resolve(settings) for declared in ROUTES}
@@ -262,9 +262,9 @@ class RestApi:
 
     @serves(app, "GET", "/api/events/recent")
     def recent_events(self, request: IRequest, declared: Route) -> bytes:
-        self._key(request, declared)
+        key = self._key(request, declared)
         limit, name = (query.read(request.args) for query in declared.query)
-        return write_json(request, {"success": True, "events": self._recent.latest(limit, name)})
+        return write_json(request, {"success": True, "events": self._recent.latest(limit, name, key)})
 
     @serves(app, "GET", "/api/commands")
     def commands(self, request: IRequest, declared: Route) -> bytes:
