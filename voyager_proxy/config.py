@@ -106,6 +106,15 @@ class HttpSettings(_MaskedRepr):
     interface: str = setting("127.0.0.1", "Interface to listen on.")
     port: int = setting(3000, "TCP port; 0 picks a free one.", check=between(0, 65535))
     access_log: bool = setting(False, "Log every HTTP request (the metrics count them anyway).")
+    allowed_hosts: tuple[str, ...] = setting(
+        (), "Names a request's Host may give; empty: the loopback names and http.interface; * for any."
+    )
+    request_timeout: float = setting(
+        30.0, "Seconds a client has to send a whole request, and to start the next one.", check=positive
+    )
+    max_connections: int = setting(
+        512, "Most HTTP connections open at once (WebSocket clients apart); more are closed.", check=at_least(16)
+    )
     stop_timeout: float = setting(
         5.0, "Seconds a stop gives HTTP and WebSocket clients to take their last answer.", check=between(0.1, 20)
     )
@@ -258,6 +267,85 @@ class RoboTargetSettings(_MaskedRepr):
         return None
 
 
+def webhook_url(value: str) -> str | None:
+    import ipaddress
+    import urllib.parse
+
+    if not value:
+        return None
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL"
+    if parts.scheme == "http" and parts.hostname != "localhost":
+        try:
+            loopback = ipaddress.ip_address(parts.hostname).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            return "must be https:// unless the host is loopback"
+    return None
+
+
+def webhook_secrets(value: str | tuple[str, ...]) -> str | None:
+    from .webhooks.signing import secret_problem
+
+    for text in (value,) if isinstance(value, str) else value:
+        problem = secret_problem(text) if text else None
+        if problem:
+            return problem
+    return None
+
+
+def event_patterns(value: tuple[str, ...]) -> str | None:
+    from .webhooks.catalogue import patterns_problem
+
+    return patterns_problem(value)
+
+
+def retry_schedule(value: tuple[str, ...]) -> str | None:
+    from .webhooks.schedule import schedule_problem
+
+    return schedule_problem(value)
+
+
+@attrs.frozen(repr=False)
+class WebhookSettings(_MaskedRepr):
+    """[webhooks]: signed, durable, retried deliveries to Laravel (Standard Webhooks); off while url is empty."""
+
+    url: str = setting("", "Endpoint that receives the events; empty switches webhooks off.", check=webhook_url)
+    secret: str = setting("", "Signing secret, whsec_<base64> (24 to 64 bytes).", secret=True, check=webhook_secrets)
+    previous_secrets: tuple[str, ...] = setting(
+        (), "Secrets being retired: each adds a signature while receivers switch.", secret=True, check=webhook_secrets
+    )
+    events: tuple[str, ...] = setting(("*",), "Event types to send, as patterns (connection.*).", check=event_patterns)
+    timeout: float = setting(10.0, "Seconds an attempt may take before it counts as failed.", check=positive)
+    retry_schedule: tuple[str, ...] = setting(
+        ("5s", "5m", "30m", "2h", "5h", "10h", "10h"),
+        "Delays between attempts (each +-20 %); past the last one a message has failed.",
+        check=retry_schedule,
+    )
+    concurrency: int = setting(4, "Attempts in flight at once.", check=between(1, 64))
+    database: str = setting(
+        "", "SQLite outbox; empty: webhooks.sqlite3 under $STATE_DIRECTORY, else /var/lib/voyager-proxy."
+    )
+    retention_days: float = setting(
+        7.0, "Days delivered and failed messages are kept for the operator.", check=positive
+    )
+    max_pending: int = setting(
+        10000, "Messages waiting at most; past it the oldest images go first.", check=at_least(10)
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+    def inconsistency(self) -> tuple[str, str] | None:
+        """A URL without a secret would send unsigned events."""
+        if self.url and not self.secret:
+            return "secret", "webhooks.url is set: a secret (whsec_...) is needed to sign the events"
+        return None
+
+
 @attrs.frozen(repr=False)
 class Config(_MaskedRepr):
     """The whole configuration."""
@@ -269,6 +357,7 @@ class Config(_MaskedRepr):
     images: ImageSettings = attrs.field(factory=ImageSettings)
     simulator: SimulatorSettingsSection = attrs.field(factory=SimulatorSettingsSection)
     robotarget: RoboTargetSettings = attrs.field(factory=RoboTargetSettings)
+    webhooks: WebhookSettings = attrs.field(factory=WebhookSettings)
 
     def describe(self) -> dict[str, dict[str, object]]:
         """Every value by section, secrets masked: safe to log."""

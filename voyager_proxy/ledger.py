@@ -13,7 +13,7 @@ from twisted.python.failure import Failure
 from .failures import describe
 from .metrics import Metrics
 from .refused import ForeignUid, IdempotencyKeys, ShuttingDown
-from .voyager import Command, VoyagerEvent, VoyagerLink
+from .voyager import Command, EventBus, VoyagerEvent, VoyagerLink
 from .voyager.commands import Uid, rule_for
 
 
@@ -114,7 +114,8 @@ class CommandDesk:
     Sends a caller's command through the link, records it, times it for the
     metrics. The proxy makes every command's UID: a UID param is refused,
     but for the one a RemoteActionAbort names, which must be a command of the
-    ledger (the caller's own, for a narrowed key).
+    ledger (the caller's own, for a narrowed key). C{finished} carries each
+    entry once its command has ended.
     """
 
     def __init__(
@@ -125,6 +126,7 @@ class CommandDesk:
         self._metrics = metrics
         self.ledger = ledger
         self.max_timeout = max_timeout  # the longest time limit a caller may give a command (api.max_command_timeout)
+        self.finished: EventBus[LedgerEntry] = EventBus()
         self._answers: dict[Deferred[Any], Command] = {}  # what callers wait on, answered at once by stop()
         self._stopping = False
 
@@ -145,8 +147,13 @@ class CommandDesk:
         if "UID" in params:
             self._check_target(method, params["UID"], sender, narrowed)
         command = self._link.submit(method, params, timeout)
-        command.finished().addBoth(lambda _: self._metrics.command_finished(command, self._clock.seconds()))
-        return self.ledger.record(command, sender, idempotency_key, request)
+        entry = self.ledger.record(command, sender, idempotency_key, request)
+        command.finished().addBoth(lambda _: self._ended(entry))
+        return entry
+
+    def _ended(self, entry: LedgerEntry) -> None:
+        self._metrics.command_finished(entry.command, self._clock.seconds())
+        self.finished.publish(entry)
 
     def answer(self, command: Command, acknowledged: bool = False) -> Deferred[Any]:
         """

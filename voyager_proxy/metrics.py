@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import CollectorRegistry, Counter, Enum, Gauge, Histogram
 from twisted.web.http import Request
 
 from .voyager import Command, ConnectionStatus, LinkState, VoyagerEvent, VoyagerLink
+from .webhooks.service import WebhookEvents
+from .webhooks.store import Message
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 900)
 
@@ -67,6 +71,7 @@ class Metrics:
             "Previews or their metadata that could not be written to images.dir (kept in memory still).",
             registry=self.registry,
         )
+        self.webhooks = WebhookMeter(self.registry)
         self._status(link.status)
         link.status_changes.subscribe(self._status)
         link.events.subscribe(self._event)
@@ -85,3 +90,56 @@ class Metrics:
 
     def _event(self, event: VoyagerEvent) -> None:
         self.events.labels(event.name or "unnamed").inc()
+
+
+class WebhookMeter(WebhookEvents):
+    """The webhook service's figures."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._pending = Gauge(
+            "voyager_proxy_webhook_pending", "Webhook messages waiting for delivery.", registry=registry
+        )
+        self._delivered = Counter(
+            "voyager_proxy_webhook_delivered", "Webhook messages delivered (2xx).", ["type"], registry=registry
+        )
+        self._failed = Counter(
+            "voyager_proxy_webhook_failed",
+            "Webhook messages whose retry schedule ran out.",
+            ["type"],
+            registry=registry,
+        )
+        self._dropped = Counter(
+            "voyager_proxy_webhook_dropped", "Webhook messages dropped under webhooks.max_pending.", ["type"],
+            registry=registry,
+        )  # fmt: skip
+        self._attempt_seconds = Histogram(
+            "voyager_proxy_webhook_attempt_seconds",
+            "Time of one delivery attempt, by its outcome.",
+            ["outcome"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self._endpoint_state = Enum(
+            "voyager_proxy_webhook_endpoint_state",
+            "The webhook endpoint: off (no url), enabled, or disabled after a 410.",
+            states=["off", "enabled", "disabled"],
+            registry=registry,
+        )
+
+    def watch(self, pending: Callable[[], int]) -> None:
+        self._pending.set_function(pending)
+
+    def endpoint(self, state: str) -> None:
+        self._endpoint_state.state(state)
+
+    def attempted(self, message: Message, seconds: float) -> None:
+        self._attempt_seconds.labels(message.last_outcome or "none").observe(seconds)
+
+    def delivered(self, message: Message) -> None:
+        self._delivered.labels(message.type).inc()
+
+    def failed(self, message: Message) -> None:
+        self._failed.labels(message.type).inc()
+
+    def dropped(self, message: Message) -> None:
+        self._dropped.labels(message.type).inc()

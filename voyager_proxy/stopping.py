@@ -11,73 +11,17 @@ closed within C{http.stop_timeout} is cut.
 
 from __future__ import annotations
 
-import weakref
-from typing import Any, cast
-
 from twisted.internet.defer import Deferred, DeferredList
-from twisted.internet.interfaces import IReactorTime, ITCPTransport
-from twisted.internet.protocol import connectionDone
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
-from twisted.python.failure import Failure
-from twisted.web.http import HTTPChannel
-from twisted.web.server import Site
 
-from .observer import SingleObserver
+from .server import BoundedSite
 from .web import Front
-
-
-class AnsweringChannel(HTTPChannel):
-    """An HTTP connection that says when it is gone."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gone: SingleObserver[None] = SingleObserver()
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:
-        super().connectionLost(reason)
-        self.gone.fire(None)
-
-
-class AnsweringSite(Site):
-    """
-    A Site that can close its connections gracefully. It holds them weakly: a
-    connection upgraded to a WebSocket leaves its channel behind, to be
-    collected.
-    """
-
-    # Plain HTTP/1.1 (no TLS here, so no HTTP/2 to negotiate): the channel itself, not Twisted's generic wrapper.
-    protocol = AnsweringChannel  # type: ignore[assignment]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._channels: weakref.WeakSet[AnsweringChannel] = weakref.WeakSet()
-
-    def buildProtocol(self, addr: Any) -> Any:
-        channel = super().buildProtocol(addr)
-        self._channels.add(channel)
-        return channel
-
-    def close_connections(self, clock: IReactorTime, timeout: float) -> Deferred[None]:
-        """Close each HTTP connection once what it was written is sent; those still open after C{timeout} are cut."""
-        open_ = [channel for channel in self._channels if channel.transport is not None and channel.connected]
-        gone = DeferredList([channel.gone.when_fired() for channel in open_])
-        for channel in open_:
-            cast(ITCPTransport, channel.transport).loseConnection()
-
-        def cut() -> None:
-            for channel in open_:
-                if channel.transport is not None:
-                    cast(ITCPTransport, channel.transport).abortConnection()
-
-        late = clock.callLater(timeout, cut)
-        gone.addBoth(lambda _: late.cancel() if late.active() else None)
-        return gone.addCallback(lambda _: None)
-
 
 _log = Logger()
 
 
-def answer_everyone(front: Front, site: AnsweringSite, clock: IReactorTime, timeout: float) -> Deferred[None]:
+def answer_everyone(front: Front, site: BoundedSite, clock: IReactorTime, timeout: float) -> Deferred[None]:
     """Answer the commands in flight, say 1001 to the dashboards, then close the HTTP connections."""
     answered = front.desk.stop()
     dashboards = front.push.subscribers

@@ -18,10 +18,13 @@ from twisted.python import usage
 
 from .auth import KeyRing, parse_keys
 from .config import Config, ConfigErrors, RoboTargetSettings, load_config
+from .descriptors import check_descriptors
+from .server import BoundedSite
 from .simulator import SimulatorSettings, VoyagerSimulator
-from .stopping import AnsweringSite, answer_everyone
+from .stopping import answer_everyone
 from .voyager.link import VoyagerLink
 from .web import Front, access_log_line, build_front
+from .webhooks import Webhooks, build_webhooks, database_path
 
 
 class Options(usage.Options):
@@ -101,7 +104,7 @@ class HttpService(ListeningService):
     """The HTTP API and WebSocket port; stopping answers every caller first (L{answer_everyone})."""
 
     def __init__(
-        self, reactor: Any, port: int, site: AnsweringSite, interface: str, front: Front, stop_timeout: float
+        self, reactor: Any, port: int, site: BoundedSite, interface: str, front: Front, stop_timeout: float
     ) -> None:
         super().__init__(reactor, port, site, interface, "HTTP API (try /health)", scheme="http")
         self._site = site
@@ -148,7 +151,7 @@ def demo_licence() -> RoboTargetSettings:
 
 
 def build_service(reactor: Any, config: Config) -> MultiService:
-    """Assemble simulator (optional), Voyager link and HTTP server, started in that order."""
+    """Assemble simulator (optional), webhooks (optional), Voyager link and HTTP server, started in that order."""
     if config.simulator.enabled and not config.robotarget.enabled:
         config = attrs.evolve(config, robotarget=demo_licence())
     top = MultiService()
@@ -179,6 +182,12 @@ def build_service(reactor: Any, config: Config) -> MultiService:
         connector: IConnector = reactor.connectTCP(host, port, factory, timeout=settings.connect_timeout)
         return connector
 
+    webhooks: Webhooks | None = None
+    if config.webhooks.enabled:  # before the link, to hear its first session
+        database = database_path(config.webhooks, config.simulator.enabled, os.environ)
+        webhooks = build_webhooks(reactor, config.webhooks, database)
+        webhooks.setServiceParent(top)
+        Logger().info("webhooks to {endpoint}, outbox {database}", endpoint=webhooks.endpoint, database=database)
     link = VoyagerLink(reactor, settings, connect)
     link.setName("voyager-link")
     link.setServiceParent(top)
@@ -190,8 +199,16 @@ def build_service(reactor: Any, config: Config) -> MultiService:
         config.websocket,
         config.robotarget,
         config.images,
+        config.http,
+        webhooks,
     )
-    site = AnsweringSite(front.root, logFormatter=access_log_line)
+    site = BoundedSite(
+        front.root,
+        config.http.request_timeout,
+        config.http.max_connections,
+        logFormatter=access_log_line,
+        reactor=reactor,
+    )
     site.displayTracebacks = False
     if not config.http.access_log:
         site.log = lambda request: None  # type: ignore[method-assign]
@@ -215,4 +232,5 @@ def makeService(options: Options) -> IServiceCollection:
             " a loopback address; serving beyond this host requires API keys (api.keys)"
         )
     Logger().info("effective configuration: {config}", config=config.describe())
+    check_descriptors(config)
     return build_service(reactor, config)

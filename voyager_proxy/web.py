@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import unquote_plus, unquote_to_bytes
 
 import attrs
 from autobahn.twisted.resource import WebSocketResource
@@ -15,33 +15,73 @@ from twisted.web.resource import IResource
 from zope.interface import implementer
 
 from .auth import ApiKey, KeyRing
-from .config import ApiSettings, ImageSettings, RoboTargetSettings, WebSocketSettings
+from .config import ApiSettings, HttpSettings, ImageSettings, RoboTargetSettings, WebSocketSettings
 from .images import Downscaler, ImageApi, ImageLibrary, ImageStore, ResizePool
 from .images.api import TokenKey
 from .images.disk import ThreadedDisk
 from .images.store import DiskProblems, InlineDisk
 from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
+from .origins import Hosts
 from .push import PushFactory
 from .push.auth import Refused, identify_token
 from .ratelimit import FailedAuthentications
 from .rest.api import RestApi
 from .rest.envelope import ApiError
+from .rest.guard import answer_error
 from .robotarget import RoboTarget
 from .rooms import Rooms
 from .voyager import VoyagerLink
+from .webhooks import EventSources, Webhooks
+from .webhooks.routes import WebhookOperator
 
-_KEY_IN_QUERY = re.compile(r"(api_key=)[^&\s\"]*")
+SECRET_PARAMETERS = frozenset({"api_key", "token"})
+SECRET = b"<SECRET>"
+
+
+def masked_uri(uri: bytes) -> bytes:
+    """
+    C{uri} fit for a log: the value of every query parameter whose name, once
+    percent-decoded, is C{api_key} or C{token} replaced by C{<SECRET>}, and any
+    fragment too.
+    """
+    target, hashed, _ = uri.partition(b"#")
+    path, queried, query = target.partition(b"?")
+    pairs = []
+    for pair in query.split(b"&") if queried else ():
+        name, equals, _ = pair.partition(b"=")
+        if equals and unquote_plus(name.decode("latin-1")).strip() in SECRET_PARAMETERS:
+            pair = name + b"=" + SECRET
+        pairs.append(pair)
+    return path + (b"?" + b"&".join(pairs) if queried else b"") + (b"#" + SECRET if hashed else b"")
+
+
+class _Logged:
+    """A request as the access log sees it: its URI and Referer masked (L{masked_uri})."""
+
+    def __init__(self, request: IRequest) -> None:
+        self._request = request
+        self.uri = masked_uri(request.uri)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
+
+    def getHeader(self, name: bytes) -> bytes | None:
+        value = cast(bytes | None, self._request.getHeader(name))
+        return masked_uri(value) if value and name.lower() == b"referer" else value
 
 
 def access_log_line(timestamp: str, request: IRequest) -> str:
-    """The combined log format, with an C{api_key} query parameter masked."""
-    return _KEY_IN_QUERY.sub(r"\1<SECRET>", combinedLogFormatter(timestamp, request))
+    """The combined log format, secrets in the query string and Referer masked."""
+    return cast(str, combinedLogFormatter(timestamp, _Logged(request)))
 
 
 @implementer(IResource)
 class MeasuredResource:
-    """Counts every answered request under the name of the route it matched."""
+    """
+    Counts every answered request under the name of the route it matched,
+    after the checks every request passes (L{Guard.screen}), whatever its path.
+    """
 
     isLeaf = True
 
@@ -51,12 +91,22 @@ class MeasuredResource:
         self._metrics = metrics
 
     def _route(self, request: IRequest) -> str:
-        return self._api.route_name(request.path.decode("utf-8", "replace"), request.method.decode())
+        return self._api.route_name(request.path.decode("utf-8", "replace"), request.method.decode("latin-1"))
+
+    def refuses_unread(self, request: IRequest) -> bool:
+        """Whether C{request} is refused from its headers alone, so its body need not be read."""
+        route = self._api.route_of(request.path.decode("utf-8", "replace"), request.method.decode("latin-1"))
+        return self._api.guard.refuses_unread(request, route)
 
     def render(self, request: IRequest) -> Any:
         route = self._route(request)
         served = cast(Request, request)  # Twisted Web's own request, which can say when it is finished
         served.notifyFinish().addBoth(lambda _: self._metrics.request_finished(served, route))
+        try:
+            self._api.guard.screen(request)
+            _check_target(request)
+        except ApiError as error:
+            return answer_error(request, error)
         return self._inner.render(request)
 
     def getChildWithDefault(self, name: bytes, request: IRequest) -> IResource:
@@ -66,11 +116,21 @@ class MeasuredResource:
         raise NotImplementedError("the API is a single Klein resource")
 
 
+def _check_target(request: IRequest) -> None:
+    """400 for a request target with a fragment, or a path that is not UTF-8 once percent-decoded."""
+    if b"#" in request.uri:
+        raise ApiError(400, "bad_request", "a request target carries no fragment")
+    try:
+        unquote_to_bytes(request.path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_request", "the path is not UTF-8 once percent-decoded") from None
+
+
 @attrs.frozen
 class Front:
     """The resource tree, and what a clean stop must answer: the command desk and the dashboards."""
 
-    root: IResource
+    root: MeasuredResource
     desk: CommandDesk
     push: PushFactory
 
@@ -121,9 +181,15 @@ def build_root(
     websocket: WebSocketSettings | None = None,
     robotarget: RoboTargetSettings | None = None,
     images: ImageSettings | None = None,
-) -> IResource:
-    """The resource tree: /health, /metrics, /api (with /api/robotarget and /api/images) and the WebSocket at /ws."""
-    return build_front(link, clock, settings, keys, websocket, robotarget, images).root
+    http: HttpSettings | None = None,
+    webhooks: Webhooks | None = None,
+) -> MeasuredResource:
+    """
+    The resource tree: /health, /metrics, /api (with /api/robotarget and
+    /api/images) and the WebSocket at /ws; with C{webhooks}, the events they
+    deliver are wired here.
+    """
+    return build_front(link, clock, settings, keys, websocket, robotarget, images, http, webhooks).root
 
 
 def build_front(
@@ -134,9 +200,12 @@ def build_front(
     websocket: WebSocketSettings | None = None,
     robotarget: RoboTargetSettings | None = None,
     images: ImageSettings | None = None,
+    http: HttpSettings | None = None,
+    webhooks: Webhooks | None = None,
 ) -> Front:
     """L{build_root}'s tree with the parts a clean stop needs."""
     websocket = websocket or WebSocketSettings()
+    http = http or HttpSettings()
     metrics = Metrics(link)
     library, downscaler = image_library(link, clock, images or ImageSettings(), metrics)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
@@ -157,6 +226,14 @@ def build_front(
     )
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
+    if webhooks is not None:
+        webhooks.report = metrics.webhooks
+        metrics.webhooks.watch(lambda: webhooks.pending)
+        sources = EventSources(webhooks.publish)
+        sources.watch_link(link)
+        sources.watch_desk(desk)
+        sources.watch_robotarget(scheduler)
+        library.on_stored(sources.image_ready)
     api = RestApi(
         link,
         clock,
@@ -168,6 +245,8 @@ def build_front(
         WebSocketResource(push),
         scheduler,
         failures,
+        Hosts.of(http.allowed_hosts, http.interface),
         images=lambda guard: ImageApi(library, downscaler, guard, token_key(websocket, clock)),
+        webhooks=WebhookOperator(webhooks),
     )
     return Front(MeasuredResource(api, metrics), desk, push)

@@ -203,6 +203,11 @@ QUIET: dict[tuple[str, str], str] = {
     ("GET", "/api/commands/<uid>"): f"/api/commands/{GUID}",
     ("GET", "/api/robotarget/status"): "/api/robotarget/status",
     ("POST", "/api/rooms/<room>/events"): "/api/rooms/booking-1/events",
+    ("GET", "/api/webhooks/deliveries"): "/api/webhooks/deliveries",
+    ("GET", "/api/webhooks/deliveries/<id>"): "/api/webhooks/deliveries/msg_0",
+    ("POST", "/api/webhooks/deliveries/<id>/retry"): "/api/webhooks/deliveries/msg_0/retry",
+    ("POST", "/api/webhooks/test"): "/api/webhooks/test",
+    ("POST", "/api/webhooks/enable"): "/api/webhooks/enable",
 }
 NOT_DRIVEN = {("GET", "/ws"): "the WebSocket upgrade; its commands are driven by test_websocket_commands"}
 

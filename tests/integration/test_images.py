@@ -34,6 +34,7 @@ from voyager_proxy.images.disk import ThreadedDisk
 from voyager_proxy.images.library import ImageLibrary, describe
 from voyager_proxy.images.resize import Downscaler, ResizePool, Saturated
 from voyager_proxy.images.store import DiskProblems, ImageStore, image_id
+from voyager_proxy.origins import Hosts
 from voyager_proxy.push.previews import read_binary_frame
 from voyager_proxy.ratelimit import FailedAuthentications
 from voyager_proxy.rest.envelope import ApiError
@@ -146,7 +147,9 @@ async def test_saturated_resizing_answers_503_with_retry_after() -> None:
         api = ImageApi(
             library,
             Downscaler(library.store, pool),
-            Guard(reactor, ApiSettings(), KeyRing(()), FailedAuthentications(reactor, 1, 10)),
+            Guard(
+                reactor, ApiSettings(), KeyRing(()), Hosts.of((), "127.0.0.1"), FailedAuthentications(reactor, 1, 10)
+            ),
             refuse,
         )
         request = DummyRequest([b""])

@@ -54,6 +54,23 @@ def test_health(proxy: Proxy) -> None:
     assert code == 200 and body["ready"] is True
 
 
+def test_webhook_routes_while_webhooks_are_off(proxy: Proxy) -> None:
+    """Without webhooks.url, /health says so and every webhook route answers 409 webhooks_off (control role)."""
+    assert proxy.call("GET", "/health", key=None)[1]["webhooks"] == {"enabled": False}
+    for method, path in (
+        ("GET", "/api/webhooks/deliveries"),
+        ("GET", "/api/webhooks/deliveries/msg_1"),
+        ("POST", "/api/webhooks/deliveries/msg_1/retry"),
+        ("POST", "/api/webhooks/test"),
+        ("POST", "/api/webhooks/enable"),
+    ):
+        assert proxy.call(method, path, key=READ)[0] == 403, path
+        code, body, _ = proxy.call(method, path)
+        assert code == 409 and body["error"]["code"] == "webhooks_off", path
+    code, body, _ = proxy.call("GET", "/api/webhooks/deliveries?status=lost")
+    assert code == 400 and body["error"]["field"] == "status"
+
+
 def test_authentication(proxy: Proxy) -> None:
     """No key 401, wrong key 403, read role on a POST 403, api_key query parameter accepted."""
     code, body, _ = proxy.call("GET", "/api/status/connection", key=None)
@@ -297,7 +314,7 @@ def post_routes() -> list[tuple[str, dict[str, Any]]]:
     return [
         (path.replace("{uid}", "RemoteGetStatus"), valid.get(path, {}))
         for path, item in document["paths"].items()
-        if "post" in item and not path.startswith(("/api/rooms/", "/api/robotarget/"))
+        if "post" in item and not path.startswith(("/api/rooms/", "/api/robotarget/", "/api/webhooks/"))
     ]
 
 

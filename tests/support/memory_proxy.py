@@ -25,7 +25,7 @@ ROBOTARGET = RoboTargetSettings(secret="s3cr3t", mac_key="KEY-1", mac_words=("a"
 SET_GUID = "5482d20e-2304-41d1-8d2b-32adc2c314bc"
 TARGET_GUID = "76878ebc-55d0-4ffd-8298-a726d1625c2d"
 JPEG = b"\xff\xd8\xff\xe0jpeg"
-BASE = "http://proxy.test"
+BASE = "http://localhost"
 
 Answer = Callable[[str, dict[str, Any]], "dict[str, Any] | None"]
 
@@ -105,7 +105,14 @@ class MemoryProxy:
         )
 
     def request(
-        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        *,
+        base: str = BASE,
+        data: bytes | None = None,
     ) -> tuple[int | None, Any, list[dict[str, Any]]]:
         """
         One HTTP request, Voyager answering as it goes: (status, answer, the
@@ -113,12 +120,13 @@ class MemoryProxy:
         method ends is the link's business, not what is sent).
         """
         kwargs: dict[str, Any] = {"headers": dict(headers or {})}
-        if body is not None:
-            kwargs["data"] = json.dumps(body).encode()
-            kwargs["headers"]["Content-Type"] = "application/json"
+        if body is not None or data is not None:
+            kwargs["data"] = json.dumps(body).encode() if data is None else data
+        if body is not None or method in ("POST", "PUT"):
+            kwargs["headers"].setdefault("Content-Type", "application/json")
         responses: list[Any] = []
         # StubTreq sets treq's functions on itself with setattr, so its type names none of them.
-        self.http.request(method, BASE + path, **kwargs).addBoth(responses.append)  # type: ignore[attr-defined]
+        self.http.request(method, base + path, **kwargs).addBoth(responses.append)  # type: ignore[attr-defined]
         lines = self.serve()
         self.sent.extend(lines)
         if not responses:

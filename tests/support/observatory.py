@@ -37,7 +37,7 @@ from voyager_proxy.web import build_root
 
 USERNAME = "observer"
 PASSWORD = "clear-skies"
-BASE = "http://proxy.test"
+BASE = "http://localhost"
 VOYAGER_ADDRESS = IPv4Address("TCP", "127.0.0.1", 5950)
 PROXY_ADDRESS = IPv4Address("TCP", "127.0.0.1", 40000)
 NIGHT = 1_795_484_593.0  # the clock starts on a night of November 2026, not in 1970
@@ -310,6 +310,7 @@ class Observatory:
             headers["X-API-Key"] = key
         if body is not None:
             kwargs["data"] = json.dumps(body).encode()
+        if body is not None or method in ("POST", "PUT"):
             headers.setdefault("Content-Type", "application/json")
         # StubTreq sets treq's functions on itself with setattr, so its type names none of them.
         response = await self.http.request(method, BASE + path, headers=headers, **kwargs)  # type: ignore[attr-defined]

@@ -149,3 +149,25 @@ def test_robotarget_needs_all_three_secrets_and_four_words() -> None:
     ]
     for text in (repr(config), str(config.describe())):
         assert "obs-secret" not in text and "MAC-KEY" not in text and "w4" not in text
+
+
+def test_webhook_settings_are_checked() -> None:
+    """[webhooks]: https unless loopback, a whsec_ secret with the URL, known event patterns, a usable schedule."""
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    assert errors_of(None, {}, {"webhooks.url": "http://laravel.example/hooks", "webhooks.secret": secret}) == [
+        "webhooks.url: must be https:// unless the host is loopback, got 'http://laravel.example/hooks'"
+    ]
+    assert errors_of(None, {}, {"webhooks.url": "https://laravel.example/hooks"}) == [
+        "webhooks.secret: webhooks.url is set: a secret (whsec_...) is needed to sign the events"
+    ]
+    assert errors_of(None, {"VOYAGER_PROXY_WEBHOOKS_SECRET": "hunter2"}, {}) == [
+        "webhooks.secret: must start with whsec_, got <SECRET>"
+    ]
+    assert errors_of(None, {}, {"webhooks.events": "image.*,imagez.ready", "webhooks.retry_schedule": "5s,soon"}) == [
+        "webhooks.events: 'imagez.ready' matches no event type (known: image.ready, fit.ready, shot.completed,"
+        " command.completed, connection.lost, connection.restored, connection.auth_failed, robotarget.status,"
+        " robotarget.shot.done, webhook.test), got 'image.*,imagez.ready'",
+        "webhooks.retry_schedule: 'soon' is not a duration such as 5s, 5m, 2h or 1d, got '5s,soon'",
+    ]
+    loaded = load_config(None, {"VOYAGER_PROXY_WEBHOOKS_SECRET": secret}, {"webhooks.url": "http://127.0.0.1:8080/h"})
+    assert loaded.webhooks.enabled and loaded.webhooks.secret == secret

@@ -24,6 +24,7 @@ from voyager_proxy.rest.fields import (
     Setting,
     Text,
     TimeOfDay,
+    guid,
 )
 
 GUID = "0697F2F9-24E4-4850-84E9-18EA28B05FE9"
@@ -140,3 +141,18 @@ def test_query_fields() -> None:
         "required": False,
         "schema": {"type": "string", "enum": ["true", "false"]},
     }
+
+
+@pytest.mark.parametrize(
+    ("read", "value"),
+    [
+        (lambda value: guid(value, "guid"), "0697f2f9-24e4-4850-84e9-18ea28b05fe9\n"),
+        (lambda value: TimeOfDay("at").read({"at": value}), "21:30\n"),
+        (lambda value: QueryEpoch("since").read({b"since": [value.encode()]}), "1700000000\n"),
+    ],
+)
+def test_patterns_match_the_whole_value(read: Callable[[str], Any], value: str) -> None:
+    """A trailing newline (C{guid%0a}) is not part of a GUID, a time or a number: each pattern full-matches."""
+    with pytest.raises(ApiError) as refused:
+        read(value)
+    assert refused.value.status == 400

@@ -14,6 +14,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "voyager_proxy"
 
 # Pure modules: they import nothing from twisted.internet (so no reactor), Klein or Autobahn.
 PURE = [
+    "voyager_proxy.client_json",
+    "voyager_proxy.origins",
     "voyager_proxy.auth",
     "voyager_proxy.config",
     "voyager_proxy.keys",

@@ -65,7 +65,20 @@ def test_the_table_names_every_action() -> None:
     [
         (b"x" * 1001, False, Problem("too_large", "messages are limited to 1000 bytes")),
         (b'{"action":"ping"}', True, Problem("bad_message", "send JSON text frames")),
-        (b"{nope", False, Problem("bad_message", "not JSON")),
+        (
+            b"{nope",
+            False,
+            Problem(
+                "bad_message",
+                "not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+            ),
+        ),
+        (b"[" * 400 + b"]" * 400, False, Problem("bad_message", "nested deeper than 64 levels")),
+        (
+            b'{"action":"command","method":"RemoteCameraShot","params":{"Expo":NaN}}',
+            False,
+            Problem("bad_message", "params.Expo: must be a finite number"),
+        ),
         (b'["ping"]', False, Problem("bad_message", "expected an object with an action")),
         (b'{"action":"dance"}', False, Problem("unknown_action", "unknown action 'dance'")),
         (

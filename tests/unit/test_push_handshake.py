@@ -137,8 +137,37 @@ def test_forged_token_and_tokens_without_a_secret_are_refused() -> None:
 
 
 def test_without_keys_anyone_is_local() -> None:
-    """With no keys configured a request without credentials is granted as the local control key."""
-    assert authorise(Gate(KeyRing(()), None, ("*",)), "https://any.example", {}, {}, NOW) == Grant(LOCAL)
+    """With no keys configured a request without credentials (and without Origin: a program) is the local key."""
+    assert authorise(Gate(KeyRing(()), None, ("*",)), None, {}, {}, NOW) == Grant(LOCAL)
+
+
+def test_without_keys_a_web_page_needs_a_listed_origin_or_the_daemons_own() -> None:
+    """
+    With no keys, C{*} does not let any page in: only an origin listed exactly,
+    or the daemon's own (a page it served), may act as the local key.
+    """
+    gate = Gate(KeyRing(()), None, ("*", "https://dash.example"))
+    host = {"host": "127.0.0.1:3000"}
+    refused = authorise(gate, "https://evil.example", {}, host, NOW)
+    assert isinstance(refused, Refused) and refused.status == 403
+    assert authorise(gate, "https://dash.example", {}, host, NOW) == Grant(LOCAL)
+    assert authorise(gate, "http://127.0.0.1:3000", {}, host, NOW) == Grant(LOCAL)
+    assert isinstance(authorise(gate, "http://127.0.0.1:3000", {}, {"host": "evil.example:3000"}, NOW), Refused)
+
+
+def test_with_keys_a_star_lets_any_origin_reach_the_key_check() -> None:
+    """With keys configured, C{*} still lets any origin through to the key or token check."""
+    gate = Gate(KeyRing(parse_keys(["a:read:read-key-0123456789"])), None, ("*",))
+    granted = authorise(gate, "https://any.example", {"api_key": ["read-key-0123456789"]}, {}, NOW)
+    assert isinstance(granted, Grant) and granted.key.name == "a"
+
+
+@pytest.mark.parametrize("since", ["\u00b2", "\u0662", "1" * 5000, "-1", "1e3"])
+def test_a_since_that_is_not_a_seq_is_a_400_before_the_key(since: str) -> None:
+    """C{?since=} must be a seq of ASCII digits (not C{²}, nor 5,000 digits): 400, before any key is judged."""
+    gate = Gate(KeyRing(parse_keys(["a:read:read-key-0123456789"])), None, ("*",))
+    refused = authorise(gate, None, {"since": [since], "epoch": ["e"]}, {}, NOW)
+    assert isinstance(refused, Refused) and refused.status == 400 and "since" in refused.reason
 
 
 def test_connection_refuses_bad_origin_and_unknown_key_before_the_upgrade(

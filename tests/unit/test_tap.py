@@ -31,7 +31,7 @@ def test_an_error_rendered_by_twisted_web_shows_no_traceback() -> None:
     assert channel is not None
     transport = StringTransport()
     channel.makeConnection(transport)
-    channel.dataReceived(b"GET /anything HTTP/1.1\r\nHost: proxy.test\r\n\r\n")
+    channel.dataReceived(b"GET /anything HTTP/1.1\r\nHost: localhost\r\n\r\n")
     answer = transport.value()
     channel.connectionLost(Failure(ConnectionDone("done")))
     assert answer.startswith(b"HTTP/1.1 500")

@@ -34,7 +34,8 @@ class Rest:
 
     def post(self, path: str) -> Deferred[Any]:
         # StubTreq sets treq's functions on itself with setattr, so its type names none of them.
-        response: Deferred[Any] = self.treq.post(f"http://127.0.0.1{path}")  # type: ignore[attr-defined]
+        post = self.treq.post  # type: ignore[attr-defined]
+        response: Deferred[Any] = post(f"http://127.0.0.1{path}", headers={"Content-Type": "application/json"})
         return response
 
     def arrived(self, response: Deferred[Any]) -> list[Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 
@@ -79,9 +80,9 @@ def test_a_preview_line_is_parsed_without_its_base64_going_through_json(monkeypa
     parsed_lengths: list[int] = []
     real_loads = json.loads
 
-    def measured(text: str) -> object:
+    def measured(text: str, **options: Any) -> object:
         parsed_lengths.append(len(text))
-        return real_loads(text)
+        return real_loads(text, **options)
 
     monkeypatch.setattr(wire.json, "loads", measured)
     assert decode_line(line) == real_loads(line)
@@ -104,6 +105,21 @@ def test_long_lines_decode_to_what_the_json_parser_gives(line: bytes) -> None:
 
 
 def test_a_long_malformed_line_is_still_refused() -> None:
-    """Cutting the base64 out does not make a broken line acceptable."""
+    """Cutting the base64 out does not make a broken line acceptable, nor NaN or deep nesting pass."""
     with pytest.raises(MalformedLine):
         decode_line(_image_line(BIG)[:-1])
+    with pytest.raises(MalformedLine):
+        decode_line(b"[" * 100_000 + _image_line(BIG))
+    assert decode_line(_image_line(BIG)[:-1] + b',"HFD":NaN}')["HFD"] is None
+
+
+def test_numbers_voyager_writes_as_nan_or_infinity_are_read_as_null() -> None:
+    """.NET may write NaN or Infinity: read as null, so nothing downstream ever writes NaN."""
+    message = decode_line(b'{"Event":"ControlData","A":NaN,"B":-Infinity,"C":Infinity,"D":1.5}')
+    assert (message["A"], message["B"], message["C"], message["D"]) == (None, None, None, 1.5)
+
+
+def test_a_line_nested_too_deeply_is_malformed() -> None:
+    """A line nested past the parser's recursion limit is a MalformedLine, not a RecursionError."""
+    with pytest.raises(MalformedLine):
+        decode_line(b"[" * 100000)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, cast
 
 import attrs
 
+from .. import client_json
 from ..rooms import room_name_problem
 from .handshake import FIELDS_PROBLEM
 from .messages import FIELDS_MODES
@@ -148,9 +148,9 @@ def read_action(payload: bytes, is_binary: bool, limit: int) -> Action | Problem
     if is_binary:
         return Problem("bad_message", "send JSON text frames")
     try:
-        message = json.loads(payload)
-    except ValueError:
-        return Problem("bad_message", "not JSON")
+        message = client_json.loads(payload)
+    except client_json.JsonRefused as refused:
+        return Problem("bad_message", refused.message)
     if not isinstance(message, dict) or not isinstance(message.get("action"), str):
         return Problem("bad_message", "expected an object with an action")
     read = ACTIONS.get(message["action"])

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
+
+from .. import client_json
 
 # Voyager event name -> topic; any other event is pushed under its own name
 # with a lower-case first letter.
@@ -56,8 +57,7 @@ def slim(parsed: Any) -> Any:
     return kept
 
 
-def _json(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), default=str).encode("utf-8")
+_json = client_json.dumps
 
 
 def encode(event: str, data: Any, seq: int | None = None) -> bytes:

@@ -15,6 +15,8 @@ import json
 import struct
 from typing import Any
 
+from .. import client_json
+
 PREVIEW_MODES = ("url", "inline", "binary")
 DEFAULT_PREVIEWS = "url"
 NOTICE_TOPIC = "imageReady"  # what url and binary frames are filed under (topics, latest-wins)
@@ -25,7 +27,7 @@ _LENGTH = struct.Struct(">I")
 
 def binary_frame(header: dict[str, Any], jpeg: bytes) -> bytes:
     """One binary preview frame: the header's length, the header as JSON, the JPEG."""
-    encoded = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    encoded = client_json.dumps(header)  # never NaN or Infinity
     return _LENGTH.pack(len(encoded)) + encoded + jpeg
 
 

@@ -5,28 +5,30 @@ Paths are a contract: Laravel code already uses them.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from klein import Klein
-from prometheus_client.twisted import MetricsResource
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 from twisted.web.resource import IResource
 from werkzeug.exceptions import HTTPException
 
+from .. import client_json
 from ..auth import LOCAL, ApiKey, KeyRing
 from ..config import ApiSettings
 from ..images.api import ImageApi
 from ..keys import is_narrowed
 from ..ledger import CommandDesk, event_body
 from ..metrics import Metrics
+from ..origins import Hosts
 from ..ratelimit import FailedAuthentications
 from ..robotarget import PlanDesk, RoboTarget
 from ..rooms import Rooms, room_name_problem
 from ..voyager import VoyagerLink
+from ..webhooks.routes import WebhookOperator
 from .document import build_document, encode
 from .envelope import ApiError, invalid, write_json
 from .guard import Guard, answer_in_envelope
@@ -80,9 +82,12 @@ class RestApi:
         websocket: IResource,
         robotarget: RoboTarget,
         failures: FailedAuthentications,
+        hosts: Hosts,
         images: Callable[[Guard], ImageApi],
+        webhooks: WebhookOperator | None = None,
     ) -> None:
         self._rooms = rooms
+        self._webhooks = webhooks or WebhookOperator(None)
         self._robotarget = robotarget
         self._link = link
         self._desk = desk
@@ -98,7 +103,7 @@ class RestApi:
         self._state_body: tuple[int, bytes] | None = None
         self.routes = {declared.name: declared.resolve(settings) for declared in ROUTES}
         self._command_query = tuple(query.resolve(settings) for query in COMMAND_QUERY)
-        self.guard = Guard(clock, settings, keys, failures)
+        self.guard = Guard(clock, settings, keys, hosts, failures)
         self.document = encode(build_document(ROUTES, settings))
         self._images = images(self.guard)
         self._robotarget_api = RoboTargetApi(
@@ -106,6 +111,10 @@ class RestApi:
         )
         self._robotarget_resource = self._robotarget_api.app.resource()
         self._maps = (self.app.url_map.bind("proxy"), self._robotarget_api.app.url_map.bind("proxy"))
+
+    def route_of(self, path: str, method: str) -> Route | None:
+        """The route of the table C{path} matches, if any."""
+        return self.routes.get(self.route_name(path, method))
 
     def route_name(self, path: str, method: str) -> str:
         """The name of the route C{path} matches (a metrics label), or C{unmatched}."""
@@ -180,6 +189,7 @@ class RestApi:
                 "uptime": now - self._started_at,
                 "voyager": voyager,
                 "robotarget": self._robotarget.describe(),
+                "webhooks": self._webhooks.state(),
             },
         )
 
@@ -189,10 +199,15 @@ class RestApi:
         return write_json(request, {"ready": voyager["ready"], "voyager": voyager}, 200 if voyager["ready"] else 503)
 
     @serves(app, "GET", "/metrics")
-    def metrics(self, request: IRequest, declared: Route) -> Any:
-        """Prometheus text format; needs a key when keys are configured (api_key works for scrapers)."""
+    def metrics(self, request: IRequest, declared: Route) -> bytes:
+        """
+        Prometheus text format; needs a key when keys are configured (api_key
+        works for scrapers). Rendered here, in the reactor (our registry is
+        small), so HEAD is answered as GET is, which the WSGI exporter refuses.
+        """
         self._key(request, declared)
-        return MetricsResource(self._metrics.registry)
+        request.setHeader("Content-Type", CONTENT_TYPE_LATEST)
+        return generate_latest(self._metrics.registry)
 
     @app.route("/ws", methods=["GET"])
     def websocket(self, request: IRequest) -> IResource:
@@ -228,7 +243,7 @@ class RestApi:
         state = self._link.cache
         generation = state.generation
         if self._state_body is None or self._state_body[0] != generation:
-            self._state_body = (generation, json.dumps({"success": True, "state": state.snapshot()}).encode())
+            self._state_body = (generation, client_json.dumps({"success": True, "state": state.snapshot()}))
         etag = f'"{self._run_id}-{generation}"'
         request.setHeader("ETag", etag)
         request.setHeader("Cache-Control", "no-cache")
@@ -312,6 +327,34 @@ class RestApi:
         self.guard.check_methods(key, (method,))
         params = self.guard.body(request)
         return await self._command(request, method, params, key=key)
+
+    # Webhooks: the outbox of deliveries to Laravel (see voyager_proxy.webhooks).
+
+    @serves(app, "GET", "/api/webhooks/deliveries")
+    async def webhook_deliveries(self, request: IRequest, declared: Route) -> bytes:
+        self._key(request, declared)
+        status, limit = (query.read(request.args) for query in declared.query)
+        return write_json(request, {"success": True, **await self._webhooks.deliveries(status, limit)})
+
+    @serves(app, "GET", "/api/webhooks/deliveries/<id>")
+    async def webhook_delivery(self, request: IRequest, declared: Route, id: str) -> bytes:
+        self._key(request, declared)
+        return write_json(request, {"success": True, **await self._webhooks.delivery(id)})
+
+    @serves(app, "POST", "/api/webhooks/deliveries/<id>/retry")
+    async def webhook_retry(self, request: IRequest, declared: Route, id: str) -> bytes:
+        self._key(request, declared)
+        return write_json(request, {"success": True, **await self._webhooks.retry(id)})
+
+    @serves(app, "POST", "/api/webhooks/test")
+    async def webhook_test(self, request: IRequest, declared: Route) -> bytes:
+        key = self._key(request, declared)
+        return write_json(request, {"success": True, **await self._webhooks.test(key.name)}, 202)
+
+    @serves(app, "POST", "/api/webhooks/enable")
+    async def webhook_enable(self, request: IRequest, declared: Route) -> bytes:
+        self._key(request, declared)
+        return write_json(request, {"success": True, **await self._webhooks.enable()})
 
 
 def _command_route(declared: Route) -> None:

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import __version__
+from ..webhooks.catalogue import EVENT_TYPES, EventType
 from .routes import COMMAND_QUERY, ROUTES, Role, Route
 
 SECURITY: list[dict[str, list[str]]] = [{"apiKeyHeader": []}, {"apiKeyQuery": []}]
@@ -113,6 +114,49 @@ def operation(route: Route, path_names: list[str], schemas: dict[str, Any]) -> d
     return built
 
 
+WEBHOOK_ANSWERS = {
+    "2XX": {"description": "Delivered: not sent again"},
+    "410": {"description": "Gone: the endpoint is disabled until POST /api/webhooks/enable"},
+    "default": {
+        "description": "Not delivered: tried again per webhooks.retry_schedule (Retry-After honoured);"
+        " redirects are not followed"
+    },
+}
+
+
+def webhook(event: EventType) -> dict[str, Any]:
+    """The Path Item of one event type POSTed to webhooks.url."""
+    body = {
+        "type": "object",
+        "required": ["type", "timestamp", "data"],
+        "properties": {
+            "type": {"const": event.name},
+            "timestamp": {"type": "string", "format": "date-time", "description": "When it happened (UTC)"},
+            "data": event.data,
+        },
+    }
+    example = {"type": event.name, "timestamp": "2026-12-01T12:00:00.000Z", "data": event.example}
+    notes = []
+    if event.droppable:
+        notes.append("Dropped first, oldest first, when webhooks.max_pending is reached.")
+    if event.protected:
+        notes.append("Dropped only when every waiting message is a connection or command event.")
+    return {
+        "post": {
+            "summary": event.summary,
+            "description": " ".join(
+                ["Signed as the Standard Webhooks specification describes; delivered at least once.", *notes]
+            ),
+            "parameters": [
+                {"$ref": f"#/components/parameters/{name}"}
+                for name in ("WebhookId", "WebhookTimestamp", "WebhookSignature")
+            ],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": body, "example": example}}},
+            "responses": copy.deepcopy(WEBHOOK_ANSWERS),
+        }
+    }
+
+
 def build_document(routes: Iterable[Route], settings: Any) -> dict[str, Any]:
     """The OpenAPI 3.1 document of C{routes}, with the bounds C{settings} give."""
     shared = components()
@@ -120,6 +164,7 @@ def build_document(routes: Iterable[Route], settings: Any) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {**shared["info"], "version": __version__},
         "paths": {},
+        "webhooks": {event.name: webhook(event) for event in EVENT_TYPES},
         "components": shared["components"],
     }
     for query in COMMAND_QUERY:

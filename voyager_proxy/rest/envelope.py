@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from twisted.web.iweb import IRequest
 
+from .. import client_json
 from ..failures import describe
 from .errors import ApiError, invalid
 
@@ -26,4 +26,4 @@ def write_json(request: IRequest, body: Any, status: int = 200) -> bytes:
     request.setResponseCode(status)
     request.setHeader("Content-Type", JSON_TYPE)
     request.setHeader("Cache-Control", "no-store")
-    return json.dumps(body, separators=(",", ":"), default=str).encode("utf-8")
+    return client_json.dumps(body)

@@ -195,7 +195,7 @@ class Text(Field):
 
 def guid(value: Any, field: str) -> str:
     """A GUID (8-4-4-4-12 hex digits), lower-cased."""
-    if not isinstance(value, str) or not _GUID.match(value):
+    if not isinstance(value, str) or not _GUID.fullmatch(value):
         raise invalid(field, "must be a GUID such as 0697f2f9-24e4-4850-84e9-18ea28b05fe9")
     return value.lower()
 
@@ -264,7 +264,7 @@ class TimeOfDay(Field):
     def _read(self, body: Mapping[str, Any]) -> int:
         value = body.get(self.name)
         if isinstance(value, str):
-            match = _TIME_OF_DAY.match(value)
+            match = _TIME_OF_DAY.fullmatch(value)
             if match is None or int(match[1]) > 23 or int(match[2]) > 59 or int(match[3] or 0) > 59:
                 raise invalid(self.name, "must be a time of day HH:MM[:SS] or seconds after midnight")
             return int(match[1]) * 3600 + int(match[2]) * 60 + int(match[3] or 0)
@@ -410,6 +410,22 @@ class QueryText(Query):
 
 
 @attrs.frozen
+class QueryChoice(Query):
+    """One of C{choices}, or None when absent."""
+
+    choices: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+
+    def read(self, args: Mapping[bytes, list[bytes]]) -> str | None:
+        value = _first(args, self.name)
+        if value is not None and value not in self.choices:
+            raise invalid(self.name, f"must be one of {', '.join(self.choices)}")
+        return value
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "enum": list(self.choices)}
+
+
+@attrs.frozen
 class QueryGuid(Query):
     """A GUID; when not C{needed}, "" (Voyager's "any") if absent or empty."""
 
@@ -444,7 +460,7 @@ class QueryEpoch(Query):
         value = _first(args, self.name)
         if value is None:
             raise invalid(self.name, "is required")
-        return epoch_seconds(float(value) if _DECIMAL.match(value) else value, self.name)
+        return epoch_seconds(float(value) if _DECIMAL.fullmatch(value) else value, self.name)
 
     def schema(self) -> dict[str, Any]:
         return {"type": "string"}

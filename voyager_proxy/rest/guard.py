@@ -5,7 +5,6 @@ rate limits and the JSON body; and the error handlers answering our envelope.
 
 from __future__ import annotations
 
-import json
 from typing import Any, cast
 
 from klein import Klein
@@ -15,23 +14,44 @@ from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 from werkzeug.exceptions import HTTPException
 
+from .. import client_json
 from ..auth import ApiKey, KeyRing
 from ..config import ApiSettings
-from ..keys import KeyLookup, may_send, presented_key, query_values
+from ..keys import KeyLookup, look_up, may_send, presented_key, query_values
+from ..origins import Hosts, origin_allowed
 from ..ratelimit import FailedAuthentications, RateLimiter
 from ..voyager import VoyagerError
 from . import validation as check
-from .envelope import ApiError, from_failure, write_json
+from .envelope import ApiError, from_failure, invalid, write_json
 from .routes import Role, Route
 
 JSON_MEDIA = "application/json"
 CORS_ALLOWED_HEADERS = "Content-Type, X-API-Key, Idempotency-Key, If-None-Match"
+SAFE_METHODS = frozenset({b"GET", b"HEAD", b"OPTIONS"})  # what a page may cause without changing anything
+BODY_METHODS = frozenset({b"POST", b"PUT"})
 
 
 def _refused(status: int, message: str, wait: float) -> ApiError:
     if status == 429:
         return ApiError(status, "rate_limited", message, headers={"Retry-After": RateLimiter.retry_after(wait)})
     return ApiError(status, "unauthorized" if status == 401 else "forbidden", message)
+
+
+def header_text(request: IRequest, name: str) -> str | None:
+    """The first value of header C{name} as text; 400 when it is not UTF-8 (never a traceback)."""
+    values: list[bytes] | None = request.requestHeaders.getRawHeaders(name.encode("ascii"))
+    if not values:
+        return None
+    try:
+        return values[0].decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_header", f"the {name} header is not UTF-8") from None
+
+
+def content_length(request: IRequest) -> int | None:
+    """The announced body size; None when no Content-Length is given."""
+    length = header_text(request, "Content-Length")
+    return int(length) if length is not None and length.isascii() and length.isdigit() else None
 
 
 class Guard:
@@ -43,12 +63,54 @@ class Guard:
     """
 
     def __init__(
-        self, clock: IReactorTime, settings: ApiSettings, keys: KeyRing, failures: FailedAuthentications
+        self, clock: IReactorTime, settings: ApiSettings, keys: KeyRing, hosts: Hosts, failures: FailedAuthentications
     ) -> None:
         self._settings = settings
+        self._hosts = hosts
+        self._keys = keys
         self._lookup = KeyLookup(keys, failures)
         self._read_limits = RateLimiter(clock, settings.read_rate, settings.read_burst)
         self._command_limits = RateLimiter(clock, settings.command_rate, settings.command_burst)
+
+    def screen(self, request: IRequest) -> None:
+        """
+        What every request must pass, whatever its path (the WebSocket's
+        included), before anything else: its C{Host} is one of ours (421:
+        DNS rebinding), a state-changing request from a browser comes from an
+        allowed origin (403), and a body is announced as JSON (415, even an
+        empty one) within C{api.max_body_bytes} (413, before it is read).
+        """
+        host = header_text(request, "Host")
+        if not self._hosts.allow(host):
+            raise ApiError(421, "misdirected_request", f"this proxy does not answer for {host!r} (http.allowed_hosts)")
+        method = request.method
+        origin = header_text(request, "Origin")
+        if method not in SAFE_METHODS and origin and not origin_allowed(origin, self._settings.cors_origins, host):
+            raise ApiError(403, "origin_not_allowed", f"the origin {origin} is not allowed (api.cors_origins)")
+        if method in BODY_METHODS:
+            media = (header_text(request, "Content-Type") or "").split(";")[0].strip().lower()
+            if media != JSON_MEDIA:
+                raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+        length = content_length(request)
+        if length is None and request.requestHeaders.hasHeader(b"Transfer-Encoding"):
+            raise ApiError(411, "length_required", "give the body's Content-Length")
+        if length is not None and length > self._settings.max_body_bytes:
+            raise ApiError(413, "body_too_large", f"the body is over {self._settings.max_body_bytes} bytes")
+
+    def refuses_unread(self, request: IRequest, route: Route | None) -> bool:
+        """
+        Whether C{request} is refused from its headers alone (L{screen}, or no
+        valid key for C{route}): its body need not be read. Nothing is logged;
+        the refusal is answered, and logged, when the request is served.
+        """
+        try:
+            self.screen(request)
+            presented = self._presented(request)
+        except ApiError:
+            return True
+        if route is None or route.role is Role.OPEN or query_values(request.args, "token"):
+            return False  # a dashboard token is judged by the route itself (the image routes)
+        return not isinstance(look_up(self._keys, presented), ApiKey)
 
     def admit(self, request: IRequest, route: Route, key: ApiKey | None = None) -> ApiKey | None:
         """
@@ -57,6 +119,9 @@ class Guard:
         token), only its role, rate and methods are checked.
         """
         self.cors(request)
+        if request.method == b"HEAD" and (route.sends or route.is_command):
+            request.setHeader("Allow", route.method)
+            raise ApiError(405, "method_not_allowed", f"use {route.method}: HEAD sends Voyager nothing")
         if route.role is Role.OPEN:
             return None
         if key is None:
@@ -82,13 +147,16 @@ class Guard:
             if not may_send(key, method):
                 raise ApiError(403, "forbidden", f"the key {key.name!r} may not call {method}")
 
+    @staticmethod
+    def _presented(request: IRequest) -> str | None:
+        return presented_key(header_text(request, "X-API-Key"), query_values(request.args, "api_key"))
+
     def identify(self, request: IRequest) -> ApiKey:
         client = request.getClientAddress()
-        presented = presented_key(request.getHeader("X-API-Key"), query_values(request.args, "api_key"))
-        return self._lookup.find(presented, getattr(client, "host", str(client)), _refused)
+        return self._lookup.find(self._presented(request), getattr(client, "host", str(client)), _refused)
 
     def cors(self, request: IRequest) -> None:
-        origin = request.getHeader("Origin")
+        origin = header_text(request, "Origin")
         if origin and origin in self._settings.cors_origins:
             request.setHeader("Access-Control-Allow-Origin", origin)
             request.setHeader("Vary", "Origin")
@@ -103,7 +171,7 @@ class Guard:
         return b""
 
     def body(self, request: IRequest) -> dict[str, Any]:
-        """The JSON object sent, C{{}} for an empty body; 413, 415 and 400 otherwise."""
+        """The JSON object sent, C{{}} for an empty body; 413 and 400 otherwise (L{screen} checked the type)."""
         content = request.content
         content.seek(0, 2)
         size = content.tell()
@@ -111,14 +179,13 @@ class Guard:
             raise ApiError(413, "body_too_large", f"the body is over {self._settings.max_body_bytes} bytes")
         if size == 0:
             return {}
-        media = (request.getHeader("Content-Type") or "").split(";")[0].strip().lower()
-        if media != JSON_MEDIA:
-            raise ApiError(415, "unsupported_media_type", "send the body as application/json")
         content.seek(0)
         try:
-            body = json.loads(content.read())
-        except ValueError as error:
-            raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
+            body = client_json.loads(content.read())
+        except client_json.JsonRefused as refused:
+            if refused.field is not None:
+                raise invalid(refused.field, refused.message.partition(": ")[2]) from None
+            raise ApiError(400, "invalid_json", f"the body is {refused.message}") from None
         if body == []:
             return {}  # PHP encodes an empty array, Laravel's default body, as []
         return check.json_object(body)
@@ -130,11 +197,15 @@ class Guard:
 _log = Logger(namespace="voyager_proxy.rest")
 
 
-def _api_error(self: Any, request: IRequest, failure: Failure) -> bytes:
-    error = cast(ApiError, failure.value)
+def answer_error(request: IRequest, error: ApiError) -> bytes:
+    """C{error} in our envelope, with its headers."""
     for name, value in error.headers.items():
         request.setHeader(name, value)
     return write_json(request, error.body(), error.status)
+
+
+def _api_error(self: Any, request: IRequest, failure: Failure) -> bytes:
+    return answer_error(request, cast(ApiError, failure.value))
 
 
 def _voyager_error(self: Any, request: IRequest, failure: Failure) -> bytes:

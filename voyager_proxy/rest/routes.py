@@ -30,6 +30,7 @@ from .fields import (
     Integer,
     Number,
     Query,
+    QueryChoice,
     QueryEpoch,
     QueryGuid,
     QueryInteger,
@@ -285,6 +286,22 @@ def _rt_write(method: str, path: str, name: str, summary: str, body: Body | None
     more.setdefault("answers", WRITTEN)
     more.setdefault("errors", _NOT_FOUND if "<" in path else {})
     return Route(method, ROBOTARGET + path, summary, Role.CONTROL, sends=(RT + name,), body=body, **more)
+
+
+_WEBHOOKS_OFF = {
+    "409": {
+        "description": "Webhooks are off (webhooks.url is empty): error.code webhooks_off",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+}
+_DELIVERY = {"200": _json("WebhookDeliveryAnswer")}
+
+
+def _webhooks(method: str, path: str, summary: str, **more: Any) -> Route:
+    """An operator route of the webhook outbox (control role; 409 while webhooks are off)."""
+    more.setdefault("answers", _DELIVERY)
+    errors = {**_WEBHOOKS_OFF, **(_NOT_FOUND if "<" in path else {})}
+    return Route(method, "/api/webhooks" + path, summary, Role.CONTROL, errors=errors, **more)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -762,6 +779,30 @@ ROUTES: tuple[Route, ...] = (
         },
     ),
     _rt_write("DELETE", "/plans/<guid>", "RemoveSet", "Remove a booking: its set with targets and shots"),
+    # Webhooks: the outbox of deliveries to Laravel.
+    _webhooks(
+        "GET",
+        "/deliveries",
+        "Webhook deliveries, newest first: attempts, last answer, next attempt",
+        query=(
+            QueryChoice("status", choices=("pending", "delivered", "failed", "dropped"), description="Only these"),
+            QueryInteger("limit", low=1, high=1000, default=50),
+        ),
+        answers={"200": _json("WebhookDeliveriesAnswer")},
+    ),
+    _webhooks("GET", "/deliveries/<id>", "One webhook delivery"),
+    _webhooks(
+        "POST",
+        "/deliveries/<id>/retry",
+        "Attempt a delivery now (a delivered or failed one again, with the same webhook-id)",
+    ),
+    _webhooks("POST", "/test", "Queue a webhook.test event", answers={"202": _json("WebhookDeliveryAnswer", "Queued")}),
+    _webhooks(
+        "POST",
+        "/enable",
+        "Enable the endpoint after it answered 410 Gone",
+        answers={"200": _json("WebhooksAnswer")},
+    ),
 )
 
 BY_KEY: dict[tuple[str, str], Route] = {(route.method, route.path): route for route in ROUTES}

@@ -76,7 +76,7 @@ def angle(body: Mapping[str, Any], field: str, low: float, high: float, *, wraps
             raise invalid(field, "must be a number or a sexagesimal string")
         result = float(value)
     elif isinstance(value, str):
-        match = _SEXAGESIMAL.match(value)
+        match = _SEXAGESIMAL.fullmatch(value)
         if match is None:
             raise invalid(field, "must be a number or a sexagesimal string such as 05:35:17.3")
         minutes, seconds = float(match["b"] or 0), float(match["c"] or 0)

@@ -13,7 +13,16 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from ..config import RoboTargetSettings
-from ..voyager import ActionFailed, ConnectionStatus, LinkState, SessionRef, VoyagerError, VoyagerEvent, VoyagerLink
+from ..voyager import (
+    ActionFailed,
+    ConnectionStatus,
+    EventBus,
+    LinkState,
+    SessionRef,
+    VoyagerError,
+    VoyagerEvent,
+    VoyagerLink,
+)
 from .signing import command_mac, manager_hash
 
 DONE = "DONE"
@@ -84,9 +93,10 @@ class RoboTarget:
     """
     Enters manager mode on each new Voyager session when configured, and
     signs every RoboTarget call with that session's key, its id and its UID.
-    Its L{status} tells whether calls can be made; the rest of the proxy
-    works whatever it says. A refused manager mode is tried again on the same
-    session after C{RETRY_FIRST} seconds, doubling up to C{RETRY_MAX}.
+    Its L{status} tells whether calls can be made (C{status_changes} carries
+    each change); the rest of the proxy works whatever it says. A refused
+    manager mode is tried again on the same session after C{RETRY_FIRST}
+    seconds, doubling up to C{RETRY_MAX}.
 
     Calls are private: their results (customers' bookings, JPEGs) go to the
     caller only, never to dashboards or the recent-events list.
@@ -107,6 +117,7 @@ class RoboTarget:
         initial = RoboTargetState.WAITING if settings.enabled else RoboTargetState.DISABLED
         reason = None if settings.enabled else "set robotarget.secret, mac_key and mac_words to use RoboTarget"
         self.status = RoboTargetStatus(initial, clock.seconds(), reason)
+        self.status_changes: EventBus[RoboTargetStatus] = EventBus()
         if settings.enabled:
             link.add_session_setup(self._session_setup)
             link.status_changes.subscribe(self._link_changed)
@@ -239,3 +250,4 @@ class RoboTarget:
         self, state: RoboTargetState, reason: str | None = None, version_db: Any = None, retry_at: float | None = None
     ) -> None:
         self.status = RoboTargetStatus(state, self._clock.seconds(), reason, version_db, retry_at)
+        self.status_changes.publish(self.status)

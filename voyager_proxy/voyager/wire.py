@@ -39,6 +39,16 @@ def decode_text(line: bytes) -> str:
         return line.decode(FALLBACK_ENCODING, errors="replace")
 
 
+def _not_a_number(name: str) -> None:
+    """
+    C{NaN} and C{Infinity} (which .NET may write) are read as null: strict
+    JSON readers downstream refuse them. (An overflowing C{1e999} is read as
+    infinity, left to the writers, which write it as null: a hook on every
+    float would slow the ControlData path.)
+    """
+    return None
+
+
 def decode_line(line: bytes) -> dict[str, Any]:
     """Parse one received line into a JSON object, or raise L{MalformedLine}."""
     if len(line) > SPLICE_OVER:
@@ -46,7 +56,9 @@ def decode_line(line: bytes) -> dict[str, Any]:
         if spliced is not None:
             return spliced
     try:
-        message = json.loads(decode_text(line))
+        message = json.loads(decode_text(line), parse_constant=_not_a_number)
+    except RecursionError:
+        raise MalformedLine("not JSON (nested too deeply)", line) from None
     except ValueError as error:
         raise MalformedLine(f"not JSON ({error.args[0]})", line) from None
     if not isinstance(message, dict):
@@ -70,8 +82,8 @@ def _spliced(line: bytes) -> dict[str, Any] | None:
         return None
     try:
         data = line[start:end].decode("ascii")
-        message = json.loads(decode_text(line[:start] + line[end:]))
-    except ValueError:  # UnicodeDecodeError included
+        message = json.loads(decode_text(line[:start] + line[end:]), parse_constant=_not_a_number)
+    except (ValueError, RecursionError):  # UnicodeDecodeError included; the whole parse says why
         return None
     if not isinstance(message, dict) or message.get("Base64Data") != "":
         return None
