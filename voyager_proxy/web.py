@@ -21,6 +21,8 @@ from .console.resource import ConsoleResource
 from .console.resource import serves as serves_console
 from .images import Downscaler, ImageApi, ImageLibrary, ImageStore, ResizePool
 from .images.api import TokenKey
+from .images.disk import ThreadedDisk
+from .images.store import DiskProblems, InlineDisk
 from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
 from .origins import Hosts
@@ -164,13 +166,26 @@ def token_key(websocket: WebSocketSettings, tokens: TokenIssuer, clock: IReactor
     return key_of
 
 
-def image_library(link: VoyagerLink, clock: IReactorTime, settings: ImageSettings) -> tuple[ImageLibrary, Downscaler]:
-    """The store fed by the link's previews, and its resizing pool (stopped when the reactor shuts down)."""
-    store = ImageStore(settings.keep, settings.max_bytes, Path(settings.dir) if settings.dir else None)
+def image_library(
+    link: VoyagerLink, clock: IReactorTime, settings: ImageSettings, metrics: Metrics
+) -> tuple[ImageLibrary, Downscaler]:
+    """
+    The store fed by the link's previews, its disk writer and its resizing
+    pool (both stopped when the reactor shuts down, the writer once its
+    writes are done).
+    """
+    reactor = cast(IReactorFromThreads, clock)
+    problems = DiskProblems(metrics.image_write_failures.inc)
+    # A reactor without threads (the in-memory tests' clock) has its writes made at once.
+    threaded = IReactorFromThreads.providedBy(clock)
+    disk = ThreadedDisk(reactor, problems) if threaded else InlineDisk(problems)
+    store = ImageStore(settings.keep, settings.max_bytes, Path(settings.dir) if settings.dir else None, disk)
     library = ImageLibrary(link.events, store, settings.widths)
-    pool = ResizePool(cast(IReactorFromThreads, clock), settings.resize_threads, settings.resize_queue)
+    pool = ResizePool(reactor, settings.resize_threads, settings.resize_queue)
     if IReactorCore.providedBy(clock):
         cast(IReactorCore, clock).addSystemEventTrigger("during", "shutdown", pool.stop)
+        if isinstance(disk, ThreadedDisk):
+            cast(IReactorCore, clock).addSystemEventTrigger("during", "shutdown", disk.stop)
     return library, Downscaler(store, pool)
 
 
@@ -210,8 +225,8 @@ def build_front(
     websocket = websocket or WebSocketSettings()
     tokens = TokenIssuer.with_secret(websocket.jwt_secret)
     http = http or HttpSettings()
-    library, downscaler = image_library(link, clock, images or ImageSettings())
     metrics = Metrics(link)
+    library, downscaler = image_library(link, clock, images or ImageSettings(), metrics)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
     rooms = Rooms(websocket.max_rooms_per_client, websocket.max_rooms)
     failures = FailedAuthentications(clock, settings.failed_auth_rate, settings.failed_auth_burst)
