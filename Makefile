@@ -24,8 +24,13 @@ run: install
 sim: install
 	$(BIN)/twistd --nodaemon --pidfile= voyager-sim --port 5950
 
+# The console's browser tests (Playwright, Debian's chromium) run in a pytest of their own, without
+# pytest-twisted: Playwright's event loop must not meet the reactor. BROWSER_TESTS= skips them.
+BROWSER_TESTS ?= tests/browser
+
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(if $(BROWSER_TESTS),$(BIN)/python -m pytest -p no:twisted -n 0 $(BROWSER_TESTS))
 
 lint: install
 	$(BIN)/ruff check .

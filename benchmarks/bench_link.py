@@ -180,7 +180,7 @@ def bench_jpeg_line(size: int = 2 * 1024 * 1024, repeats: int = 20) -> list[floa
     timings = []
     for repeat in range(repeats):
         timings.append(feed(protocol, line))
-        assert seen.count("NewJPGReady") == repeat + 1 and link.cache.preview is not None
+        assert seen.count("NewJPGReady") == repeat + 1 and link.cache.snapshot()["preview"] is not None
     return timings
 
 

@@ -8,6 +8,7 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from twisted.internet.task import Clock
 
 from tests.conformance.coverage import COVERED, record, summary
@@ -15,6 +16,10 @@ from tests.conformance.coverage import COVERED, record, summary
 pytest_plugins = ("pytester",)  # tests/unit/test_suite_checks.py runs this file on sample tests
 
 _CALL_FAILED = pytest.StashKey[bool]()
+
+# Property tests judge behaviour, not speed: no per-example wall-clock deadline on a busy machine.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 
 @pytest.hookimpl(wrapper=True)

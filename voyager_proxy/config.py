@@ -202,6 +202,13 @@ class WebSocketSettings(_MaskedRepr):
 
 
 @attrs.frozen(repr=False)
+class ConsoleSettings(_MaskedRepr):
+    """[console]: the operator console, a web page at /console/."""
+
+    enabled: bool = setting(True, "Serve the operator console at /console/ (/ redirects there).")
+
+
+@attrs.frozen(repr=False)
 class SimulatorSettingsSection(_MaskedRepr):
     """[simulator]: the embedded Voyager simulator."""
 
@@ -354,6 +361,7 @@ class Config(_MaskedRepr):
     http: HttpSettings = attrs.field(factory=HttpSettings)
     api: ApiSettings = attrs.field(factory=ApiSettings)
     websocket: WebSocketSettings = attrs.field(factory=WebSocketSettings)
+    console: ConsoleSettings = attrs.field(factory=ConsoleSettings)
     images: ImageSettings = attrs.field(factory=ImageSettings)
     simulator: SimulatorSettingsSection = attrs.field(factory=SimulatorSettingsSection)
     robotarget: RoboTargetSettings = attrs.field(factory=RoboTargetSettings)

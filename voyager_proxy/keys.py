@@ -89,3 +89,12 @@ def is_narrowed(key: ApiKey) -> bool:
 def may_send(key: ApiKey, method: str) -> bool:
     """Whether C{key}'s method list, if it has one, names C{method} (the role is checked apart)."""
     return key.methods is None or method in key.methods
+
+
+def may_see(key: ApiKey, owner: str | None) -> bool:
+    """
+    Whether C{key} may read an event whose command belongs to C{owner} (see
+    L{voyager_proxy.ledger.CommandLedger.owner_of}): everyone reads the events
+    of no command; a narrowed key only those of the commands it sent.
+    """
+    return owner is None or key.methods is None or owner == key.name

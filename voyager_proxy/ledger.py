@@ -82,6 +82,18 @@ class CommandLedger:
     def get(self, uid: str) -> LedgerEntry | None:
         return self._entries.get(uid)
 
+    def owner_of(self, event: VoyagerEvent) -> str | None:
+        """
+        Whose command C{event} speaks of (see L{voyager_proxy.keys.may_see}):
+        None when it names no UID (telemetry, shots, images: everyone's);
+        else the sender of that command, or C{""} (nobody's) when the ledger
+        has none (the proxy's own commands, another client's, one evicted).
+        """
+        if "UID" not in event.fields:
+            return None
+        entry = self._entries.get(event.fields["UID"]) if isinstance(event.fields["UID"], str) else None
+        return "" if entry is None else entry.sender
+
     def replay(self, sender: str, idempotency_key: str, request: object = None) -> LedgerEntry | None:
         """
         The entry a sender already created with this Idempotency-Key, if

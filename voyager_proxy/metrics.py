@@ -66,6 +66,11 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+        self.image_write_failures = Counter(
+            "voyager_proxy_image_write_failures",
+            "Previews or their metadata that could not be written to images.dir (kept in memory still).",
+            registry=self.registry,
+        )
         self.webhooks = WebhookMeter(self.registry)
         self._status(link.status)
         link.status_changes.subscribe(self._status)

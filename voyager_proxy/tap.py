@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import signal
+from types import FrameType
 from typing import Any, cast
 
 import attrs
@@ -21,6 +23,7 @@ from .config import Config, ConfigErrors, RoboTargetSettings, load_config
 from .descriptors import check_descriptors
 from .server import BoundedSite
 from .simulator import SimulatorSettings, VoyagerSimulator
+from .simulator.faults import Faults
 from .stopping import answer_everyone
 from .voyager.link import VoyagerLink
 from .web import Front, access_log_line, build_front
@@ -170,6 +173,7 @@ def build_service(reactor: Any, config: Config) -> MultiService:
             ),
         )
         simulator_service = SimulatorService(reactor, simulator)
+        simulator_service.setName("simulator")
         simulator_service.setServiceParent(top)
         address = None  # known once the simulator listens
 
@@ -201,6 +205,7 @@ def build_service(reactor: Any, config: Config) -> MultiService:
         config.images,
         config.http,
         webhooks,
+        config.console,
     )
     site = BoundedSite(
         front.root,
@@ -218,6 +223,19 @@ def build_service(reactor: Any, config: Config) -> MultiService:
     return top
 
 
+def stall_on_signals(faults: Faults) -> None:
+    """
+    SIGUSR1 stalls the embedded simulator (it goes silent, as a hung Voyager
+    does), SIGUSR2 brings it back: to see and test what a dashboard shows.
+    """
+
+    def stall(number: int, frame: FrameType | None) -> None:
+        faults.stalled = number == signal.SIGUSR1
+
+    signal.signal(signal.SIGUSR1, stall)
+    signal.signal(signal.SIGUSR2, stall)
+
+
 def makeService(options: Options) -> IServiceCollection:
     """twistd entry point: a bad configuration stops start-up with one line per problem."""
     from twisted.internet import reactor
@@ -233,4 +251,7 @@ def makeService(options: Options) -> IServiceCollection:
         )
     Logger().info("effective configuration: {config}", config=config.describe())
     check_descriptors(config)
-    return build_service(reactor, config)
+    service = build_service(reactor, config)
+    if config.simulator.enabled:
+        stall_on_signals(cast(SimulatorService, service.getServiceNamed("simulator")).simulator.faults)
+    return service

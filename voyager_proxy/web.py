@@ -15,8 +15,13 @@ from twisted.web.resource import IResource
 from zope.interface import implementer
 
 from .auth import KeyRing
-from .config import ApiSettings, HttpSettings, ImageSettings, RoboTargetSettings, WebSocketSettings
+from .config import ApiSettings, ConsoleSettings, HttpSettings, ImageSettings, RoboTargetSettings, WebSocketSettings
+from .console.bundle import Bundle
+from .console.resource import ConsoleResource
+from .console.resource import serves as serves_console
 from .images import Downscaler, ImageApi, ImageLibrary, ImageStore, ResizePool
+from .images.disk import ThreadedDisk
+from .images.store import DiskProblems, InlineDisk
 from .images.tokens import DashboardTokens
 from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
@@ -29,6 +34,7 @@ from .rest.envelope import ApiError
 from .rest.guard import answer_error
 from .robotarget import RoboTarget
 from .rooms import Rooms
+from .tokens import TokenIssuer
 from .voyager import VoyagerLink
 from .webhooks import EventSources, Webhooks
 from .webhooks.routes import WebhookOperator
@@ -78,17 +84,24 @@ def access_log_line(timestamp: str, request: IRequest) -> str:
 class MeasuredResource:
     """
     Counts every answered request under the name of the route it matched,
-    after the checks every request passes (L{Guard.screen}), whatever its path.
+    after the checks every request passes (L{Guard.screen}), whatever its path;
+    the console's paths go to C{console} (when it is on), the others to the API.
     """
 
     isLeaf = True
 
-    def __init__(self, api: RestApi, metrics: Metrics) -> None:
+    def __init__(self, api: RestApi, metrics: Metrics, console: ConsoleResource | None = None) -> None:
         self._inner = api.app.resource()
         self._api = api
         self._metrics = metrics
+        self._console = console
+
+    def _console_for(self, request: IRequest) -> ConsoleResource | None:
+        return self._console if serves_console(request.path.decode("utf-8", "replace")) else None
 
     def _route(self, request: IRequest) -> str:
+        if self._console_for(request) is not None:
+            return "console"
         return self._api.route_name(request.path.decode("utf-8", "replace"), request.method.decode("latin-1"))
 
     def refuses_unread(self, request: IRequest) -> bool:
@@ -105,7 +118,7 @@ class MeasuredResource:
             _check_target(request)
         except ApiError as error:
             return answer_error(request, error)
-        return self._inner.render(request)
+        return (self._console_for(request) or self._inner).render(request)
 
     def getChildWithDefault(self, name: bytes, request: IRequest) -> IResource:
         return self
@@ -133,13 +146,26 @@ class Front:
     push: PushFactory
 
 
-def image_library(link: VoyagerLink, clock: IReactorTime, settings: ImageSettings) -> tuple[ImageLibrary, Downscaler]:
-    """The store fed by the link's previews, and its resizing pool (stopped when the reactor shuts down)."""
-    store = ImageStore(settings.keep, settings.max_bytes, Path(settings.dir) if settings.dir else None)
+def image_library(
+    link: VoyagerLink, clock: IReactorTime, settings: ImageSettings, metrics: Metrics
+) -> tuple[ImageLibrary, Downscaler]:
+    """
+    The store fed by the link's previews, its disk writer and its resizing
+    pool (both stopped when the reactor shuts down, the writer once its
+    writes are done).
+    """
+    reactor = cast(IReactorFromThreads, clock)
+    problems = DiskProblems(metrics.image_write_failures.inc)
+    # A reactor without threads (the in-memory tests' clock) has its writes made at once.
+    threaded = IReactorFromThreads.providedBy(clock)
+    disk = ThreadedDisk(reactor, problems) if threaded else InlineDisk(problems)
+    store = ImageStore(settings.keep, settings.max_bytes, Path(settings.dir) if settings.dir else None, disk)
     library = ImageLibrary(link.events, store, settings.widths)
-    pool = ResizePool(cast(IReactorFromThreads, clock), settings.resize_threads, settings.resize_queue)
+    pool = ResizePool(reactor, settings.resize_threads, settings.resize_queue)
     if IReactorCore.providedBy(clock):
         cast(IReactorCore, clock).addSystemEventTrigger("during", "shutdown", pool.stop)
+        if isinstance(disk, ThreadedDisk):
+            cast(IReactorCore, clock).addSystemEventTrigger("during", "shutdown", disk.stop)
     return library, Downscaler(store, pool)
 
 
@@ -153,13 +179,14 @@ def build_root(
     images: ImageSettings | None = None,
     http: HttpSettings | None = None,
     webhooks: Webhooks | None = None,
+    console: ConsoleSettings | None = None,
 ) -> MeasuredResource:
     """
     The resource tree: /health, /metrics, /api (with /api/robotarget and
-    /api/images) and the WebSocket at /ws; with C{webhooks}, the events they
-    deliver are wired here.
+    /api/images), the WebSocket at /ws and, unless switched off, the console
+    at /console/; with C{webhooks}, the events they deliver are wired here.
     """
-    return build_front(link, clock, settings, keys, websocket, robotarget, images, http, webhooks).root
+    return build_front(link, clock, settings, keys, websocket, robotarget, images, http, webhooks, console).root
 
 
 def build_front(
@@ -172,17 +199,19 @@ def build_front(
     images: ImageSettings | None = None,
     http: HttpSettings | None = None,
     webhooks: Webhooks | None = None,
+    console: ConsoleSettings | None = None,
 ) -> Front:
     """L{build_root}'s tree with the parts a clean stop needs."""
     websocket = websocket or WebSocketSettings()
+    tokens = TokenIssuer.with_secret(websocket.jwt_secret)
     http = http or HttpSettings()
-    library, downscaler = image_library(link, clock, images or ImageSettings())
     metrics = Metrics(link)
+    library, downscaler = image_library(link, clock, images or ImageSettings(), metrics)
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
     rooms = Rooms(websocket.max_rooms_per_client, websocket.max_rooms)
     failures = FailedAuthentications(clock, settings.failed_auth_rate, settings.failed_auth_burst)
-    gate = Gate(keys, websocket.jwt_secret, websocket.allowed_origins, websocket.max_token_lifetime)
-    tokens = DashboardTokens(gate, clock, failures)
+    gate = Gate(keys, websocket.jwt_secret, websocket.allowed_origins, websocket.max_token_lifetime, tokens)
+    dashboard_tokens = DashboardTokens(gate, clock, failures)
     push = PushFactory(
         link,
         clock,
@@ -195,6 +224,7 @@ def build_front(
         failures,
         library,
         downscaler,
+        tokens,
     )
     metrics.websocket_clients.set_function(lambda: push.subscribers)
     scheduler = RoboTarget(link, clock, robotarget or RoboTargetSettings())
@@ -218,7 +248,9 @@ def build_front(
         scheduler,
         failures,
         Hosts.of(http.allowed_hosts, http.interface),
-        images=lambda guard: ImageApi(library, downscaler, guard, tokens.key_of),
+        images=lambda guard: ImageApi(library, downscaler, guard, dashboard_tokens.key_of),
         webhooks=WebhookOperator(webhooks),
+        tokens=tokens,
     )
-    return Front(MeasuredResource(api, metrics), desk, push)
+    shown = ConsoleResource(Bundle.shipped()) if (console or ConsoleSettings()).enabled else None
+    return Front(MeasuredResource(api, metrics, shown), desk, push)

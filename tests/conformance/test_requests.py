@@ -203,6 +203,7 @@ QUIET: dict[tuple[str, str], str] = {
     ("GET", "/api/commands/<uid>"): f"/api/commands/{GUID}",
     ("GET", "/api/robotarget/status"): "/api/robotarget/status",
     ("POST", "/api/rooms/<room>/events"): "/api/rooms/booking-1/events",
+    ("POST", "/api/tokens"): "/api/tokens",
     ("GET", "/api/webhooks/deliveries"): "/api/webhooks/deliveries",
     ("GET", "/api/webhooks/deliveries/<id>"): "/api/webhooks/deliveries/msg_0",
     ("POST", "/api/webhooks/deliveries/<id>/retry"): "/api/webhooks/deliveries/msg_0/retry",

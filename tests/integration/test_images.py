@@ -6,6 +6,7 @@ import base64
 import io
 import threading
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import cast
 
 import pytest
@@ -13,7 +14,10 @@ import pytest_twisted  # type: ignore[import-untyped]  # pytest-twisted ships no
 import treq
 from PIL import Image
 from twisted.internet import reactor
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorFromThreads
+from twisted.internet.task import deferLater
+from twisted.logger import ILogObserver, LogEvent, LogLevel, formatEvent, globalLogPublisher
 from twisted.web.iweb import IRequest
 from twisted.web.server import Site
 from twisted.web.test.requesthelper import DummyRequest
@@ -26,15 +30,17 @@ from tests.support.ws_client import connect
 from voyager_proxy.auth import ApiKey, KeyRing, parse_keys
 from voyager_proxy.config import ApiSettings
 from voyager_proxy.images.api import ImageApi
+from voyager_proxy.images.disk import ThreadedDisk
 from voyager_proxy.images.library import ImageLibrary, describe
 from voyager_proxy.images.resize import Downscaler, ResizePool, Saturated
-from voyager_proxy.images.store import ImageStore, image_id
+from voyager_proxy.images.store import DiskProblems, ImageStore, image_id
 from voyager_proxy.origins import Hosts
 from voyager_proxy.push.previews import read_binary_frame
 from voyager_proxy.ratelimit import FailedAuthentications
 from voyager_proxy.rest.envelope import ApiError
 from voyager_proxy.rest.guard import Guard
 from voyager_proxy.rest.routes import route
+from voyager_proxy.tokens import TokenIssuer
 from voyager_proxy.voyager.bus import EventBus
 from voyager_proxy.voyager.events import parse_event
 from voyager_proxy.web import build_root
@@ -143,7 +149,12 @@ async def test_saturated_resizing_answers_503_with_retry_after() -> None:
             library,
             Downscaler(library.store, pool),
             Guard(
-                reactor, ApiSettings(), KeyRing(()), Hosts.of((), "127.0.0.1"), FailedAuthentications(reactor, 1, 10)
+                reactor,
+                ApiSettings(),
+                KeyRing(()),
+                Hosts.of((), "127.0.0.1"),
+                FailedAuthentications(reactor, 1, 10),
+                TokenIssuer("s" * 32),
             ),
             refuse,
         )
@@ -160,7 +171,7 @@ async def test_saturated_resizing_answers_503_with_retry_after() -> None:
         pool.stop()
 
 
-def refuse(token: str, origin: str | None) -> ApiKey:
+def refuse(token: str, request: IRequest) -> ApiKey:
     raise AssertionError("no token is presented here")
 
 
@@ -179,3 +190,70 @@ async def test_resize_pool_refuses_work_beyond_its_threads_and_queue() -> None:
     finally:
         release.set()
         pool.stop()
+
+
+def _flushed(disk: ThreadedDisk) -> Deferred[None]:
+    """Fires on the reactor once every job given to C{disk} so far has run (its one thread keeps their order)."""
+    done: Deferred[None] = Deferred()
+    disk.run(lambda: cast(IReactorFromThreads, reactor).callFromThread(done.callback, None))
+    return done
+
+
+@pytest_twisted.ensureDeferred
+async def test_previews_are_written_on_the_disk_thread_in_order(tmp_path: Path) -> None:
+    """While the writer thread is busy, storing returns at once and serves from memory; the files follow, in order."""
+    disk = ThreadedDisk(cast(IReactorFromThreads, reactor), DiskProblems())
+    release = threading.Event()
+    disk.run(lambda: (release.wait(10), None)[1])  # the writer thread is busy
+    try:
+        store = ImageStore(keep=2, max_bytes=10_000_000, directory=tmp_path, disk=disk)
+        kept = []
+        for seed in (1, 2, 3):
+            data = jpeg(64, 40, seed)
+            image = store.add(describe(parse_event(preview_event(data), float(seed)), data), data)
+            assert image is not None and store.get(image.info.id) is image
+            kept.append(image.info.id)
+        assert list(tmp_path.iterdir()) == []  # nothing written by the reactor thread
+        release.set()
+        await _flushed(disk)
+        # The first was written, then removed when the third evicted it: the jobs ran in the order given.
+        assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+            f"{identifier}.{suffix}" for identifier in kept[1:] for suffix in ("jpg", "json")
+        )
+        assert [image.info.id for image in ImageStore(keep=2, max_bytes=10_000_000, directory=tmp_path).newest(2)] == [
+            kept[2],
+            kept[1],
+        ]
+    finally:
+        release.set()
+        disk.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_failing_images_dir_is_logged_once_counted_and_previews_still_served(tmp_path: Path) -> None:
+    """With images.dir gone, each failed write is counted and the first only is logged; the images stay in memory."""
+    counted: list[None] = []
+    problems = DiskProblems(lambda: counted.append(None))
+    disk = ThreadedDisk(cast(IReactorFromThreads, reactor), problems)
+    warnings: list[str] = []
+
+    def observe(event: LogEvent) -> None:
+        if event.get("log_level") == LogLevel.warn:
+            warnings.append(formatEvent(event))
+
+    globalLogPublisher.addObserver(cast(ILogObserver, observe))
+    try:
+        directory = tmp_path / "images"
+        store = ImageStore(keep=5, max_bytes=10_000_000, directory=directory, disk=disk)
+        directory.rmdir()  # the disk went away under the daemon
+        previews = [jpeg(64, 40, seed) for seed in (4, 5, 6)]
+        for data in previews:
+            assert store.add(describe(parse_event(preview_event(data), 1.0), data), data) is not None
+        await _flushed(disk)
+        await deferLater(reactor, 0, lambda: None)  # the failures reported from the thread have been handled
+        assert problems.failures == len(counted) == 2 * len(previews)  # each JPEG and each metadata file
+        assert len([text for text in warnings if "images.dir" in text]) == 1
+        assert [image.jpeg for image in reversed(store.newest(3))] == previews
+    finally:
+        globalLogPublisher.removeObserver(cast(ILogObserver, observe))
+        disk.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import jwt
@@ -386,3 +386,79 @@ async def test_every_simulator_event_type_reaches_a_dashboard(simulator: Running
     assert "Timestamp" in seen["shotRunning"] and seen["remoteActionResult"]["parsed"]["name"] == "OK"
     client.sendClose()
     await client.closed
+
+
+RENTER = "push-renter-key-0123456789"
+
+
+@pytest_twisted.async_yield_fixture
+async def renter_proxy(simulator: RunningSimulator) -> AsyncIterator[str]:
+    link = make_link(simulator)
+    api = ApiSettings(
+        keys=(f"laravel:control:{CONTROL}", f"dashboard:read:{KEY}", f"renter:control:{RENTER}:RemoteGetStatus")
+    )
+    port, number = await listen_locally(Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)))))
+    link.startService()
+    await ready(link)
+    yield f"127.0.0.1:{number}"
+    await link.stopService()
+    await stop_listening(port)
+
+
+async def _events_until(client: Any, last: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """Every message C{client} receives, up to the first one C{last} accepts."""
+    received = []
+    while True:
+        message = await client.next_event()
+        received.append(message)
+        if last(message):
+            return received
+
+
+def _result_uids(messages: list[dict[str, Any]]) -> list[str]:
+    return [m["data"]["parsed"]["uid"] for m in messages if m["event"] == "remoteActionResult"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_narrowed_key_sees_only_its_own_command_results(renter_proxy: str) -> None:
+    """
+    A narrowed key's stream, resumed replay and recent events carry the
+    RemoteActionResult of its own commands only; a key not narrowed sees
+    everyone's, and the renter still gets telemetry.
+    """
+    ws = f"ws://{renter_proxy}/ws"
+    watcher = await connect(ws, {"X-API-Key": KEY})
+    renter = await connect(ws, {"X-API-Key": RENTER})
+    laravel = await connect(ws, {"X-API-Key": CONTROL})
+    epoch = (await renter.next_event("initialState"))["data"]["epoch"]
+    start = (await watcher.next_event("initialState"))["data"]["seq"]
+    await laravel.next_event("initialState")
+    renter.send({"action": "command", "id": "renter", "method": "RemoteGetStatus", "params": {}})
+    seen = await _events_until(renter, lambda m: m["event"] == "commandResult")
+    uids = {"renter": seen[-1]["data"]["uid"]}
+    laravel.send({"action": "command", "id": "laravel", "method": "RemoteGetStatus", "params": {}})
+    uids["laravel"] = (await laravel.next_event("commandResult"))["data"]["uid"]
+    results: dict[str, int] = {}
+    while len(results) < 2:
+        message = await watcher.next_event("remoteActionResult")
+        if message["data"]["parsed"]["uid"] in uids.values():
+            results[message["data"]["parsed"]["uid"]] = message["seq"]
+    last = max(results.values())
+    seen += await _events_until(renter, lambda m: m.get("seq", 0) > last)
+    assert uids["renter"] in _result_uids(seen) and uids["laravel"] not in _result_uids(seen)
+    assert any(m["event"] == "controlData" for m in seen)
+    resumed = await connect(f"{ws}?since={start}&epoch={epoch}", {"X-API-Key": RENTER})
+    header = (await resumed.next_event("resumed"))["data"]
+    assert results[uids["laravel"]] in header["omitted"]
+    replayed = await _events_until(resumed, lambda m: m.get("seq", 0) >= results[uids["renter"]])
+    assert uids["renter"] in _result_uids(replayed) and uids["laravel"] not in _result_uids(replayed)
+    for key, expected in ((RENTER, {uids["renter"]}), (KEY, set(uids.values()))):
+        headers: dict[bytes | str, bytes | str] = {"X-API-Key": key}
+        response = await treq.get(
+            f"http://{renter_proxy}/api/events/recent?type=RemoteActionResult&limit=100", headers=headers
+        )
+        listed = {event["data"]["UID"] for event in (await response.json())["events"]}
+        assert listed & set(uids.values()) == expected
+    for client in (watcher, renter, laravel, resumed):
+        client.sendClose()
+        await client.closed

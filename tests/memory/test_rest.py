@@ -314,7 +314,7 @@ def post_routes() -> list[tuple[str, dict[str, Any]]]:
     return [
         (path.replace("{uid}", "RemoteGetStatus"), valid.get(path, {}))
         for path, item in document["paths"].items()
-        if "post" in item and not path.startswith(("/api/rooms/", "/api/robotarget/", "/api/webhooks/"))
+        if "post" in item and not path.startswith(("/api/rooms/", "/api/robotarget/", "/api/webhooks/", "/api/tokens"))
     ]
 
 

@@ -18,7 +18,7 @@ from treq.testing import StubTreq
 from tests.support import catalogue
 from tests.support.fake_voyager import FakeVoyager
 from voyager_proxy.auth import KeyRing, parse_keys
-from voyager_proxy.config import ApiSettings, RoboTargetSettings
+from voyager_proxy.config import ApiSettings, ConsoleSettings, RoboTargetSettings
 from voyager_proxy.web import build_root
 
 ROBOTARGET = RoboTargetSettings(secret="s3cr3t", mac_key="KEY-1", mac_words=("a", "b", "c", "d"))
@@ -57,13 +57,19 @@ def documented_answer(method: str, params: dict[str, Any]) -> dict[str, Any] | N
 class MemoryProxy:
     """The proxy's root resource on a FakeVoyager link, RoboTarget ready, every line it writes kept in C{sent}."""
 
-    def __init__(self, answer: Answer = documented_answer, **api: Any) -> None:
+    def __init__(self, answer: Answer = documented_answer, console: ConsoleSettings | None = None, **api: Any) -> None:
         self.voyager = FakeVoyager()
         self.answer = answer
         self.sent: list[dict[str, Any]] = []
+        self.headers: dict[str, str] = {}  # of the last answer
         settings = ApiSettings(**api)
         root = build_root(
-            self.voyager.link, self.voyager.clock, settings, KeyRing(parse_keys(settings.keys)), robotarget=ROBOTARGET
+            self.voyager.link,
+            self.voyager.clock,
+            settings,
+            KeyRing(parse_keys(settings.keys)),
+            robotarget=ROBOTARGET,
+            console=console,
         )
         self.http = StubTreq(root)
         self.voyager.ready()
@@ -82,6 +88,8 @@ class MemoryProxy:
                 self._answer(line)
 
     def _answer(self, line: dict[str, Any]) -> None:
+        if "method" not in line:
+            return  # our Polling heartbeat, after a clock advance
         method, params = line["method"], line.get("params", {})
         self.voyager.say({"jsonrpc": "2.0", "result": 0, "id": line["id"]})
         try:
@@ -119,7 +127,7 @@ class MemoryProxy:
         lines written for it); status None while the proxy still waits (how a
         method ends is the link's business, not what is sent).
         """
-        kwargs: dict[str, Any] = {"headers": dict(headers or {})}
+        kwargs: dict[str, Any] = {"headers": dict(headers or {}), "allow_redirects": False}
         if body is not None or data is not None:
             kwargs["data"] = json.dumps(body).encode() if data is None else data
         if body is not None or method in ("POST", "PUT"):
@@ -134,6 +142,9 @@ class MemoryProxy:
         response = responses[0]
         if not hasattr(response, "code"):
             response.raiseException()
+        self.headers = {
+            name.decode().lower(): values[-1].decode() for name, values in response.headers.getAllRawHeaders()
+        }
         contents: list[bytes] = []
         self.http.content(response).addCallback(contents.append)  # type: ignore[attr-defined]
         self.http.flush()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -24,7 +26,7 @@ SECRET = "image-routes-jwt-secret-0123456789abcdef"
 class ImageProxy:
     """The proxy's root on a FakeVoyager link, keys and tokens configured, previews said by Voyager."""
 
-    def __init__(self) -> None:
+    def __init__(self, directory: str = "") -> None:
         self.voyager = FakeVoyager()
         settings = ApiSettings(keys=KEYS)
         root = build_root(
@@ -33,7 +35,7 @@ class ImageProxy:
             settings,
             KeyRing(parse_keys(settings.keys)),
             WebSocketSettings(jwt_secret=SECRET, allowed_origins=("https://app.example",)),
-            images=ImageSettings(keep=2),
+            images=ImageSettings(keep=2, dir=directory),
         )
         self.http = StubTreq(root)
         self.length: object = None  # the Content-Length of the last answer, as Twisted's client read it
@@ -190,3 +192,24 @@ def test_refused_image_tokens_count_as_failed_authentications(proxy: ImageProxy)
     assert set(codes[: ApiSettings().failed_auth_burst]) == {401} and codes[-1] == 429
     assert proxy.get(path, {"X-API-Key": "wrong-key-0123456789"})[0] == 429
     assert proxy.get(path)[0] == 200  # a valid key is never held back
+
+
+def test_camera_preview_is_the_stores_latest_image_also_after_a_restart(tmp_path: Path) -> None:
+    """/api/camera/preview serves the image store's latest (JPEG and base64 JSON), also one loaded from images.dir."""
+    first = ImageProxy(str(tmp_path))
+    data = first.preview(11)
+    parsed = first.voyager.link.cache.snapshot()["preview"]
+    first.voyager.stop()
+    restarted = ImageProxy(str(tmp_path))  # a new daemon: its cache has seen no NewJPGReady
+    try:
+        assert restarted.voyager.link.cache.snapshot()["preview"] is None
+        code, body, headers = restarted.get("/api/camera/preview")
+        assert code == 200 and body == data
+        assert headers.getRawHeaders("X-Preview-File") == ["M42_LIGHT_001.fit"]
+        assert headers.getRawHeaders("X-Preview-Width") == ["64"]
+        code, body, _ = restarted.get("/api/camera/preview", {"X-API-Key": READ, "Accept": "application/json"})
+        assert code == 200 and base64.b64decode(body["base64"]) == data
+        assert body["metadata"] == {name: value for name, value in parsed.items() if name != "receivedAt"}
+        assert body["receivedAt"] == parsed["receivedAt"]
+    finally:
+        restarted.voyager.stop()

@@ -21,6 +21,8 @@ PURE = [
     "voyager_proxy.keys",
     "voyager_proxy.numbers",
     "voyager_proxy.rooms",
+    "voyager_proxy.tokens",
+    "voyager_proxy.console.bundle",
     "voyager_proxy.refused",
     "voyager_proxy.images.library",
     "voyager_proxy.images.store",

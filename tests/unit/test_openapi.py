@@ -191,3 +191,39 @@ def test_pure_modules_load_no_twisted_reactor_klein_autobahn_or_jwt() -> None:
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(loaded.replace("'", '"')) == []
+
+
+def test_the_console_finds_exactly_the_command_routes_by_their_wait_parameter() -> None:
+    """The console makes a form for each POST taking Wait: those are the table's command routes, all of them."""
+    built = document()
+    with_wait = {
+        (method.upper(), shape(path))
+        for path, item in built["paths"].items()
+        for method, operation in item.items()
+        if {"$ref": "#/components/parameters/Wait"} in operation.get("parameters", [])
+    }
+    assert with_wait == {(route.method, shape(route.path)) for route in ROUTES if route.is_command}
+    assert len(with_wait) == 19
+
+
+def test_destructive_operations_are_marked_for_confirmation() -> None:
+    """Abort, park, setup disconnect and every DELETE carry x-destructive; nothing else does."""
+    marked = {
+        (method.upper(), path)
+        for path, item in document()["paths"].items()
+        for method, operation in item.items()
+        if operation.get("x-destructive")
+    }
+    deletes = {(route.method, shape(route.path)) for route in ROUTES if route.method == "DELETE"}
+    assert {(m, shape(p)) for m, p in marked} == deletes | {
+        ("POST", "/api/control/abort"),
+        ("POST", "/api/telescope/park"),
+        ("POST", "/api/setup/disconnect"),
+    }
+
+
+def test_the_token_exchange_takes_a_key_and_the_other_guarded_routes_a_token_too() -> None:
+    """POST /api/tokens lists only the X-API-Key scheme; the other guarded routes list the bearer token as well."""
+    paths = document()["paths"]
+    assert paths["/api/tokens"]["post"]["security"] == [{"apiKeyHeader": []}]
+    assert {"bearerToken": []} in paths["/api/commands"]["get"]["security"]

@@ -27,6 +27,7 @@ from voyager_proxy.ratelimit import FailedAuthentications
 from voyager_proxy.rest.envelope import ApiError
 from voyager_proxy.rest.guard import Guard
 from voyager_proxy.rest.routes import ROUTES
+from voyager_proxy.tokens import TokenIssuer
 
 JSON = {"Content-Type": "application/json"}
 PARK = "/api/telescope/park"
@@ -68,7 +69,14 @@ def test_a_repeated_origin_is_400_on_every_path(proxy: MemoryProxy) -> None:
 def test_a_repeated_host_is_400() -> None:
     """C{Host: localhost} then C{Host: evil.example} is refused, not judged by its first value."""
     clock = MemoryReactorClock()
-    guard = Guard(clock, ApiSettings(), KeyRing(()), Hosts.of((), "127.0.0.1"), FailedAuthentications(clock, 1, 1))
+    guard = Guard(
+        clock,
+        ApiSettings(),
+        KeyRing(()),
+        Hosts.of((), "127.0.0.1"),
+        FailedAuthentications(clock, 1, 1),
+        TokenIssuer("s" * 32),
+    )
     request = cast(IRequest, DummyRequest([b"health"]))  # Twisted's test request, which does not declare IRequest
     request.requestHeaders.setRawHeaders(b"Host", [b"localhost", b"evil.example"])
     with pytest.raises(ApiError) as refused:

@@ -139,11 +139,12 @@ def test_recent_events_keep_no_images() -> None:
     """500 previews of 1 MB leave well under 5 MB behind in the recent-events ring."""
     import tracemalloc
 
+    from voyager_proxy.auth import LOCAL
     from voyager_proxy.rest.recent import RecentEvents
     from voyager_proxy.voyager import EventBus, VoyagerEvent
 
     bus: EventBus[VoyagerEvent] = EventBus()
-    recent = RecentEvents(bus, 500)
+    recent = RecentEvents(bus, 500, lambda event: None)
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     for n in range(500):
@@ -158,7 +159,7 @@ def test_recent_events_keep_no_images() -> None:
     kept = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     assert kept < 5_000_000, kept
-    [latest] = recent.latest(1, "NewJPGReady")
+    [latest] = recent.latest(1, "NewJPGReady", LOCAL)
     assert latest["data"]["File"] == "499.fit" and "Base64Data" not in latest["data"]
 
 

@@ -203,7 +203,7 @@ def test_a_slow_long_line_keeps_the_watchdog_fed(voyager: FakeVoyager) -> None:
         voyager.protocol.dataReceived(b"A" * 65536)
     assert not voyager.transport.disconnecting
     voyager.protocol.dataReceived(b'"}\r\n')
-    assert voyager.link.cache.preview is not None
+    assert voyager.link.cache.snapshot()["preview"] is not None
     voyager.stop()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections import deque
 
 from voyager_proxy.voyager.bus import EventBus
 from voyager_proxy.voyager.events import VoyagerEvent, parse_event
@@ -59,14 +60,32 @@ def test_snapshot_is_reused_until_something_changes() -> None:
     assert second is not first and second["generation"] == first["generation"] + 1
 
 
-def test_preview_decoded_once_and_kept_out_of_the_snapshot() -> None:
-    """The JPEG is available as bytes; the snapshot has its metadata only."""
+def _strings(value: object, seen: set[int] | None = None) -> list[str]:
+    """Every string reachable from C{value} through dicts, lists, tuples, deques and attributes."""
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return []
+    seen.add(id(value))
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for pair in value.items() for part in pair for s in _strings(part, seen)]
+    if isinstance(value, (list, tuple, deque, set, frozenset)):
+        return [s for item in value for s in _strings(item, seen)]
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        return _strings(vars(value), seen)
+    return []
+
+
+def test_a_preview_s_metadata_is_kept_never_its_base64() -> None:
+    """After a multi-MB NewJPGReady the snapshot has its metadata, and nothing the cache holds is its base64."""
     state, events, _ = cache()
-    jpeg = b"\xff\xd8\xff\xe0" + b"pixels"
-    publish(events, Event="NewJPGReady", File="C:\\a.fit", PixelDimX=160, Base64Data=base64.b64encode(jpeg).decode())
-    assert state.preview is not None and state.preview.jpeg == jpeg
+    data = base64.b64encode(b"\xff\xd8\xff\xe0" + bytes(2_000_000)).decode()
+    publish(events, Event="NewJPGReady", File="C:\\a.fit", PixelDimX=160, Base64Data=data)
     snapshot = state.snapshot()
-    assert snapshot["preview"]["width"] == 160 and "Base64Data" not in str(snapshot)
+    assert snapshot["preview"]["width"] == 160 and snapshot["preview"]["imageSize"] == 2_000_004
+    assert snapshot["preview"]["receivedAt"] == 5.0
+    assert max(map(len, _strings(state)), default=0) < 1000
 
 
 def test_rejected_lines_are_counted() -> None:

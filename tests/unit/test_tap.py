@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import MemoryReactorClock, StringTransport
@@ -10,7 +13,8 @@ from twisted.web.resource import Resource
 from twisted.web.server import Request, Site
 
 from voyager_proxy.config import Config
-from voyager_proxy.tap import build_service
+from voyager_proxy.simulator import SimulatorSettings, VoyagerSimulator
+from voyager_proxy.tap import build_service, stall_on_signals
 
 
 class Failing(Resource):
@@ -37,3 +41,18 @@ def test_an_error_rendered_by_twisted_web_shows_no_traceback() -> None:
     assert answer.startswith(b"HTTP/1.1 500")
     assert b"detail-for-the-log-only" not in answer and b"Traceback" not in answer
     service.stopService()
+
+
+def test_sigusr1_stalls_the_embedded_simulator_and_sigusr2_restores_it() -> None:
+    """The fault knob a test reaches from outside the daemon: SIGUSR1 stalls, SIGUSR2 brings it back."""
+    faults = VoyagerSimulator(MemoryReactorClock(), SimulatorSettings()).faults
+    before = (signal.getsignal(signal.SIGUSR1), signal.getsignal(signal.SIGUSR2))
+    try:
+        stall_on_signals(faults)
+        os.kill(os.getpid(), signal.SIGUSR1)
+        assert faults.stalled
+        os.kill(os.getpid(), signal.SIGUSR2)
+        assert not faults.stalled
+    finally:
+        signal.signal(signal.SIGUSR1, before[0])
+        signal.signal(signal.SIGUSR2, before[1])

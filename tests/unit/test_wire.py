@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from typing import Any
 
 import pytest
 
+from voyager_proxy.voyager import wire
 from voyager_proxy.voyager.wire import (
     MalformedLine,
     decode_line,
@@ -62,6 +65,52 @@ def test_requests_are_sent_as_ascii() -> None:
     line = encode_request("RemoteSequence", {"SequenceFile": "Nébuleuse°.s2q"}, 3)
     assert line == b'{"method":"RemoteSequence","params":{"SequenceFile":"N\\u00e9buleuse\\u00b0.s2q"},"id":3}'
     assert line.isascii()
+
+
+def _image_line(data: str, **fields: object) -> bytes:
+    return json.dumps({"Event": "NewJPGReady", "Timestamp": 1.5, "Base64Data": data, "HFD": 2.1, **fields}).encode()
+
+
+BIG = base64.b64encode(bytes(range(256)) * 1000).decode()  # 341 KB of base64
+
+
+def test_a_preview_line_is_parsed_without_its_base64_going_through_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long line's top-level Base64Data is cut out as it is: the JSON parser sees only the rest; same object."""
+    line = _image_line(BIG, Filter="Hα")
+    parsed_lengths: list[int] = []
+    real_loads = json.loads
+
+    def measured(text: str, **options: Any) -> object:
+        parsed_lengths.append(len(text))
+        return real_loads(text, **options)
+
+    monkeypatch.setattr(wire.json, "loads", measured)
+    assert decode_line(line) == real_loads(line)
+    assert parsed_lengths and max(parsed_lengths) < 1000
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        _image_line(BIG.replace("/", "\\/")),  # an escape inside: parsed whole
+        json.dumps({"jsonrpc": "2.0", "id": 3, "ParamRet": {"Base64Data": BIG}}).encode(),  # not top-level
+        json.dumps({"Event": "NewJPGReady", "Base64Data": "", "Note": "x" * 70_000}).encode(),  # empty
+        json.dumps({"Event": "NewJPGReady", "Base64Data": BIG}, separators=(", ", " : ")).encode(),  # spaced
+        json.dumps({"Note": '"Base64Data":"' + "y" * 10, "Event": "NewJPGReady", "Base64Data": BIG}).encode(),
+    ],
+)
+def test_long_lines_decode_to_what_the_json_parser_gives(line: bytes) -> None:
+    """Escapes, nested images, empty data, spacing and look-alike text all give exactly the parser's object."""
+    assert decode_line(line) == json.loads(line)
+
+
+def test_a_long_malformed_line_is_still_refused() -> None:
+    """Cutting the base64 out does not make a broken line acceptable, nor NaN or deep nesting pass."""
+    with pytest.raises(MalformedLine):
+        decode_line(_image_line(BIG)[:-1])
+    with pytest.raises(MalformedLine):
+        decode_line(b"[" * 100_000 + _image_line(BIG))
+    assert decode_line(_image_line(BIG)[:-1] + b',"HFD":NaN}')["HFD"] is None
 
 
 def test_numbers_voyager_writes_as_nan_or_infinity_are_read_as_null() -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn, cast
 from urllib.parse import urlencode
 
+import pybase64
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IPushProducer
 from twisted.python.failure import Failure
@@ -26,9 +27,9 @@ from zope.interface import implementer
 from ..auth import ApiKey
 from ..keys import query_values
 from ..rest.envelope import ApiError, invalid, write_json
-from ..rest.guard import Guard, header_text
+from ..rest.guard import JSON_MEDIA, Guard, header_text
 from ..rest.routes import Route
-from .library import ImageLibrary
+from .library import ImageLibrary, voyager_metadata
 from .resize import Downscaler, Saturated
 from .store import ID_PATTERN, StoredImage, image_url
 
@@ -36,6 +37,15 @@ IMMUTABLE = "private, max-age=31536000, immutable"
 RETRY_AFTER = "1"
 KEPT_QUERY = ("w", "token")  # what /latest passes on to the image's URL
 CHUNK = 64 * 1024
+# /api/camera/preview's X-Preview-<header>, from its metadata's <field>
+PREVIEW_HEADERS = (
+    ("File", "fileName"),
+    ("Width", "width"),
+    ("Height", "height"),
+    ("Exposure", "exposure"),
+    ("Filter", "filter"),
+    ("HFD", "hfd"),
+)
 
 # (token, the request bearing it) -> the key the token acts as; raises ApiError when refused.
 TokenKey = Callable[[str, IRequest], ApiKey]
@@ -144,6 +154,35 @@ class ImageApi:
         request.setHeader("Cache-Control", "no-store")
         request.setHeader("Content-Length", "0")
         return b""
+
+    def camera_preview(self, request: IRequest, declared: Route) -> bytes | Streamed:
+        """
+        The latest image, as C{/api/camera/preview} has always answered: the
+        JPEG with C{X-Preview-*} headers, or JSON with its base64 (made from
+        the stored bytes for the caller that asks) when C{Accept} wants JSON.
+        """
+        self._guard.admit(request, declared)
+        image = self._store.latest()
+        if image is None:
+            raise ApiError(404, "no_preview", "no preview image kept")
+        info = image.info
+        metadata = voyager_metadata(info)
+        if JSON_MEDIA in (header_text(request, "Accept") or ""):
+            return write_json(
+                request,
+                {
+                    "success": True,
+                    "metadata": metadata,
+                    "receivedAt": info.received_at,
+                    "base64": pybase64.b64encode(image.jpeg).decode("ascii"),
+                },
+            )
+        for header, field in PREVIEW_HEADERS:
+            if metadata[field] is not None:
+                request.setHeader(f"X-Preview-{header}", str(metadata[field]))
+        request.setHeader("X-Preview-Received-At", str(info.received_at))
+        request.setHeader("Cache-Control", "no-cache")
+        return self._send(request, image.jpeg)
 
     def metadata(self, request: IRequest, declared: Route, image: str) -> bytes:
         self.admit(request, declared)

@@ -11,6 +11,7 @@ webhooks and any later broadcaster carry too, never the bytes.
 from __future__ import annotations
 
 import binascii
+import ntpath
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -56,6 +57,24 @@ def describe(event: VoyagerEvent, jpeg: bytes) -> ImageInfo:
         height=whole_number(parsed.get("height")),
         file=_text(parsed.get("path")),
     )
+
+
+def voyager_metadata(info: ImageInfo) -> dict[str, Any]:
+    """C{info} in the shape of a C{NewJPGReady}'s parsed part (C{GET /api/camera/preview}'s C{metadata})."""
+    return {
+        "path": info.file,
+        "fileName": None if info.file is None else ntpath.basename(info.file),
+        "target": info.target,
+        "time": info.time,
+        "exposure": info.exposure,
+        "bin": info.binning,
+        "filter": info.filter,
+        "hfd": info.hfd,
+        "starIndex": info.star_index,
+        "width": info.width,
+        "height": info.height,
+        "imageSize": info.bytes,
+    }
 
 
 class ImageLibrary:

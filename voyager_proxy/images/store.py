@@ -7,7 +7,9 @@ names those bytes forever (which is what lets browsers cache it for good).
 At most C{keep} images within C{max_bytes} (their downscaled copies count
 too), the least recently used out first. With a directory, each image is also
 written there (C{<id>.jpg} beside C{<id>.json}, its metadata) and the newest
-found there are loaded again at start.
+found there are loaded again at start. The writes and removals are jobs given
+to a L{Disk}, in order: the daemon's runs them on a thread of their own (see
+L{voyager_proxy.images.disk}), so a 2 MB write never holds the reactor.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import json
 import os
 import re
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 from twisted.logger import Logger
@@ -27,6 +30,48 @@ ID_LENGTH = 16
 ID_PATTERN = re.compile(rf"[0-9a-f]{{{ID_LENGTH}}}")
 IMAGES_PATH = "/api/images"
 FORGOTTEN = 1000  # evicted ids remembered, so they answer image_expired rather than unknown
+
+
+DiskJob = Callable[[], None]  # raises OSError when the disk refuses
+
+
+class Disk(Protocol):
+    """Runs the store's disk jobs one at a time, in the order given; an OSError is its to report."""
+
+    def run(self, job: DiskJob) -> None: ...
+
+
+class DiskProblems:
+    """Failed writes to images.dir: the first is logged, every one counted (C{count} is told too)."""
+
+    _log = Logger()
+
+    def __init__(self, count: Callable[[], object] = lambda: None) -> None:
+        self.failures = 0
+        self._count = count
+
+    def failed(self, problem: OSError) -> None:
+        self.failures += 1
+        self._count()
+        if self.failures == 1:
+            self._log.warn(
+                "cannot write previews to images.dir ({problem}); they are still served from memory, "
+                "and further failures are only counted (voyager_proxy_image_write_failures)",
+                problem=problem,
+            )
+
+
+class InlineDisk:
+    """Runs each job at once, in the caller's thread (loading at start, and pure tests)."""
+
+    def __init__(self, problems: DiskProblems | None = None) -> None:
+        self.problems = problems or DiskProblems()
+
+    def run(self, job: DiskJob) -> None:
+        try:
+            job()
+        except OSError as problem:
+            self.problems.failed(problem)
 
 
 def image_id(jpeg: bytes) -> str:
@@ -146,10 +191,11 @@ class ImageStore:
 
     _log = Logger()
 
-    def __init__(self, keep: int, max_bytes: int, directory: Path | None = None) -> None:
+    def __init__(self, keep: int, max_bytes: int, directory: Path | None = None, disk: Disk | None = None) -> None:
         self.keep = keep
         self.max_bytes = max_bytes
         self._directory = directory
+        self._disk: Disk = InlineDisk()  # while loading; then the one given
         self._images: OrderedDict[str, StoredImage] = OrderedDict()  # least recently used first
         self._forgotten: deque[str] = deque(maxlen=FORGOTTEN)
         self._bytes = 0
@@ -157,6 +203,8 @@ class ImageStore:
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
             self._load(directory)
+        if disk is not None:
+            self._disk = disk
 
     def __len__(self) -> int:
         return len(self._images)
@@ -250,31 +298,32 @@ class ImageStore:
         if self._directory is None:
             return
         jpeg_path, _ = self._paths(image.info.id)
-        try:
+        jpeg = image.jpeg
+
+        def write() -> None:
             if not jpeg_path.exists():
-                _replace(jpeg_path, image.jpeg)
-        except OSError as problem:
-            self._log.warn("cannot write preview {id}: {problem}", id=image.info.id, problem=problem)
-            return
+                _replace(jpeg_path, jpeg)
+
+        self._disk.run(write)
         self._write_info(image)
 
     def _write_info(self, image: StoredImage) -> None:
         if self._directory is None:
             return
         _, info_path = self._paths(image.info.id)
-        try:
-            _replace(info_path, json.dumps({**image.info.as_dict(), "order": image.order}).encode("utf-8"))
-        except OSError as problem:
-            self._log.warn("cannot write preview {id}: {problem}", id=image.info.id, problem=problem)
+        content = json.dumps({**image.info.as_dict(), "order": image.order}).encode("utf-8")
+        self._disk.run(lambda: _replace(info_path, content))
 
     def _unlink(self, identifier: str) -> None:
         if self._directory is None:
             return
-        for path in self._paths(identifier):
-            try:
+        paths = self._paths(identifier)
+
+        def unlink() -> None:
+            for path in paths:
                 path.unlink(missing_ok=True)
-            except OSError as problem:
-                self._log.warn("cannot remove {path}: {problem}", path=str(path), problem=problem)
+
+        self._disk.run(unlink)
 
     def _load(self, directory: Path) -> None:
         """Load the images of C{directory}, oldest first, so the caps keep the newest; drop what is unreadable."""

@@ -1,6 +1,6 @@
 """
 How the image routes judge a dashboard's C{?token=}: as the WebSocket
-handshake judges it (L{origin_refused}, then L{identify_token}), a refused
+handshake judges it (L{origin_refused}, then L{identify_browser_token}), a refused
 token counted against its address as a bad key is (L{FailedAuthentications}).
 """
 
@@ -11,7 +11,7 @@ from twisted.web.iweb import IRequest
 
 from ..auth import ApiKey
 from ..keys import TOO_MANY_FAILURES
-from ..push.auth import Refused, identify_token
+from ..push.auth import Refused, identify_browser_token
 from ..push.handshake import Gate, origin_refused
 from ..ratelimit import FailedAuthentications, RateLimiter
 from ..rest.envelope import ApiError
@@ -30,7 +30,9 @@ class DashboardTokens:
         refused = origin_refused(self._gate, header_text(request, "Origin"), header_text(request, "Host"))
         if refused is None:
             gate = self._gate
-            found = identify_token(token, gate.jwt_secret, self._clock.seconds(), gate.max_token_lifetime)
+            found = identify_browser_token(
+                token, gate.jwt_secret, gate.issued, self._clock.seconds(), gate.max_token_lifetime
+            )
             if not isinstance(found, Refused):
                 return found.key
             client = request.getClientAddress()

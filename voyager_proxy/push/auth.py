@@ -8,6 +8,7 @@ import jwt
 from ..auth import ApiKey, KeyRing
 from ..keys import KeyRefused, look_up
 from ..numbers import finite_number
+from ..tokens import TokenIssuer, is_ours
 
 
 @attrs.frozen
@@ -67,6 +68,21 @@ def identify_token(token: str, secret: str | None, now: float, longest: float) -
         return Refused(403, "the token's methods must be a list of Voyager method names")
     narrowed = frozenset(methods) if methods is not None else None
     return Identity(ApiKey(f"token:{claims['sub']}", scope, b"", narrowed), frozenset(str(room) for room in rooms))
+
+
+def identify_browser_token(
+    token: str, secret: str | None, issued: TokenIssuer | None, now: float, longest: float
+) -> Identity | Refused:
+    """
+    A browser's token: one of C{issued}'s (POST /api/tokens), checked at
+    C{now} and joining no room; else Laravel's (L{identify_token}).
+    """
+    if issued is None or not is_ours(token):
+        return identify_token(token, secret, now, longest)
+    found = issued.read(token, now)
+    if isinstance(found, KeyRefused):
+        return Refused(found.status, found.message)
+    return Identity(found, frozenset())
 
 
 def identify_key(presented: str | None, keys: KeyRing) -> Identity | Refused:

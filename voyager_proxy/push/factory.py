@@ -17,11 +17,12 @@ from twisted.logger import Logger
 from ..auth import ApiKey, KeyRing
 from ..config import WebSocketSettings
 from ..images import Downscaler, ImageLibrary, Preview, Saturated, StoredImage
-from ..keys import is_narrowed
+from ..keys import is_narrowed, may_see
 from ..ledger import CommandDesk, LedgerEntry
 from ..metrics import Metrics
 from ..ratelimit import FailedAuthentications
 from ..rooms import Rooms
+from ..tokens import TokenIssuer
 from ..voyager import Command, ConnectionStatus, VoyagerEvent, VoyagerLink
 from .auth import Refused
 from .handshake import Gate, Grant, authorise
@@ -66,6 +67,7 @@ class PushFactory(WebSocketServerFactory):
         failures: FailedAuthentications,
         images: ImageLibrary,
         downscaler: Downscaler,
+        tokens: TokenIssuer | None = None,
     ) -> None:
         super().__init__()
         rooms.serve(self.publish_to_room)
@@ -84,13 +86,14 @@ class PushFactory(WebSocketServerFactory):
         self.pacer = HandshakePacer(clock)
         self.settings = settings
         self.metrics = metrics
-        self._gate = Gate(keys, settings.jwt_secret, settings.allowed_origins, settings.max_token_lifetime)
+        self._gate = Gate(keys, settings.jwt_secret, settings.allowed_origins, settings.max_token_lifetime, tokens)
         self._desk = desk
         self._allowed_methods = allowed_methods
         self.epoch = secrets.token_hex(8)
         self.seq = 0
-        # Every seq, in order; None where the message is not replayed (room messages, previews not kept).
-        self._replay: deque[tuple[int, Published | None]] = deque(maxlen=settings.replay_size)
+        # Every seq, in order, with the owner of its command (CommandLedger.owner_of); None where the
+        # message is not replayed (room messages, previews not kept).
+        self._replay: deque[tuple[int, Published | None, str | None]] = deque(maxlen=settings.replay_size)
         self._initial: tuple[tuple[int, int], PreparedMessage] | None = None  # (generation, seq), frame
         self._link = link
         self._subscribers: set[PushProtocol] = set()
@@ -168,11 +171,12 @@ class PushFactory(WebSocketServerFactory):
     def state_payload(self) -> bytes:
         return encode("state", self.initial_state())
 
-    def replay(self, resume_from: tuple[str, int], fields: str) -> Iterator[bytes] | None:
+    def replay(self, resume_from: tuple[str, int], fields: str, key: ApiKey) -> Iterator[bytes] | None:
         """
-        C{resumed} then the messages after C{since}, each encoded only when
-        taken (the buffer's messages are shared); None when the epoch changed
-        or the gap is too old.
+        C{resumed} then the messages after C{since} that C{key} may see (the
+        others are listed as omitted), each encoded only when taken (the
+        buffer's messages are shared); None when the epoch changed or the gap
+        is too old.
         """
         epoch, since = resume_from
         if epoch != self.epoch or since > self.seq:
@@ -180,7 +184,9 @@ class PushFactory(WebSocketServerFactory):
         oldest = self._replay[0][0] if self._replay else self.seq + 1
         if since + 1 < oldest and since < self.seq:
             return None
-        missed = [(seq, message) for seq, message in self._replay if seq > since]
+        missed = [
+            (seq, message if may_see(key, owner) else None) for seq, message, owner in self._replay if seq > since
+        ]
         omitted = [seq for seq, message in missed if message is None]
         resumed = encode("resumed", {"epoch": self.epoch, "from": since + 1, "to": self.seq, "omitted": omitted})
         return chain((resumed,), (message.payload(fields) for _, message in missed if message is not None))
@@ -220,7 +226,7 @@ class PushFactory(WebSocketServerFactory):
     def publish_to_room(self, room: str, event: str, data: Mapping[str, Any]) -> int:
         """Send an application message to the members of C{room}; return how many got it."""
         self.seq += 1
-        self._replay.append((self.seq, None))
+        self._replay.append((self.seq, None, None))
         members = [c for c in self._rooms.members(room) if isinstance(c, PushProtocol) and c in self._subscribers]
         if members:
             prepared = self.prepareMessage(encode(event, {**data, "room": room}, self.seq))
@@ -232,17 +238,22 @@ class PushFactory(WebSocketServerFactory):
         if event.name == "NewJPGReady":
             return  # published by _preview once the image library has it
         topic = topic_for(event.name)
-        self._publish(topic, lambda seq: EventMessage(topic, event.fields, event.parsed, seq))
+        owner = self._desk.ledger.owner_of(event)
+        self._publish(topic, lambda seq: EventMessage(topic, event.fields, event.parsed, seq), owner)
 
     def _status(self, status: ConnectionStatus) -> None:
         self._publish("connectionState", lambda seq: Message(encode("connectionState", status.as_dict(), seq)))
 
-    def _publish(self, topic: str, make: Callable[[int], Published]) -> None:
+    def _publish(self, topic: str, make: Callable[[int], Published], owner: str | None = None) -> None:
+        """Send to every subscriber of C{topic}; a command's event only to those who may see it (see may_see)."""
         self.seq += 1
         message = make(self.seq)
-        self._replay.append((self.seq, message))
+        self._replay.append((self.seq, message, owner))
         if self._subscribers:
-            self._fan_out(topic, message, [client for client in self._subscribers if client.wants(topic)])
+            clients = [client for client in self._subscribers if client.wants(topic)]
+            if owner is not None:
+                clients = [client for client in clients if may_see(client.key, owner)]
+            self._fan_out(topic, message, clients)
         message.settle()
 
     def _preview(self, preview: Preview) -> None:
@@ -250,7 +261,7 @@ class PushFactory(WebSocketServerFactory):
         self.seq += 1
         seq = self.seq
         notice = None if preview.notice is None else Message(encode(NOTICE_TOPIC, preview.notice, seq))
-        self._replay.append((seq, notice))
+        self._replay.append((seq, notice, None))
         by_mode: dict[str, list[PushProtocol]] = {mode: [] for mode in PREVIEW_MODES}
         for client in self._subscribers:
             if client.wants(INLINE_TOPIC if client.previews == "inline" else NOTICE_TOPIC):

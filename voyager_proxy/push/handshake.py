@@ -8,7 +8,8 @@ import attrs
 
 from ..auth import LOCAL, ApiKey, KeyRing
 from ..origins import ANY, origin_allowed
-from .auth import Identity, Refused, identify_key, identify_token
+from ..tokens import TokenIssuer
+from .auth import Identity, Refused, identify_browser_token, identify_key
 from .messages import DEFAULT_FIELDS, FIELDS_MODES
 from .previews import DEFAULT_PREVIEWS, PREVIEW_MODES, PREVIEWS_PROBLEM
 
@@ -26,6 +27,7 @@ class Gate:
     jwt_secret: str | None
     allowed_origins: Sequence[str]
     max_token_lifetime: float = 86400.0
+    issued: TokenIssuer | None = None  # the daemon's own tokens (POST /api/tokens)
 
 
 @attrs.frozen
@@ -94,7 +96,7 @@ def authorise(
     token = _first(params, "token")
     identity: Identity | Refused
     if token is not None:
-        identity = identify_token(token, gate.jwt_secret, now, gate.max_token_lifetime)
+        identity = identify_browser_token(token, gate.jwt_secret, gate.issued, now, gate.max_token_lifetime)
     else:
         identity = identify_key(headers.get("x-api-key") or _first(params, "api_key"), gate.keys)
     if isinstance(identity, Refused):

@@ -44,8 +44,11 @@ class Hub(Protocol):
     def state_payload(self) -> bytes:
         """The C{state} answer of now (C{getState})."""
 
-    def replay(self, resume_from: tuple[str, int], fields: str) -> Iterator[bytes] | None:
-        """C{resumed} then each message missed since, in C{fields} mode, as taken; None when they are not all kept."""
+    def replay(self, resume_from: tuple[str, int], fields: str, key: ApiKey) -> Iterator[bytes] | None:
+        """
+        C{resumed} then each message missed since that C{key} may see, in
+        C{fields} mode, as taken; None when they are not all kept.
+        """
 
     def prepareMessage(self, payload: bytes) -> PreparedMessage:  # noqa: N802 (Autobahn's)
         """One frame, ready for any number of clients."""

@@ -169,7 +169,7 @@ class PushProtocol(WebSocketServerProtocol):
         self._write = writer_for(cast(ITransport, self.transport)) if self._perMessageCompress is None else None
         if self._paused:
             self._arm_deadline()  # the socket filled before the connection was open
-        missed = self.hub.replay(self.resume_from, self.fields) if self.resume_from else None
+        missed = self.hub.replay(self.resume_from, self.fields, self.key) if self.resume_from else None
         if missed is None:
             self.deliver(REPLY_TOPIC, self.hub.initial_state_frame())
         else:

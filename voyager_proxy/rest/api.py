@@ -27,11 +27,12 @@ from ..origins import Hosts
 from ..ratelimit import FailedAuthentications
 from ..robotarget import PlanDesk, RoboTarget
 from ..rooms import Rooms, room_name_problem
+from ..tokens import TokenIssuer
 from ..voyager import VoyagerLink
 from ..webhooks.routes import WebhookOperator
 from .document import build_document, encode
 from .envelope import ApiError, invalid, write_json
-from .guard import JSON_MEDIA, Guard, answer_in_envelope, header_text
+from .guard import Guard, answer_in_envelope, header_text
 from .recent import RecentEvents
 from .robotarget_routes import RoboTargetApi
 from .routes import COMMAND_QUERY, ROBOTARGET, ROUTES, Route, route
@@ -84,8 +85,10 @@ class RestApi:
         failures: FailedAuthentications,
         hosts: Hosts,
         images: Callable[[Guard], ImageApi],
+        tokens: TokenIssuer,
         webhooks: WebhookOperator | None = None,
     ) -> None:
+        self._tokens = tokens
         self._rooms = rooms
         self._webhooks = webhooks or WebhookOperator(None)
         self._robotarget = robotarget
@@ -98,12 +101,12 @@ class RestApi:
         self._settings = settings
         self._started_at = clock.seconds()
         self._allowed_methods = frozenset(settings.allowed_methods)
-        self._recent = RecentEvents(link.events, settings.recent_events)
+        self._recent = RecentEvents(link.events, settings.recent_events, desk.ledger.owner_of)
         self._run_id = secrets.token_hex(4)
         self._state_body: tuple[int, bytes] | None = None
         self.routes = {declared.name: declared.resolve(settings) for declared in ROUTES}
         self._command_query = tuple(query.resolve(settings) for query in COMMAND_QUERY)
-        self.guard = Guard(clock, settings, keys, hosts, failures)
+        self.guard = Guard(clock, settings, keys, hosts, failures, tokens)
         self.document = encode(build_document(ROUTES, settings))
         self._images = images(self.guard)
         self._robotarget_api = RoboTargetApi(
@@ -221,6 +224,14 @@ class RestApi:
         request.setHeader("Content-Type", "application/json; charset=utf-8")
         return self.document
 
+    @serves(app, "POST", "/api/tokens")
+    def tokens(self, request: IRequest, declared: Route) -> bytes:
+        """A token for the key presented, so that a browser need not keep the key."""
+        key = self._key(request, declared)
+        token, expires = self._tokens.issue(key, self._clock.seconds())
+        request.setHeader("Cache-Control", "no-store")
+        return write_json(request, {"success": True, "token": token, "exp": expires})
+
     @app.route("/api/<path:anything>", methods=["OPTIONS"])
     def preflight(self, request: IRequest, anything: str) -> bytes:
         return self.guard.preflight(request)
@@ -254,36 +265,8 @@ class RestApi:
         return self._state_body[1]
 
     @serves(app, "GET", "/api/camera/preview")
-    def preview(self, request: IRequest, declared: Route) -> bytes:
-        self._key(request, declared)
-        preview = self._link.cache.preview
-        if preview is None:
-            raise ApiError(404, "no_preview", "no preview image since the proxy started")
-        if JSON_MEDIA in (header_text(request, "Accept") or ""):
-            return write_json(
-                request,
-                {
-                    "success": True,
-                    "metadata": preview.metadata,
-                    "receivedAt": preview.received_at,
-                    "base64": preview.base64_data,
-                },
-            )
-        metadata = preview.metadata
-        for header, field in (
-            ("File", "fileName"),
-            ("Width", "width"),
-            ("Height", "height"),
-            ("Exposure", "exposure"),
-            ("Filter", "filter"),
-            ("HFD", "hfd"),
-        ):
-            if metadata.get(field) is not None:
-                request.setHeader(f"X-Preview-{header}", str(metadata[field]))
-        request.setHeader("X-Preview-Received-At", str(preview.received_at))
-        request.setHeader("Content-Type", "image/jpeg")
-        request.setHeader("Cache-Control", "no-cache")
-        return preview.jpeg
+    def preview(self, request: IRequest, declared: Route) -> Any:
+        return self._images.camera_preview(request, declared)
 
     # Images (voyager_proxy.images answers them).
 
@@ -305,9 +288,9 @@ class RestApi:
 
     @serves(app, "GET", "/api/events/recent")
     def recent_events(self, request: IRequest, declared: Route) -> bytes:
-        self._key(request, declared)
+        key = self._key(request, declared)
         limit, name = (query.read(request.args) for query in declared.query)
-        return write_json(request, {"success": True, "events": self._recent.latest(limit, name)})
+        return write_json(request, {"success": True, "events": self._recent.latest(limit, name, key)})
 
     @serves(app, "GET", "/api/commands")
     def commands(self, request: IRequest, declared: Route) -> bytes:

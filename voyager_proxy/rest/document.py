@@ -23,7 +23,8 @@ from .. import __version__
 from ..webhooks.catalogue import EVENT_TYPES, EventType
 from .routes import COMMAND_QUERY, ROUTES, Role, Route
 
-SECURITY: list[dict[str, list[str]]] = [{"apiKeyHeader": []}, {"apiKeyQuery": []}]
+SECURITY: list[dict[str, list[str]]] = [{"apiKeyHeader": []}, {"apiKeyQuery": []}, {"bearerToken": []}]
+KEY_ONLY: list[dict[str, list[str]]] = [{"apiKeyHeader": []}]
 
 
 def _response(name: str) -> dict[str, str]:
@@ -57,8 +58,8 @@ def responses(route: Route) -> dict[str, Any]:
     answered = dict(route.answers)
     if route.role is not Role.OPEN:
         answered.update(GUARDED)
-    if route.role is Role.CONTROL:
-        answered.update(WITH_BODY)
+    if route.role is Role.CONTROL or route.method in ("POST", "PUT"):
+        answered.update(WITH_BODY)  # every POST and PUT must say JSON, with a body or without
     if route.is_robotarget:
         answered.update(ROBOTARGET)
     elif route.is_command or route.sends:
@@ -84,8 +85,10 @@ def operation(route: Route, path_names: list[str], schemas: dict[str, Any]) -> d
     description = _description(route)
     if description:
         built["description"] = description
-    built["security"] = [] if route.role is Role.OPEN else copy.deepcopy(SECURITY)
+    built["security"] = [] if route.role is Role.OPEN else copy.deepcopy(KEY_ONLY if route.key_only else SECURITY)
     built["x-role"] = route.role.value
+    if route.asks_to_confirm:
+        built["x-destructive"] = True
     if route.sends:
         built["x-voyager-sends"] = list(route.sends)
     if route.reads:

@@ -17,16 +17,17 @@ from werkzeug.exceptions import HTTPException
 from .. import client_json
 from ..auth import ApiKey, KeyRing
 from ..config import ApiSettings
-from ..keys import KeyLookup, look_up, may_send, presented_key, query_values
+from ..keys import TOO_MANY_FAILURES, KeyLookup, KeyRefused, look_up, may_send, presented_key, query_values
 from ..origins import Hosts, origin_allowed
 from ..ratelimit import FailedAuthentications, RateLimiter
+from ..tokens import TokenIssuer, bearer
 from ..voyager import VoyagerError
 from . import validation as check
 from .envelope import ApiError, from_failure, invalid, write_json
 from .routes import Role, Route
 
 JSON_MEDIA = "application/json"
-CORS_ALLOWED_HEADERS = "Content-Type, X-API-Key, Idempotency-Key, If-None-Match"
+CORS_ALLOWED_HEADERS = "Authorization, Content-Type, X-API-Key, Idempotency-Key, If-None-Match"
 SAFE_METHODS = frozenset({b"GET", b"HEAD", b"OPTIONS"})  # what a page may cause without changing anything
 BODY_METHODS = frozenset({b"POST", b"PUT"})
 SINGLE_HEADERS = (b"Host", b"Origin")  # a second value must not slip past the screen, which reads the first
@@ -64,9 +65,17 @@ class Guard:
     """
 
     def __init__(
-        self, clock: IReactorTime, settings: ApiSettings, keys: KeyRing, hosts: Hosts, failures: FailedAuthentications
+        self,
+        clock: IReactorTime,
+        settings: ApiSettings,
+        keys: KeyRing,
+        hosts: Hosts,
+        failures: FailedAuthentications,
+        tokens: TokenIssuer,
     ) -> None:
+        self._clock = clock
         self._settings = settings
+        self._tokens = tokens
         self._hosts = hosts
         self._keys = keys
         self._lookup = KeyLookup(keys, failures)
@@ -115,6 +124,9 @@ class Guard:
             return True
         if route is None or route.role is Role.OPEN or query_values(request.args, "token"):
             return False  # a dashboard token is judged by the route itself (the image routes)
+        token = bearer(header_text(request, "Authorization"))
+        if token is not None and self._keys.enabled:
+            return route.key_only or isinstance(self._tokens.read(token, self._clock.seconds()), KeyRefused)
         return not isinstance(look_up(self._keys, presented), ApiKey)
 
     def admit(self, request: IRequest, route: Route, key: ApiKey | None = None) -> ApiKey | None:
@@ -130,7 +142,7 @@ class Guard:
         if route.role is Role.OPEN:
             return None
         if key is None:
-            key = self.identify(request)
+            key = self.identify(request, tokens=not route.key_only)
         if route.role is Role.CONTROL and not key.can_control:
             raise ApiError(403, "forbidden", f"the key {key.name!r} has the read role; this needs control")
         limiter = self._command_limits if route.sends or route.is_command else self._read_limits
@@ -156,9 +168,24 @@ class Guard:
     def _presented(request: IRequest) -> str | None:
         return presented_key(header_text(request, "X-API-Key"), query_values(request.args, "api_key"))
 
-    def identify(self, request: IRequest) -> ApiKey:
+    def identify(self, request: IRequest, tokens: bool = True) -> ApiKey:
+        """
+        The caller: from its token (C{Authorization: Bearer}, issued by
+        POST /api/tokens) when keys are configured and C{tokens} allows one,
+        else from its key.
+        """
         client = request.getClientAddress()
-        return self._lookup.find(self._presented(request), getattr(client, "host", str(client)), _refused)
+        address = getattr(client, "host", str(client))
+        token = bearer(header_text(request, "Authorization"))
+        if token is not None and self._lookup.keys.enabled:
+            if not tokens:
+                raise _refused(401, "this route takes an API key (X-API-Key), not a token", 0.0)
+            found = self._tokens.read(token, self._clock.seconds())
+            if isinstance(found, KeyRefused):
+                wait = self._lookup.failures.failed(address, self._lookup.what, "with a token refused")
+                raise _refused(429, TOO_MANY_FAILURES, wait) if wait else _refused(found.status, found.message, 0.0)
+            return found
+        return self._lookup.find(self._presented(request), address, _refused)
 
     def cors(self, request: IRequest) -> None:
         origin = header_text(request, "Origin")

@@ -134,6 +134,12 @@ class Route:
     errors: Mapping[str, Any] = attrs.field(factory=dict)  # statuses beyond those the role and body imply
     shared: tuple[str, ...] = ()  # parameters of the components, by name
     description: str = ""
+    key_only: bool = False  # an API key must be presented: a token is refused
+    destructive: bool = False  # a console asks for confirmation (so are all DELETEs: see L{asks_to_confirm})
+
+    @property
+    def asks_to_confirm(self) -> bool:
+        return self.destructive or self.method == "DELETE"
 
     @property
     def name(self) -> str:
@@ -176,6 +182,7 @@ def command(
     params: Callable[[dict[str, Any]], dict[str, Any]],
     *fields: Field,
     body: Body | None = None,
+    destructive: bool = False,
 ) -> Route:
     """A POST sending one Voyager method, its params made from the body's fields."""
     return Route(
@@ -187,11 +194,14 @@ def command(
         params=params,
         body=body or (Body(fields) if fields else None),
         shared=COMMAND_PARAMETERS,
+        destructive=destructive,
     )
 
 
-def _fast(path: str, summary: str, kind: int) -> Route:
-    return command(path, "RemoteMountFastCommand", summary, lambda values: {"CommandType": kind})
+def _fast(path: str, summary: str, kind: int, destructive: bool = False) -> Route:
+    return command(
+        path, "RemoteMountFastCommand", summary, lambda values: {"CommandType": kind}, destructive=destructive
+    )
 
 
 def _cooling(cool: bool, temperature: float) -> dict[str, Any]:
@@ -332,6 +342,18 @@ ROUTES: tuple[Route, ...] = (
         answers={
             "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}
         },
+    ),
+    Route(
+        "POST",
+        "/api/tokens",
+        "Exchange an API key for a token (JWT) with its role and method list, valid for at most an hour",
+        Role.READ,
+        key_only=True,
+        answers={"200": _json("TokenAnswer", "Issued")},
+        description="For browsers, which keep the token in memory and never the key: send it as"
+        " `Authorization: Bearer <token>` to this API or as `?token=` to /ws. Signed with"
+        " websocket.jwt_secret, or a secret drawn at start-up when none is set (tokens then last"
+        " until the daemon restarts or they expire).",
     ),
     # Reads, from the cache.
     Route(
@@ -507,7 +529,7 @@ ROUTES: tuple[Route, ...] = (
     # Commands.
     command("/api/dashboard/enable", "RemoteSetDashboardMode", "Dashboard mode on", lambda values: {"IsOn": True}),
     command("/api/dashboard/disable", "RemoteSetDashboardMode", "Dashboard mode off", lambda values: {"IsOn": False}),
-    command("/api/control/abort", "Abort", "Stop whatever runs", lambda values: {"IsHalt": True}),
+    command("/api/control/abort", "Abort", "Stop whatever runs", lambda values: {"IsHalt": True}, destructive=True),
     command(
         "/api/setup/connect",
         "RemoteSetupConnect",
@@ -521,8 +543,9 @@ ROUTES: tuple[Route, ...] = (
         "Disconnect the setup",
         lambda values: {"TimeoutDisconnect": values["timeout"]},
         Integer("timeout", 1, 600, default=60, description="TimeoutDisconnect, seconds"),
+        destructive=True,
     ),
-    _fast("/api/telescope/park", "Park", 3),
+    _fast("/api/telescope/park", "Park", 3, destructive=True),
     _fast("/api/telescope/unpark", "Unpark", 4),
     _fast("/api/telescope/tracking/start", "Tracking on", 1),
     _fast("/api/telescope/tracking/stop", "Tracking off", 2),

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .events import VoyagerEvent
     from .link import VoyagerLink
     from .pending import Command, CommandState
-    from .state import Preview, StateCache
+    from .state import StateCache
     from .status import ConnectionStatus, LinkState, SessionRef
 
 _EXPORTS = {
@@ -32,7 +32,6 @@ _EXPORTS = {
     "VoyagerLink": "link",
     "Command": "pending",
     "CommandState": "pending",
-    "Preview": "state",
     "StateCache": "state",
     "ConnectionStatus": "status",
     "LinkState": "status",

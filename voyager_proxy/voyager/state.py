@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import functools
 from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
-
-import attrs
 
 from .bus import EventBus
 from .events import VoyagerEvent
 from .status import ConnectionStatus
 
 MAX_SIGNALS = 20
-
-
-@attrs.frozen(slots=False)
-class Preview:
-    """The latest JPEG preview; decoded from base64 once, on first use."""
-
-    base64_data: str = attrs.field(repr=False)
-    metadata: dict[str, Any]
-    received_at: float
-
-    @functools.cached_property
-    def jpeg(self) -> bytes:
-        return base64.b64decode(self.base64_data)
 
 
 class StateCache:
@@ -37,7 +20,8 @@ class StateCache:
     C{generation} increases on every change to what C{snapshot()} holds,
     which is rebuilt only after one, so callers can use the generation as an
     ETag. Counters (events by type, rejected lines) change on every Polling,
-    so they stay out of it: see L{counters}.
+    so they stay out of it: see L{counters}. A preview's metadata is kept,
+    never its image: the image store (L{voyager_proxy.images}) keeps that.
     """
 
     def __init__(
@@ -54,7 +38,7 @@ class StateCache:
         self._signals: deque[dict[str, Any]] = deque(maxlen=max_signals)
         self._shot: dict[str, Any] | None = None
         self._last_image: dict[str, Any] | None = None
-        self._preview: Preview | None = None
+        self._preview: dict[str, Any] | None = None
         self._events_by_type: Counter[str] = Counter()
         self._rejected_lines: Counter[str] = Counter()
         self._snapshot: dict[str, Any] | None = None
@@ -70,11 +54,6 @@ class StateCache:
         status_changes.subscribe(self._on_status)
 
     @property
-    def preview(self) -> Preview | None:
-        """The latest JPEG preview, if any arrived since start."""
-        return self._preview
-
-    @property
     def connection(self) -> ConnectionStatus:
         return self._connection
 
@@ -87,9 +66,8 @@ class StateCache:
         return {"eventsByType": dict(self._events_by_type), "rejectedLines": dict(self._rejected_lines)}
 
     def snapshot(self) -> dict[str, Any]:
-        """Everything cached, JSON-ready (the JPEG itself excluded; see L{preview})."""
+        """Everything cached, JSON-ready."""
         if self._snapshot is None:
-            preview = self._preview
             self._snapshot = {
                 "generation": self.generation,
                 "connection": self._connection.as_dict(),
@@ -97,7 +75,7 @@ class StateCache:
                 "controlData": self._control_data,
                 "shot": self._shot,
                 "lastImage": self._last_image,
-                "preview": None if preview is None else {**preview.metadata, "receivedAt": preview.received_at},
+                "preview": self._preview,
                 "signals": list(self._signals),
             }
         return self._snapshot
@@ -137,6 +115,5 @@ class StateCache:
         self._last_image = {**(event.parsed or {}), "receivedAt": event.received_at}
 
     def _on_new_jpg(self, event: VoyagerEvent) -> None:
-        data = event.fields.get("Base64Data")
-        if isinstance(data, str) and data:
-            self._preview = Preview(data, dict(event.parsed or {}), event.received_at)
+        if event.fields.get("Base64Data"):  # its metadata; the image itself is the image store's
+            self._preview = {**(event.parsed or {}), "receivedAt": event.received_at}

@@ -16,6 +16,11 @@ FALLBACK_ENCODING = "cp1252"
 
 _TIMESTAMP = re.compile(rb'"Timestamp"\s*:\s*"?(-?[0-9][0-9.eE+-]*)')
 
+# A preview's base64 is most of its line (2.7 MB of NewJPGReady): it is cut
+# out of the line as it is, and only the rest goes through the JSON parser.
+SPLICE_OVER = 64 * 1024  # lines longer than this are looked at for it
+_IMAGE_MEMBER = re.compile(rb'"Base64Data"\s*:\s*"')
+
 
 class MalformedLine(ValueError):
     """A line from Voyager that is not a JSON object we can use."""
@@ -46,6 +51,10 @@ def _not_a_number(name: str) -> None:
 
 def decode_line(line: bytes) -> dict[str, Any]:
     """Parse one received line into a JSON object, or raise L{MalformedLine}."""
+    if len(line) > SPLICE_OVER:
+        spliced = _spliced(line)
+        if spliced is not None:
+            return spliced
     try:
         message = json.loads(decode_text(line), parse_constant=_not_a_number)
     except RecursionError:
@@ -54,6 +63,31 @@ def decode_line(line: bytes) -> dict[str, Any]:
         raise MalformedLine(f"not JSON ({error.args[0]})", line) from None
     if not isinstance(message, dict):
         raise MalformedLine("not a JSON object", line)
+    return message
+
+
+def _spliced(line: bytes) -> dict[str, Any] | None:
+    """
+    The line's object, its top-level C{Base64Data} string taken from the
+    bytes as they are and the rest parsed: the same object as the JSON parser
+    gives, for a fraction of its time. None (parse it all) when the string has
+    an escape or a non-ASCII byte, or is not a member of the object itself.
+    """
+    member = _IMAGE_MEMBER.search(line)
+    if member is None:
+        return None
+    start = member.end()
+    end = line.find(b'"', start)
+    if end <= start or line.find(b"\\", start, end) >= 0:
+        return None
+    try:
+        data = line[start:end].decode("ascii")
+        message = json.loads(decode_text(line[:start] + line[end:]), parse_constant=_not_a_number)
+    except (ValueError, RecursionError):  # UnicodeDecodeError included; the whole parse says why
+        return None
+    if not isinstance(message, dict) or message.get("Base64Data") != "":
+        return None
+    message["Base64Data"] = data
     return message
 
 
