@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from pathlib import Path
 
 from PIL import Image
@@ -127,3 +128,24 @@ def test_downscale_keeps_the_aspect_ratio_and_never_enlarges() -> None:
     with Image.open(io.BytesIO(downscale(data, 100))) as small:
         assert small.format == "JPEG" and small.size == (100, 75)
     assert downscale(data, 640) is data
+
+
+def test_loading_follows_no_id_out_of_the_directory(tmp_path: Path) -> None:
+    """
+    A .json naming C{../victim} (or any id not its own file name's) is
+    skipped and removed alone: the file outside images.dir is untouched, and
+    a JSON naming real bytes under another name loads nothing.
+    """
+    directory = tmp_path / "images"
+    directory.mkdir()
+    victim = tmp_path / "victim.jpg"
+    victim.write_bytes(b"x")
+    (directory / "x.json").write_text('{"id": "../victim", "bytes": 1, "receivedAt": 0}')
+    data = jpeg(32, 20, 3)
+    real = image_id(data)
+    (directory / f"{real}.jpg").write_bytes(data)
+    (directory / "0123456789abcdef.json").write_text(json.dumps({"id": real, "bytes": len(data), "receivedAt": 0}))
+    store = ImageStore(5, 10**6, directory)
+    assert victim.read_bytes() == b"x"
+    assert store.latest() is None
+    assert sorted(path.name for path in directory.iterdir()) == [f"{real}.jpg"]

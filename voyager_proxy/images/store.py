@@ -14,6 +14,7 @@ L{voyager_proxy.images.disk}), so a 2 MB write never holds the reactor.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -326,24 +327,34 @@ class ImageStore:
         self._disk.run(unlink)
 
     def _load(self, directory: Path) -> None:
-        """Load the images of C{directory}, oldest first, so the caps keep the newest; drop what is unreadable."""
+        """
+        Load the images of C{directory}, oldest first, so the caps keep the
+        newest. A C{.json} whose id is not its own file name's (16 lowercase
+        hex digits, so no path leaves the directory) is skipped and removed
+        alone; an image whose bytes are missing or hash to another id is dropped.
+        """
         found: list[tuple[int, ImageInfo]] = []
         for info_path in directory.glob("*.json"):
             try:
                 data = json.loads(info_path.read_bytes())
-                found.append((int(data.get("order", 0)), ImageInfo.from_dict(data)))
+                info = ImageInfo.from_dict(data)
+                if not (ID_PATTERN.fullmatch(info.id) and info_path.stem == info.id):
+                    raise ValueError(f"its id {info.id!r} is not its file name's")
+                found.append((int(data.get("order", 0)), info))
             except (OSError, ValueError, KeyError, TypeError) as problem:
                 self._log.warn("skipping {path}: {problem}", path=str(info_path), problem=problem)
+                with contextlib.suppress(OSError):
+                    info_path.unlink(missing_ok=True)
         for _, info in sorted(found, key=lambda entry: entry[0]):
             jpeg_path, _ = self._paths(info.id)
             try:
                 jpeg = jpeg_path.read_bytes()
             except OSError:
-                self._unlink(info.id)
-                continue
-            if ID_PATTERN.fullmatch(info.id) and image_id(jpeg) == info.id:
+                jpeg = b""
+            if image_id(jpeg) == info.id:
                 self.add(info, jpeg)
             else:
+                self._log.warn("dropping preview {id}: its JPEG is missing or not its bytes", id=info.id)
                 self._unlink(info.id)
 
 
