@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -30,6 +31,17 @@ STOP_DEADLINE = 30.0
 
 class DaemonError(Exception):
     """The daemon did not start, become ready or stop in time; the message ends with its log."""
+
+
+def until(condition: Any, what: str, seconds: float = 10.0) -> Any:
+    """Poll C{condition} (a daemon's log, a socket) until it gives something true; that value, or an AssertionError."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.02)
+    raise AssertionError(f"never: {what}")
 
 
 def twistd(*args: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:

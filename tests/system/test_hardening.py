@@ -18,7 +18,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 from websockets.typing import Origin
 
-from tests.support.daemon import Daemon
+from tests.support.daemon import Daemon, until
 from tests.support.keys import CONTROL, KEYS
 
 TIMEOUT = 2.0
@@ -199,8 +199,7 @@ def test_the_access_log_shows_no_secret(daemon: Daemon) -> None:
         b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n" % SECRETS[2].encode(),
     )
     assert envelope(answer)[0] == 400 and SECRETS[2].encode() not in answer
-    time.sleep(0.2)  # the log line of the last request
-    log = daemon.text()
+    log = until(lambda: "/ws#<SECRET>" in daemon.text() and daemon.text(), "the log line of the /ws request")
     assert "api%5Fkey=<SECRET>" in log
     assert not [secret for secret in SECRETS if secret in log]
 

@@ -12,7 +12,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.support.daemon import Daemon
+from tests.support.daemon import Daemon, until
 from tests.system.conftest import get_json, start_daemon
 
 
@@ -25,16 +25,6 @@ def post(port: int, path: str, body: dict[str, Any], answers: list[tuple[int, di
         answers.append((response.status, json.loads(response.read())))
     finally:
         connection.close()
-
-
-def until(condition: Any, what: str, seconds: float = 10.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"never: {what}")
 
 
 def test_sigterm_answers_the_waiting_caller_and_the_dashboard_then_exits() -> None:
