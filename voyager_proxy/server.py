@@ -30,6 +30,8 @@ from .observer import SingleObserver
 from .web import MeasuredResource
 
 REQUEST_TIMEOUT_BODY = b'{"success":false,"error":{"code":"request_timeout","message":"the request took too long"}}'
+BAD_LENGTH_BODY = b'{"success":false,"error":{"code":"bad_header","message":"the Content-Length is not a size"}}'
+MAX_LENGTH_DIGITS = 19  # any body we could take; Twisted's int() of 4,300 digits or more raises, logged as unhandled
 
 
 class BoundedChannel(HTTPChannel):
@@ -61,11 +63,25 @@ class BoundedChannel(HTTPChannel):
         if self.transport is None or self._handlingRequest:
             return
         if self.requests:
-            self.transport.write(
-                b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json; charset=utf-8\r\n"
-                b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(REQUEST_TIMEOUT_BODY), REQUEST_TIMEOUT_BODY)
-            )
+            self._answer(b"408 Request Timeout", REQUEST_TIMEOUT_BODY)
         self.timeoutConnection()
+
+    def _answer(self, status: bytes, body: bytes) -> None:
+        """Write a JSON answer ahead of any request object (the connection is closed next)."""
+        assert self.transport is not None
+        self.transport.write(
+            b"HTTP/1.1 %s\r\nContent-Type: application/json; charset=utf-8\r\n"
+            b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (status, len(body), body)
+        )
+
+    def headerReceived(self, line: bytes) -> bool:
+        """A C{Content-Length} longer than any size is a 400 envelope, before Twisted's C{int()} sees it."""
+        name, colon, value = line.partition(b":")
+        if colon and name.strip().lower() == b"content-length" and len(value.strip(b" \t")) > MAX_LENGTH_DIGITS:
+            self._answer(b"400 Bad Request", BAD_LENGTH_BODY)
+            self.loseConnection()
+            return False
+        return cast(bool, super().headerReceived(line))
 
     def allHeadersReceived(self) -> None:
         request = self.requests[-1]

@@ -204,6 +204,26 @@ def test_the_access_log_shows_no_secret(daemon: Daemon) -> None:
     assert not [secret for secret in SECRETS if secret in log]
 
 
+def test_a_content_length_of_thousands_of_digits_is_a_400_without_a_traceback(daemon: Daemon) -> None:
+    """
+    5,000 digits of Content-Length (past Python's int() limit, which Twisted
+    would raise from, logged as an Unhandled Error) are answered 400 in our
+    envelope; the daemon logs no traceback and goes on answering.
+    """
+    for digits in ("9" * 5000, "1" * 20):
+        answer = raw(
+            daemon,
+            b"POST /api/telescope/park HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %s\r\n\r\n" % digits.encode(),
+        )
+        assert envelope(answer) == (
+            400,
+            {"success": False, "error": {"code": "bad_header", "message": "the Content-Length is not a size"}},
+        )
+    assert call(daemon, "GET", "/health")[0] == 200
+    assert "Traceback" not in daemon.text() and "Unhandled" not in daemon.text()
+
+
 def test_a_body_is_refused_from_its_headers_before_it_is_sent(keyed: Daemon) -> None:
     """
     An unauthenticated upload and one over api.max_body_bytes are answered
