@@ -21,14 +21,13 @@ from .voyager.commands import Uid, rule_for
 class LedgerEntry:
     """
     One command: who sent it (the key's name), and what became of it (read
-    live from the command). C{request} is what an C{Idempotency-Key} was
-    given with: the route and the body, as the caller sent them.
+    live from the command); what its C{Idempotency-Key} was given with is
+    bound in L{IdempotencyKeys}.
     """
 
     command: Command
     sender: str
     idempotency_key: str | None
-    request: object = None
 
     def as_dict(self) -> dict[str, Any]:
         command = self.command
@@ -63,20 +62,16 @@ class CommandLedger:
     def __init__(self, size: int, idempotency: IdempotencyKeys | None = None) -> None:
         self._size = size
         self._entries: OrderedDict[str, LedgerEntry] = OrderedDict()
-        self._by_idempotency: dict[tuple[str, str], str] = {}
         self.idempotency = idempotency or IdempotencyKeys(size)  # shared with the RoboTarget plans
 
     def record(self, command: Command, sender: str, idempotency_key: str | None, request: object = None) -> LedgerEntry:
         assert command.uid not in self._entries, "every command has a UID of its own"
-        entry = LedgerEntry(command, sender, idempotency_key, request)
+        entry = LedgerEntry(command, sender, idempotency_key)
         self._entries[command.uid] = entry
         if idempotency_key is not None:
-            self._by_idempotency[(sender, idempotency_key)] = command.uid
             self.idempotency.bind(sender, idempotency_key, request, command.uid)
         while len(self._entries) > self._size:
-            _, old = self._entries.popitem(last=False)
-            if old.idempotency_key is not None:
-                self._by_idempotency.pop((old.sender, old.idempotency_key), None)
+            self._entries.popitem(last=False)
         return entry
 
     def get(self, uid: str) -> LedgerEntry | None:
@@ -99,8 +94,7 @@ class CommandLedger:
         The entry a sender already created with this Idempotency-Key, if
         remembered; L{IdempotencyKeyReused} when it was for another C{request}.
         """
-        self.idempotency.check(sender, idempotency_key, request)
-        uid = self._by_idempotency.get((sender, idempotency_key))
+        uid = self.idempotency.check(sender, idempotency_key, request)
         return self._entries.get(uid) if uid is not None else None
 
     def latest(self, limit: int, sender: str | None = None) -> list[LedgerEntry]:

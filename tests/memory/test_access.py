@@ -102,7 +102,11 @@ def test_a_room_name_is_checked_on_rest_too(proxy: Proxy) -> None:
 
 
 def test_an_idempotency_key_is_bound_to_its_route_and_body(proxy: Proxy) -> None:
-    """The same key again replays; on another route or with another body it is a 422, nothing is sent."""
+    """
+    The same key again replays (its body's keys in any order); on another
+    route or with another body it is a 422, nothing is sent: C{1} is not
+    C{true}, nor C{0.2} the same as C{"0.2"}.
+    """
     headers = {"Idempotency-Key": "booking-7"}
     code, first, _ = proxy.call("POST", "/api/camera/shot", {"exposure": 0.2}, headers=headers)
     assert code == 200
@@ -115,8 +119,14 @@ def test_an_idempotency_key_is_bound_to_its_route_and_body(proxy: Proxy) -> None
         code, refused, _ = proxy.call(method, path, body, headers=headers)
         assert code == 422 and refused["error"]["code"] == "idempotency_key_reused", refused
         assert refused["error"]["uid"] == first["uid"]
+    mode = {"Idempotency-Key": "mode-1"}
+    code, first_mode, _ = proxy.call("POST", "/api/commands/RemoteSetDashboardMode", {"IsOn": True}, headers=mode)
+    assert code == 200
+    code, refused, _ = proxy.call("POST", "/api/commands/RemoteSetDashboardMode", {"IsOn": 1}, headers=mode)
+    assert code == 422 and refused["error"]["code"] == "idempotency_key_reused", refused
+    assert refused["error"]["uid"] == first_mode["uid"]
     code, listed, _ = proxy.call("GET", "/api/commands")
-    assert [c["uid"] for c in listed["commands"]] == [first["uid"]]
+    assert [c["uid"] for c in listed["commands"]] == [first_mode["uid"], first["uid"]]
 
 
 def test_failed_authentications_get_429_per_address() -> None:

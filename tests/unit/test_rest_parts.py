@@ -13,7 +13,7 @@ from voyager_proxy.failures import describe
 from voyager_proxy.ledger import CommandDesk, CommandLedger
 from voyager_proxy.metrics import Metrics
 from voyager_proxy.ratelimit import RateLimiter
-from voyager_proxy.refused import ShuttingDown
+from voyager_proxy.refused import IdempotencyKeyReused, ShuttingDown
 from voyager_proxy.rest import validation as check
 from voyager_proxy.rest.envelope import ApiError
 from voyager_proxy.voyager.commands import Completion
@@ -130,8 +130,14 @@ def test_ledger_is_bounded_and_forgets_idempotency_keys_with_entries() -> None:
     assert ledger.replay("other", "k1") is None
     ledger.record(command("u3"), "laravel", None)
     assert ledger.get("u1") is None and ledger.replay("laravel", "k1") is None
-    assert [e.command.uid for e in ledger.latest(10)] == ["u3", "u2"]
-    entry = ledger.get("u2")
+    ledger.record(command("u4"), "laravel", "k4", (b"POST", b"/x", {"a": 1, "b": True}))
+    replayed = ledger.replay("laravel", "k4", (b"POST", b"/x", {"b": True, "a": 1}))
+    assert replayed is not None and replayed.command.uid == "u4"
+    for other in ({"a": 1.0, "b": True}, {"a": 1, "b": 1}):
+        with pytest.raises(IdempotencyKeyReused):
+            ledger.replay("laravel", "k4", (b"POST", b"/x", other))
+    assert [e.command.uid for e in ledger.latest(10)] == ["u4", "u3"]
+    entry = ledger.get("u3")
     assert entry is not None and entry.as_dict()["params"] == {} and entry.as_dict()["state"] == "sent"
 
 
