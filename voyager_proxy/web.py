@@ -169,26 +169,6 @@ def image_library(
     return library, Downscaler(store, pool)
 
 
-def build_root(
-    link: VoyagerLink,
-    clock: IReactorTime,
-    settings: ApiSettings,
-    keys: KeyRing,
-    websocket: WebSocketSettings | None = None,
-    robotarget: RoboTargetSettings | None = None,
-    images: ImageSettings | None = None,
-    http: HttpSettings | None = None,
-    webhooks: Webhooks | None = None,
-    console: ConsoleSettings | None = None,
-) -> MeasuredResource:
-    """
-    The resource tree: /health, /metrics, /api (with /api/robotarget and
-    /api/images), the WebSocket at /ws and, unless switched off, the console
-    at /console/; with C{webhooks}, the events they deliver are wired here.
-    """
-    return build_front(link, clock, settings, keys, websocket, robotarget, images, http, webhooks, console).root
-
-
 def build_front(
     link: VoyagerLink,
     clock: IReactorTime,
@@ -201,7 +181,12 @@ def build_front(
     webhooks: Webhooks | None = None,
     console: ConsoleSettings | None = None,
 ) -> Front:
-    """L{build_root}'s tree with the parts a clean stop needs."""
+    """
+    The resource tree (C{.root}): /health, /metrics, /api (with
+    /api/robotarget and /api/images) and the WebSocket at /ws; with
+    C{webhooks}, the events they deliver are wired here. With it, the parts a
+    clean stop needs.
+    """
     websocket = websocket or WebSocketSettings()
     tokens = TokenIssuer.with_secret(websocket.jwt_secret)
     http = http or HttpSettings()

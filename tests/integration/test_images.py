@@ -43,7 +43,7 @@ from voyager_proxy.rest.routes import route
 from voyager_proxy.tokens import TokenIssuer
 from voyager_proxy.voyager.bus import EventBus
 from voyager_proxy.voyager.events import parse_event
-from voyager_proxy.web import build_root
+from voyager_proxy.web import build_front
 
 CONTROL = "images-control-key-0123456789"
 HEADERS: dict[bytes | str, bytes | str] = {"X-API-Key": CONTROL}
@@ -53,7 +53,7 @@ HEADERS: dict[bytes | str, bytes | str] = {"X-API-Key": CONTROL}
 async def proxy(simulator: RunningSimulator) -> AsyncIterator[tuple[str, EventRecorder]]:
     link = make_link(simulator)
     api = ApiSettings(keys=(f"laravel:control:{CONTROL}",))
-    port, number = await listen_locally(Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)))))
+    port, number = await listen_locally(Site(build_front(link, reactor, api, KeyRing(parse_keys(api.keys))).root))
     link.startService()
     await ready(link)
     events = EventRecorder(link)

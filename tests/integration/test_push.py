@@ -26,7 +26,7 @@ from tests.support.waiting import ready
 from tests.support.ws_client import connect
 from voyager_proxy.auth import KeyRing, parse_keys
 from voyager_proxy.config import ApiSettings, WebSocketSettings
-from voyager_proxy.web import build_root
+from voyager_proxy.web import build_front
 
 KEY = "push-key-0123456789abcd"
 CONTROL = "push-control-key-0123456789"
@@ -52,7 +52,7 @@ def handshake_status(url: str, headers: dict[str, str]) -> Deferred[int]:
 async def ws_url(simulator: RunningSimulator) -> AsyncIterator[str]:
     link = make_link(simulator)
     api = ApiSettings(keys=(f"dashboard:read:{KEY}",))
-    port, number = await listen_locally(Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)))))
+    port, number = await listen_locally(Site(build_front(link, reactor, api, KeyRing(parse_keys(api.keys))).root))
     link.startService()
     await ready(link)
     yield f"ws://127.0.0.1:{number}/ws"
@@ -125,7 +125,7 @@ SECRET = "jwt-secret-shared-with-laravel-0123456789"
 async def proxy_url(simulator: RunningSimulator) -> AsyncIterator[str]:
     link = make_link(simulator, log_events=True)
     api = ApiSettings(keys=(f"laravel:control:{CONTROL}", f"dashboard:read:{KEY}"))
-    root = build_root(link, reactor, api, KeyRing(parse_keys(api.keys)), WebSocketSettings(jwt_secret=SECRET))
+    root = build_front(link, reactor, api, KeyRing(parse_keys(api.keys)), WebSocketSettings(jwt_secret=SECRET)).root
     port, number = await listen_locally(Site(root))
     link.startService()
     await ready(link)
@@ -245,7 +245,9 @@ async def tight_proxy(simulator: RunningSimulator) -> AsyncIterator[tuple[str, R
     settings = WebSocketSettings(
         max_clients=3, slow_client_timeout=1.0, max_message_bytes=4096, allowed_origins=("https://app.example",)
     )
-    port, number = await listen_locally(Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)), settings)))
+    port, number = await listen_locally(
+        Site(build_front(link, reactor, api, KeyRing(parse_keys(api.keys)), settings).root)
+    )
     link.startService()
     await ready(link)
     yield f"127.0.0.1:{number}", simulator
@@ -397,7 +399,7 @@ async def renter_proxy(simulator: RunningSimulator) -> AsyncIterator[str]:
     api = ApiSettings(
         keys=(f"laravel:control:{CONTROL}", f"dashboard:read:{KEY}", f"renter:control:{RENTER}:RemoteGetStatus")
     )
-    port, number = await listen_locally(Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys)))))
+    port, number = await listen_locally(Site(build_front(link, reactor, api, KeyRing(parse_keys(api.keys))).root))
     link.startService()
     await ready(link)
     yield f"127.0.0.1:{number}"

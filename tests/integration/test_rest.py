@@ -24,7 +24,7 @@ from tests.support.waiting import ready
 from voyager_proxy.auth import KeyRing, parse_keys
 from voyager_proxy.config import ApiSettings
 from voyager_proxy.voyager import VoyagerLink
-from voyager_proxy.web import build_root
+from voyager_proxy.web import build_front
 
 
 @attrs.define
@@ -54,7 +54,7 @@ class Proxy:
 async def start_proxy(simulator: RunningSimulator, **settings: Any) -> tuple[Proxy, IListeningPort]:
     link = make_link(simulator, **settings.pop("link", {}))
     api = ApiSettings(**{"keys": KEYS, "cors_origins": ("https://app.example",), **settings})
-    site = Site(build_root(link, reactor, api, KeyRing(parse_keys(api.keys))))
+    site = Site(build_front(link, reactor, api, KeyRing(parse_keys(api.keys))).root)
     port, number = await listen_locally(site)
     link.startService()
     await ready(link)

@@ -19,7 +19,7 @@ from tests.support import catalogue
 from tests.support.fake_voyager import FakeVoyager
 from voyager_proxy.auth import KeyRing, parse_keys
 from voyager_proxy.config import ApiSettings, ConsoleSettings, RoboTargetSettings
-from voyager_proxy.web import build_root
+from voyager_proxy.web import build_front
 
 ROBOTARGET = RoboTargetSettings(secret="s3cr3t", mac_key="KEY-1", mac_words=("a", "b", "c", "d"))
 SET_GUID = "5482d20e-2304-41d1-8d2b-32adc2c314bc"
@@ -63,14 +63,14 @@ class MemoryProxy:
         self.sent: list[dict[str, Any]] = []
         self.headers: dict[str, str] = {}  # of the last answer
         settings = ApiSettings(**api)
-        root = build_root(
+        root = build_front(
             self.voyager.link,
             self.voyager.clock,
             settings,
             KeyRing(parse_keys(settings.keys)),
             robotarget=ROBOTARGET,
             console=console,
-        )
+        ).root
         self.http = StubTreq(root)
         self.voyager.ready()
         self.session_start = self.serve()  # RoboTarget's manager mode

@@ -33,7 +33,7 @@ from voyager_proxy.config import ApiSettings, RoboTargetSettings, VoyagerSetting
 from voyager_proxy.simulator import SimulatorSettings, VoyagerSimulator
 from voyager_proxy.voyager.link import VoyagerLink
 from voyager_proxy.voyager.status import ConnectionStatus, LinkState
-from voyager_proxy.web import build_root
+from voyager_proxy.web import build_front
 
 USERNAME = "observer"
 PASSWORD = "clear-skies"
@@ -151,9 +151,9 @@ class Observatory:
     ) -> StubTreq:
         """The proxy's HTTP API on StubTreq, for the link of this observatory."""
         settings = ApiSettings(**{"keys": keys, **(api or {})})
-        root: IResource = build_root(
+        root: IResource = build_front(
             self.link, self.clock, settings, KeyRing(parse_keys(settings.keys)), websocket, robotarget
-        )
+        ).root
         self.http = StubTreq(root)
         return self.http
 

@@ -18,7 +18,7 @@ from tests.support.memory_proxy import BASE, decoded
 from voyager_proxy.auth import KeyRing, parse_keys
 from voyager_proxy.config import ApiSettings, ImageSettings, WebSocketSettings
 from voyager_proxy.images.store import image_id
-from voyager_proxy.web import build_root
+from voyager_proxy.web import build_front
 
 SECRET = "image-routes-jwt-secret-0123456789abcdef"
 
@@ -29,14 +29,14 @@ class ImageProxy:
     def __init__(self, directory: str = "") -> None:
         self.voyager = FakeVoyager()
         settings = ApiSettings(keys=KEYS)
-        root = build_root(
+        root = build_front(
             self.voyager.link,
             self.voyager.clock,
             settings,
             KeyRing(parse_keys(settings.keys)),
             WebSocketSettings(jwt_secret=SECRET, allowed_origins=("https://app.example",)),
             images=ImageSettings(keep=2, dir=directory),
-        )
+        ).root
         self.http = StubTreq(root)
         self.length: object = None  # the Content-Length of the last answer, as Twisted's client read it
         self.voyager.ready()

@@ -19,7 +19,7 @@ from tests.support.keys import CONTROL, KEYS
 from voyager_proxy.auth import KeyRing, parse_keys
 from voyager_proxy.config import ApiSettings
 from voyager_proxy.server import BoundedChannel, BoundedSite
-from voyager_proxy.web import build_root
+from voyager_proxy.web import build_front
 
 TIMEOUT = 30.0
 PEER = IPv4Address("TCP", "127.0.0.1", 40000)
@@ -35,7 +35,7 @@ def voyager() -> Iterator[FakeVoyager]:
 
 def make_site(voyager: FakeVoyager, max_connections: int = 16, **api: object) -> BoundedSite:
     settings = ApiSettings(**api)  # type: ignore[arg-type]
-    root = build_root(voyager.link, voyager.clock, settings, KeyRing(parse_keys(settings.keys)))
+    root = build_front(voyager.link, voyager.clock, settings, KeyRing(parse_keys(settings.keys))).root
     return BoundedSite(root, TIMEOUT, max_connections, reactor=voyager.clock)
 
 

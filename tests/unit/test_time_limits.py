@@ -14,7 +14,7 @@ from tests.unit.test_push_flow import Client, make_factory
 from voyager_proxy.auth import KeyRing
 from voyager_proxy.config import ApiSettings
 from voyager_proxy.voyager.commands import default_timeout
-from voyager_proxy.web import build_root
+from voyager_proxy.web import build_front
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ class Rest:
 
     def __init__(self, voyager: FakeVoyager) -> None:
         self.treq = StubTreq(
-            build_root(voyager.link, voyager.clock, ApiSettings(max_command_timeout=3600.0), KeyRing(()))
+            build_front(voyager.link, voyager.clock, ApiSettings(max_command_timeout=3600.0), KeyRing(())).root
         )
 
     def post(self, path: str) -> Deferred[Any]:
