@@ -199,8 +199,3 @@ def test_a_narrowed_key_joins_rooms_only_when_its_list_names_rooms(clock: Memory
         (answer,) = dashboard.events()
         answers.append(answer["event"] if answer["event"] != "error" else answer["data"]["code"])
     assert answers == ["forbidden", "subscribed", "subscribed"]
-
-
-@pytest.fixture
-def clock() -> MemoryReactorClock:
-    return MemoryReactorClock()

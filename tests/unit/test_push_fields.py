@@ -14,9 +14,7 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.protocol import Protocol
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 
-from tests.support.fake_voyager import unconnected
 from tests.unit.test_push_flow import frames, make_factory
-from voyager_proxy.config import VoyagerSettings
 from voyager_proxy.push import PushFactory
 from voyager_proxy.push.direct import DirectWriter, writer_for
 from voyager_proxy.push.messages import EventMessage, encode, slim
@@ -60,16 +58,6 @@ class Dashboard:
     def send(self, message: dict[str, Any]) -> None:
         payload = json.dumps(message).encode()
         self.protocol.dataReceived(bytes([0x81, 0x80 | len(payload)]) + b"\x00\x00\x00\x00" + payload)
-
-
-@pytest.fixture
-def clock() -> MemoryReactorClock:
-    return MemoryReactorClock()
-
-
-@pytest.fixture
-def link(clock: MemoryReactorClock) -> VoyagerLink:
-    return VoyagerLink(clock, VoyagerSettings(), unconnected)
 
 
 def publish(link: VoyagerLink) -> None:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
-import pytest
 from twisted.internet.address import IPv4Address
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 
-from tests.support.fake_voyager import unconnected
 from voyager_proxy.auth import KeyRing
-from voyager_proxy.config import ApiSettings, VoyagerSettings, WebSocketSettings
+from voyager_proxy.config import ApiSettings, WebSocketSettings
 from voyager_proxy.images import Downscaler, ImageLibrary, ImageStore, ResizePool
 from voyager_proxy.ledger import CommandDesk, CommandLedger
 from voyager_proxy.metrics import Metrics
@@ -102,16 +100,6 @@ class Client:
             else bytes([0x81, 0x80 | len(payload)])
         )
         self.protocol.dataReceived(header + b"\x00\x00\x00\x00" + payload)
-
-
-@pytest.fixture
-def clock() -> MemoryReactorClock:
-    return MemoryReactorClock()
-
-
-@pytest.fixture
-def link(clock: MemoryReactorClock) -> VoyagerLink:
-    return VoyagerLink(clock, VoyagerSettings(), unconnected)
 
 
 def images_of(link: VoyagerLink, clock: MemoryReactorClock) -> tuple[ImageLibrary, Downscaler]:

@@ -11,25 +11,13 @@ import jwt
 import pytest
 from twisted.internet.testing import MemoryReactorClock
 
-from tests.support.fake_voyager import unconnected
 from tests.unit.test_push_fields import Dashboard, publish
 from tests.unit.test_push_flow import make_factory
 from voyager_proxy import push
 from voyager_proxy.auth import LOCAL, KeyRing, parse_keys
-from voyager_proxy.config import VoyagerSettings
 from voyager_proxy.push.auth import Refused
 from voyager_proxy.push.handshake import Gate, Grant, authorise
 from voyager_proxy.voyager import VoyagerLink
-
-
-@pytest.fixture
-def clock() -> MemoryReactorClock:
-    return MemoryReactorClock()
-
-
-@pytest.fixture
-def link(clock: MemoryReactorClock) -> VoyagerLink:
-    return VoyagerLink(clock, VoyagerSettings(), unconnected)
 
 
 def test_each_connection_copies_the_factorys_options(clock: MemoryReactorClock, link: VoyagerLink) -> None:

@@ -7,26 +7,14 @@ import json
 import pytest
 from twisted.internet.testing import MemoryReactorClock
 
-from tests.support.fake_voyager import unconnected
 from tests.support.jpegs import jpeg, preview_event
 from tests.unit.test_push_fields import Dashboard
 from tests.unit.test_push_flow import frames, make_factory
-from voyager_proxy.config import VoyagerSettings
 from voyager_proxy.images.store import image_id
 from voyager_proxy.push.messages import EventMessage
 from voyager_proxy.push.previews import binary_frame, read_binary_frame
 from voyager_proxy.voyager import VoyagerLink
 from voyager_proxy.voyager.events import parse_event
-
-
-@pytest.fixture
-def clock() -> MemoryReactorClock:
-    return MemoryReactorClock()
-
-
-@pytest.fixture
-def link(clock: MemoryReactorClock) -> VoyagerLink:
-    return VoyagerLink(clock, VoyagerSettings(), unconnected)
 
 
 def say_preview(link: VoyagerLink, seed: int) -> tuple[bytes, dict[str, object]]:

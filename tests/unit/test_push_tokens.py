@@ -9,24 +9,12 @@ import jwt
 import pytest
 from twisted.internet.testing import MemoryReactorClock
 
-from tests.support.fake_voyager import unconnected
 from tests.unit.test_push_fields import Dashboard
 from tests.unit.test_push_flow import make_factory
-from voyager_proxy.config import VoyagerSettings
 from voyager_proxy.push.auth import Identity, Refused, identify_token
 from voyager_proxy.voyager import VoyagerLink
 
 SECRET = "jwt-secret-shared-with-laravel-0123456789"
-
-
-@pytest.fixture
-def clock() -> MemoryReactorClock:
-    return MemoryReactorClock()
-
-
-@pytest.fixture
-def link(clock: MemoryReactorClock) -> VoyagerLink:
-    return VoyagerLink(clock, VoyagerSettings(), unconnected)
 
 
 def token(**claims: Any) -> str:
