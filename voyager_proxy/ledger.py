@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from twisted.internet.defer import Deferred
@@ -15,6 +15,8 @@ from .metrics import Metrics
 from .refused import ForeignUid, IdempotencyKeys, ShuttingDown
 from .voyager import Command, EventBus, VoyagerEvent, VoyagerLink
 from .voyager.commands import Uid, rule_for
+
+T = TypeVar("T")
 
 
 @attrs.define(eq=False)
@@ -121,7 +123,8 @@ class CommandDesk:
         self.ledger = ledger
         self.max_timeout = max_timeout  # the longest time limit a caller may give a command (api.max_command_timeout)
         self.finished: EventBus[LedgerEntry] = EventBus()
-        self._answers: dict[Deferred[Any], Command] = {}  # what callers wait on, answered at once by stop()
+        # What callers wait on, answered at once by stop(): a command, or the name of other work (a RoboTarget call).
+        self._answers: dict[Deferred[Any], Command | str] = {}
         self._stopping = False
 
     def submit(
@@ -165,6 +168,27 @@ class CommandDesk:
         (command.acknowledged() if acknowledged else command.finished()).addBoth(settle)
         return answer
 
+    def refuse_when_stopping(self, what: str) -> None:
+        """L{ShuttingDown} once L{stop} is called: C{what} (a RoboTarget call, a plan) must not be started."""
+        if self._stopping:
+            raise ShuttingDown(what, None, False)
+
+    def waiting_on(self, what: str, work: Deferred[T]) -> Deferred[T]:
+        """
+        What a caller waits on for C{work} the desk did not send (C{what}: a
+        RoboTarget call, a plan): its outcome, or L{ShuttingDown} as soon as
+        L{stop} is called.
+        """
+        answer: Deferred[T] = Deferred(self._forget)
+        self._answers[answer] = what
+
+        def settle(outcome: Any) -> None:
+            if self._answers.pop(answer, None) is not None:
+                answer.callback(outcome)  # a Failure is passed on as one
+
+        work.addBoth(settle)
+        return answer
+
     def _forget(self, answer: Deferred[Any]) -> None:
         self._answers.pop(answer, None)
 
@@ -172,8 +196,11 @@ class CommandDesk:
         """Refuse new commands, answer every caller still waiting with L{ShuttingDown}; how many were answered."""
         self._stopping = True
         waiting, self._answers = self._answers, {}
-        for answer, command in waiting.items():
-            answer.errback(Failure(ShuttingDown(command.method, command.uid, command.answer is not None)))
+        for answer, work in waiting.items():
+            if isinstance(work, str):
+                answer.errback(Failure(ShuttingDown(work, None, False)))
+            else:
+                answer.errback(Failure(ShuttingDown(work.method, work.uid, work.answer is not None)))
         return len(waiting)
 
     def _check_target(self, method: str, uid: Any, sender: str, narrowed: bool) -> None:

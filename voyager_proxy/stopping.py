@@ -2,7 +2,7 @@
 A clean stop: every caller answered before the reactor lets go of the sockets.
 
 On SIGTERM twistd stops the services, newest first: the HTTP service stops
-listening, answers each command caller still waiting with 503
+listening, answers each command and RoboTarget caller still waiting with 503
 C{shutting_down} (its ledger UID, and whether Voyager acknowledged it), sends
 each dashboard a close frame 1001, then closes every HTTP connection once its
 answer is written; the Voyager link then says C{disconnect}. Whatever is not

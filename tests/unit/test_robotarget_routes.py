@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.support.memory_proxy import JPEG, MemoryProxy, documented_answer
+from tests.support.memory_proxy import BASE, JPEG, MemoryProxy, documented_answer
 
 GUID = "0697f2f9-24e4-4850-84e9-18ea28b05fe9"
 SHOT_DONE = {"guid": GUID, "filename": "M42_L_001.fit", "hfd": 2.1}
@@ -49,3 +50,27 @@ def test_shots_done_as_a_flat_array_is_a_bad_answer() -> None:
     for proxy in answering(GetShotDoneBySetList={"ret": "DONE", "list": [SHOT_DONE]}):
         code, answer, _ = proxy.request("GET", f"/api/robotarget/sets/{GUID}/shots-done")
         assert code == 502 and answer["error"]["code"] == "bad_answer"
+
+
+def test_a_clean_stop_answers_robotarget_callers_503_and_refuses_new_ones() -> None:
+    """
+    A RoboTarget read still waiting on Voyager when the proxy stops is
+    answered 503 shutting_down at once, as a command caller is; a RoboTarget
+    request after that is refused before anything is sent.
+    """
+    proxy = MemoryProxy(command_burst=1000, read_burst=1000)
+    try:
+        proxy.unanswered = {"RemoteRoboTargetGetSet"}
+        responses: list[Any] = []
+        proxy.http.request("GET", BASE + "/api/robotarget/sets").addBoth(responses.append)  # type: ignore[attr-defined]
+        assert [line["method"] for line in proxy.serve()] == ["RemoteRoboTargetGetSet"] and responses == []
+        assert proxy.front.desk.stop() == 1
+        proxy.http.flush()
+        contents: list[bytes] = []
+        proxy.http.content(responses[0]).addCallback(contents.append)  # type: ignore[attr-defined]
+        proxy.http.flush()
+        assert responses[0].code == 503 and json.loads(contents[0])["error"]["code"] == "shutting_down"
+        code, answer, lines = proxy.request("GET", "/api/robotarget/sets")
+        assert code == 503 and answer["error"]["code"] == "shutting_down" and lines == []
+    finally:
+        proxy.stop()

@@ -110,7 +110,7 @@ class RestApi:
         self.document = encode(build_document(ROUTES, settings))
         self._images = images(self.guard)
         self._robotarget_api = RoboTargetApi(
-            self.guard, self.routes, clock, robotarget, PlanDesk(robotarget, self._ledger.idempotency)
+            self.guard, self.routes, clock, robotarget, PlanDesk(robotarget, self._ledger.idempotency), desk
         )
         self._robotarget_resource = self._robotarget_api.app.resource()
         self._maps = (self.app.url_map.bind("proxy"), self._robotarget_api.app.url_map.bind("proxy"))

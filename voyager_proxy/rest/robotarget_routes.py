@@ -15,9 +15,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from klein import Klein
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.web.iweb import IRequest
 
+from ..ledger import CommandDesk
 from ..robotarget import PlanDesk, RoboTarget
 from . import robotarget_bodies as bodies
 from .envelope import ApiError, write_json
@@ -72,13 +74,25 @@ class RoboTargetApi:
     answer_in_envelope(app)
 
     def __init__(
-        self, guard: Guard, routes: Mapping[str, Route], clock: IReactorTime, robotarget: RoboTarget, plans: PlanDesk
+        self,
+        guard: Guard,
+        routes: Mapping[str, Route],
+        clock: IReactorTime,
+        robotarget: RoboTarget,
+        plans: PlanDesk,
+        desk: CommandDesk,
     ) -> None:
         self.guard = guard
         self.routes = routes
         self._clock = clock
         self._robotarget = robotarget
         self._plans = plans
+        self._desk = desk
+
+    def _call(self, name: str, params: Mapping[str, Any]) -> Deferred[dict[str, Any]]:
+        """C{RemoteRoboTarget<name>}'s ParamRet, or 503 C{shutting_down} when the proxy stops first (L{CommandDesk})."""
+        self._desk.refuse_when_stopping(RT + name)
+        return self._desk.waiting_on(RT + name, self._robotarget.call(name, params))
 
     @app.route("/<path:anything>", methods=["OPTIONS"])
     def preflight(self, request: IRequest, anything: str) -> bytes:
@@ -111,7 +125,7 @@ def read(path: str, field: str, params: Params) -> None:
     @_serves("GET", path)
     async def listed(self: RoboTargetApi, request: IRequest, declared: Route, guid: str | None = None) -> bytes:
         self.guard.admit(request, declared)
-        answer = await self._robotarget.call(_name(declared), params(self, request, declared, guid))
+        answer = await self._call(_name(declared), params(self, request, declared, guid))
         return write_json(request, {"success": True, field: answer.get("list", [])})
 
 
@@ -122,7 +136,7 @@ def shots_done(path: str, params: Params) -> None:
     async def listed(self: RoboTargetApi, request: IRequest, declared: Route, guid: str | None = None) -> bytes:
         self.guard.admit(request, declared)
         name = _name(declared)
-        answer = (await self._robotarget.call(name, params(self, request, declared, guid))).get("list") or {}
+        answer = (await self._call(name, params(self, request, declared, guid))).get("list") or {}
         if not isinstance(answer, dict):
             raise ApiError(502, "bad_answer", f"Voyager's {name} list is not an object of done and deleted shots")
         lists = {part: answer.get(part) or [] for part in ("done", "deleted")}
@@ -136,7 +150,7 @@ def write(method: str, path: str, params: Params, status: int = 200, returns: st
     async def written(self: RoboTargetApi, request: IRequest, declared: Route, guid: str | None = None) -> bytes:
         self.guard.admit(request, declared)
         sent = params(self, request, declared, guid)
-        await self._robotarget.call(_name(declared), sent)
+        await self._call(_name(declared), sent)
         return write_json(request, {"success": True, **({"guid": sent[returns]} if returns else {})}, status)
 
 
@@ -187,9 +201,9 @@ async def get_target(self: RoboTargetApi, request: IRequest, declared: Route, gu
     """Voyager lists targets by set only: look through every set."""
     self.guard.admit(request, declared)
     wanted = checked_guid(guid, "guid")
-    sets = (await self._robotarget.call("GetSet", {"ProfileName": ""})).get("list", [])
+    sets = (await self._call("GetSet", {"ProfileName": ""})).get("list", [])
     for found_set in sets:
-        targets = await self._robotarget.call("GetTarget", {"RefGuidSet": found_set.get("guid", "")})
+        targets = await self._call("GetTarget", {"RefGuidSet": found_set.get("guid", "")})
         for target in targets.get("list", []):
             if str(target.get("guid", "")).lower() == wanted:
                 return write_json(request, {"success": True, "target": target})
@@ -217,7 +231,7 @@ shots_done("/shots-done", _shots_done_since)
 async def shot_done_jpeg(self: RoboTargetApi, request: IRequest, declared: Route, guid: str) -> bytes:
     self.guard.admit(request, declared)
     params = {"RefGuidShotDone": checked_guid(guid, "guid"), "FITFileName": ""}
-    answer = await self._robotarget.call(_name(declared), params)
+    answer = await self._call(_name(declared), params)
     # The table names it BaseData, the protocol's example answers Base64Data: read both.
     data = answer.get("BaseData") or answer.get("Base64Data") or ""
     try:
@@ -241,8 +255,9 @@ async def add_plan(self: RoboTargetApi, request: IRequest, declared: Route) -> b
     idempotency_key = header_text(request, "Idempotency-Key")
     body = self.guard.body(request)
     plan = bodies.plan(body, self._clock.seconds())
+    self._desk.refuse_when_stopping("RoboTarget plan")
     outcome, replayed = self._plans.submit(plan, key.name, idempotency_key, (request.method, request.path, body))
-    created = await outcome
+    created = await self._desk.waiting_on("RoboTarget plan", outcome)
     if replayed:
         request.setHeader("Idempotent-Replay", "true")
     return write_json(request, {"success": True, **created}, 201)
