@@ -27,7 +27,6 @@ from .ledger import CommandDesk, CommandLedger
 from .metrics import Metrics
 from .origins import Hosts
 from .push import PushFactory
-from .push.handshake import Gate
 from .ratelimit import FailedAuthentications
 from .rest.api import RestApi
 from .rest.envelope import ApiError
@@ -195,8 +194,6 @@ def build_front(
     desk = CommandDesk(link, clock, metrics, CommandLedger(settings.ledger_size), settings.max_command_timeout)
     rooms = Rooms(websocket.max_rooms_per_client, websocket.max_rooms)
     failures = FailedAuthentications(clock, settings.failed_auth_rate, settings.failed_auth_burst)
-    gate = Gate(keys, websocket.jwt_secret, websocket.allowed_origins, websocket.max_token_lifetime, tokens)
-    dashboard_tokens = DashboardTokens(gate, clock, failures)
     push = PushFactory(
         link,
         clock,
@@ -233,7 +230,7 @@ def build_front(
         scheduler,
         failures,
         Hosts.of(http.allowed_hosts, http.interface),
-        images=lambda guard: ImageApi(library, downscaler, guard, dashboard_tokens.key_of),
+        images=lambda guard: ImageApi(library, downscaler, guard, DashboardTokens(push.gate, clock, failures).key_of),
         webhooks=WebhookOperator(webhooks),
         tokens=tokens,
     )

@@ -163,7 +163,7 @@ def test_connection_refuses_bad_origin_and_unknown_key_before_the_upgrade(
 ) -> None:
     """Over the wire the refusals are HTTP 403 before any upgrade; a good key opens the connection."""
     factory = make_factory(clock, link, allowed_origins=("https://dash.example",))
-    factory._gate = attrs.evolve(factory._gate, keys=KEYS)
+    factory.gate = attrs.evolve(factory.gate, keys=KEYS)
     assert Dashboard(factory, "?api_key=nope").response.startswith(b"HTTP/1.1 403")
     evil = Dashboard(factory, "?api_key=control-key-0123456789", origin="https://evil.example")
     assert evil.response.startswith(b"HTTP/1.1 403") and b"origin" in evil.response

@@ -86,7 +86,9 @@ class PushFactory(WebSocketServerFactory):
         self.pacer = HandshakePacer(clock)
         self.settings = settings
         self.metrics = metrics
-        self._gate = Gate(keys, settings.jwt_secret, settings.allowed_origins, settings.max_token_lifetime, tokens)
+        self.gate = Gate(  # the image routes judge tokens by it too
+            keys, settings.jwt_secret, settings.allowed_origins, settings.max_token_lifetime, tokens
+        )
         self._desk = desk
         self._allowed_methods = allowed_methods
         self.epoch = secrets.token_hex(8)
@@ -199,7 +201,7 @@ class PushFactory(WebSocketServerFactory):
     def authorise(
         self, origin: str | None, params: Mapping[str, Sequence[str]], headers: Mapping[str, str]
     ) -> Grant | Refused:
-        return authorise(self._gate, origin, params, headers, self.clock.seconds())
+        return authorise(self.gate, origin, params, headers, self.clock.seconds())
 
     def failed_authentication(self, address: str, reason: str) -> float:
         return self._failures.failed(address, "WebSocket handshake", f"refused ({reason})")
