@@ -128,7 +128,14 @@ def owed(proxy: Proxy) -> float:
 
 
 def proxy_env(clients: int) -> dict[str, str]:
-    return {"VOYAGER_PROXY_WEBSOCKET_MAX_CLIENTS": str(max(1000, clients + 100))}
+    """
+    Room for all the clients: as WebSocket clients, and as HTTP connections
+    while their opening handshakes wait (paced, see push.pacing), which
+    C{http.max_connections} (512 by default) counts; past it, the rest
+    would be closed as they connect.
+    """
+    room = str(max(1000, clients + 100))
+    return {"VOYAGER_PROXY_WEBSOCKET_MAX_CLIENTS": room, "VOYAGER_PROXY_HTTP_MAX_CONNECTIONS": room}
 
 
 def p99(latencies: list[float]) -> float:

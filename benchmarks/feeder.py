@@ -74,7 +74,7 @@ class PreviewSource:
         self.count = 0
         sky.render(*PREVIEW_SIZE, 0, 0, "")  # rendered once, before the stream
 
-    def __call__(self) -> bytes:
+    def __call__(self) -> tuple[bytes, ...]:
         self.count += 1
         frame = sky.render(*PREVIEW_SIZE, 0, 0, f"bench {os.getpid()} {self.count}")
         data = base64.b64encode(frame.jpeg)
@@ -92,10 +92,11 @@ class PreviewSource:
             PixelDimX=frame.width,
             PixelDimY=frame.height,
         )
-        return head[: -len(b"}\r\n")] + b',"Base64Data":"' + data + b'"}\r\n'
+        # Written in three pieces: no 2.7 MB copy between the time stamp and the first byte out.
+        return head[: -len(b"}\r\n")] + b',"Base64Data":"', data, b'"}\r\n'
 
 
-SOURCES: dict[str, Callable[[], Callable[[], bytes]]] = {
+SOURCES: dict[str, Callable[[], Callable[[], bytes | tuple[bytes, ...]]]] = {
     "ControlData": ControlDataSource,
     "NewJPGReady": PreviewSource,
 }
@@ -121,11 +122,13 @@ class FakeVoyager:
             self.clients.discard(writer)
             writer.close()
 
-    async def broadcast(self, data: bytes) -> int:
-        """Write C{data} to every client; return how many there were."""
+    async def broadcast(self, data: bytes | tuple[bytes, ...]) -> int:
+        """Write C{data} (a line, or a line in pieces) to every client; return how many there were."""
         clients = list(self.clients)
+        pieces = (data,) if isinstance(data, bytes) else data
         for writer in clients:
-            writer.write(data)
+            for piece in pieces:
+                writer.write(piece)
         await asyncio.gather(*(writer.drain() for writer in clients), return_exceptions=True)
         return len(clients)
 

@@ -80,12 +80,13 @@ class VoyagerLineProtocol(LineReceiver):
                 self._drop_pending()
                 self._sink.line_too_long(self.MAX_LENGTH)
             else:
+                stop = end - 1 if end > start and data[end - 1] == 13 else end  # CR left out here, not copied off
                 if self._pieces:
-                    self._pieces.append(data[start:end])
+                    self._pieces.append(data[start:stop])
                     line = b"".join(self._pieces)
                     self._drop_pending()
                 else:
-                    line = data[start:end]
+                    line = data[start:stop]
                 self.lineReceived(line)
                 if self.transport is not None and self.connection.disconnecting:
                     return  # as LineReceiver: nothing more is read once we close
@@ -106,7 +107,7 @@ class VoyagerLineProtocol(LineReceiver):
     def lineReceived(self, line: bytes) -> None:
         if line.endswith(b"\r"):
             line = line[:-1]
-        if line.strip():
+        if line and not line.isspace():  # no copy: a preview's line is megabytes
             self._sink.line_received(line)
 
     @property
