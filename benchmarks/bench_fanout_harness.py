@@ -131,7 +131,7 @@ def proxy_env(clients: int) -> dict[str, str]:
     """
     Room for all the clients: as WebSocket clients, and as HTTP connections
     while their opening handshakes wait (paced, see push.pacing), which
-    C{http.max_connections} (512 by default) counts; past it, the rest
+    C{http.max_connections} (1,536 by default) counts; past it, the rest
     would be closed as they connect.
     """
     room = str(max(1000, clients + 100))

@@ -113,7 +113,9 @@ class HttpSettings(_MaskedRepr):
         30.0, "Seconds a client has to send a whole request, and to start the next one.", check=positive
     )
     max_connections: int = setting(
-        512, "Most HTTP connections open at once (WebSocket clients apart); more are closed.", check=at_least(16)
+        1536,
+        "Most HTTP connections open at once, WebSocket handshakes waiting their turn included; more are closed.",
+        check=at_least(16),
     )
     stop_timeout: float = setting(
         5.0, "Seconds a stop gives HTTP and WebSocket clients to take their last answer.", check=between(0.1, 20)

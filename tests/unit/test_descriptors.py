@@ -16,8 +16,8 @@ UNIT = Path(__file__).resolve().parents[2] / "systemd" / "voyager-proxy.service"
 
 
 def test_the_default_configuration_needs_every_client_and_connection() -> None:
-    """1,000 dashboards + 512 HTTP connections + the reserve."""
-    assert needed(Config()) == 1000 + 512 + RESERVED
+    """1,000 dashboards + 1,536 HTTP connections + the reserve."""
+    assert needed(Config()) == 1000 + 1536 + RESERVED
 
 
 def test_the_soft_limit_is_raised_to_the_hard_one() -> None:
