@@ -42,13 +42,10 @@ from bench_push import (  # noqa: E402
     RAMP_CONCURRENCY,
     SENT_AT,
     SETTLE_SECONDS,
-    WORKERS,
-    Feeder,
-    Proxy,
     open_dashboard,
+    open_readers,
     raise_fd_limit,
-    shares,
-    spawn,
+    start,
 )
 
 DASHBOARDS = 100
@@ -157,16 +154,8 @@ async def measure_http(port: int) -> tuple[float, list[float], list[float], floa
 
 def run(mode: str) -> Outcome:
     with ExitStack() as stack:
-        feeder = Feeder()
-        stack.callback(feeder.close)
-        proxy = Proxy(feeder.port)
-        stack.callback(proxy.close)
-        proxy.wait_ready()
-        time.sleep(1.0)
-        rss_idle = proxy.memory("VmRSS")
-        url = f"ws://127.0.0.1:{proxy.port}/ws?previews={mode}"
-        readers = [spawn(stack, reader_worker, url, share) for share in shares(DASHBOARDS, WORKERS)]
-        connected = sum(control.recv() for control in readers)
+        feeder, proxy, rss_idle = start(stack)
+        readers, connected = open_readers(stack, proxy.port, DASHBOARDS, mode, reader_worker)
         sent = feeder.stream("NewJPGReady", 1, PREVIEWS)
         time.sleep(SETTLE_SECONDS)
         for control in readers:

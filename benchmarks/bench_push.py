@@ -285,23 +285,37 @@ def open_stalled(stack: ExitStack, port: int, count: int) -> list[Connection]:
     return [control]
 
 
-def open_readers(stack: ExitStack, port: int, count: int) -> tuple[list[Connection], int]:
-    """C{count} dashboards over the worker processes; their pipes, and how many connected."""
-    url = f"ws://127.0.0.1:{port}/ws?previews=inline"  # the previews scenario measures newJPG frames
-    controls = [spawn(stack, reader_worker, url, share) for share in shares(count, WORKERS)]
+def open_readers(
+    stack: ExitStack,
+    port: int,
+    count: int,
+    previews: str = "inline",
+    worker: Callable[[str, int, Connection], None] = reader_worker,
+) -> tuple[list[Connection], int]:
+    """
+    C{count} dashboards over C{worker} processes; their pipes, and how many
+    connected. Inline previews by default: the previews scenario measures newJPG frames.
+    """
+    url = f"ws://127.0.0.1:{port}/ws?previews={previews}"
+    controls = [spawn(stack, worker, url, share) for share in shares(count, WORKERS)]
     return controls, sum(control.recv() for control in controls)
+
+
+def start(stack: ExitStack) -> tuple[Feeder, Proxy, float]:
+    """A fresh feeder and a proxy connected to it, settled (closed with C{stack}); and the proxy's idle RSS."""
+    feeder = Feeder()
+    stack.callback(feeder.close)
+    proxy = Proxy(feeder.port)
+    stack.callback(proxy.close)
+    proxy.wait_ready()
+    time.sleep(1.0)
+    return feeder, proxy, proxy.memory("VmRSS")
 
 
 def run(scenario: Scenario) -> Outcome:
     """One run: a fresh feeder and proxy, the dashboards, then the stream."""
     with ExitStack() as stack:
-        feeder = Feeder()
-        stack.callback(feeder.close)
-        proxy = Proxy(feeder.port)
-        stack.callback(proxy.close)
-        proxy.wait_ready()
-        time.sleep(1.0)
-        rss_idle = proxy.memory("VmRSS")
+        feeder, proxy, rss_idle = start(stack)
         stalled = open_stalled(stack, proxy.port, scenario.stalled)
         if scenario.prefill:
             feeder.stream("NewJPGReady", PREFILL_RATE, scenario.prefill)
