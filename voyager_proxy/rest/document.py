@@ -64,6 +64,8 @@ def responses(route: Route) -> dict[str, Any]:
         answered.update(ROBOTARGET)
     elif route.is_command or route.sends:
         answered.update(VOYAGER)
+    if "IdempotencyKey" in route.shared:
+        answered["422"] = _response("IdempotencyKeyReused")
     answered.update(route.errors)
     return answered
 
