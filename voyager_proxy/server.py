@@ -32,6 +32,7 @@ from .web import MeasuredResource
 REQUEST_TIMEOUT_BODY = b'{"success":false,"error":{"code":"request_timeout","message":"the request took too long"}}'
 BAD_LENGTH_BODY = b'{"success":false,"error":{"code":"bad_header","message":"the Content-Length is not a size"}}'
 MAX_LENGTH_DIGITS = 19  # any body we could take; Twisted's int() of 4,300 digits or more raises, logged as unhandled
+CUTS_REPORTED_EVERY = 60.0  # seconds: one log line sums up the connections cut at their deadline
 
 
 class BoundedChannel(HTTPChannel):
@@ -65,6 +66,13 @@ class BoundedChannel(HTTPChannel):
         if self.requests:
             self._answer(b"408 Request Timeout", REQUEST_TIMEOUT_BODY)
         self.timeoutConnection()
+
+    def timeoutConnection(self) -> None:
+        """Twisted's, without its log line for each connection (slowloris would flood the log): the site sums up."""
+        self.site.cut_at_deadline()
+        if self.abortTimeout is not None:
+            self._abortingCall = self.callLater(self.abortTimeout, self.forceAbortClient)
+        self.loseConnection()
 
     def _answer(self, status: bytes, body: bytes) -> None:
         """Write a JSON answer ahead of any request object (the connection is closed next)."""
@@ -142,6 +150,8 @@ class BoundedSite(Site):
         self.max_connections = max_connections
         self._open: set[BoundedChannel] = set()
         self._full = False
+        self._cuts = 0  # since the last report
+        self._report: IDelayedCall | None = None
 
     @property
     def connections(self) -> int:
@@ -166,6 +176,30 @@ class BoundedSite(Site):
     def forget(self, channel: BoundedChannel) -> None:
         """C{channel} closed, or became a WebSocket."""
         self._open.discard(channel)
+
+    def cut_at_deadline(self) -> None:
+        """Count a connection cut at its request deadline; the first one of a quiet spell schedules the report."""
+        self._cuts += 1
+        if self._report is None:
+            self._report = self.reactor.callLater(CUTS_REPORTED_EVERY, self._report_cuts)
+
+    def stopFactory(self) -> None:
+        """The listening port closed: what was cut since the last report is said now."""
+        if self._report is not None:
+            self._report.cancel()
+            self._report_cuts()
+        super().stopFactory()
+
+    def _report_cuts(self) -> None:
+        self._report = None
+        self._log.info(
+            "{count} HTTP connections cut at their request deadline (http.request_timeout {timeout:g} s)"
+            " in the last {period:g} s",
+            count=self._cuts,
+            timeout=self.request_timeout,
+            period=CUTS_REPORTED_EVERY,
+        )
+        self._cuts = 0
 
     def refuses_unread(self, request: Request) -> bool:
         return self.root.refuses_unread(request)

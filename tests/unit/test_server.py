@@ -12,13 +12,15 @@ import pytest
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import StringTransport
+from twisted.logger import ILogObserver, LogEvent, Logger, formatEvent
 from twisted.python.failure import Failure
+from zope.interface import provider
 
 from tests.support.fake_voyager import FakeVoyager
 from tests.support.keys import CONTROL, KEYS
 from voyager_proxy.auth import KeyRing, parse_keys
 from voyager_proxy.config import ApiSettings
-from voyager_proxy.server import BoundedChannel, BoundedSite
+from voyager_proxy.server import CUTS_REPORTED_EVERY, BoundedChannel, BoundedSite
 from voyager_proxy.web import build_front
 
 TIMEOUT = 30.0
@@ -65,6 +67,7 @@ def test_a_trickled_request_gets_408_at_its_deadline(voyager: FakeVoyager) -> No
     assert b'"request_timeout"' in transport.value() and transport.disconnecting
     close(channel)
     assert site.connections == 0
+    site.stopFactory()  # says the cut, as the daemon does when it stops
 
 
 def test_an_idle_connection_closes_after_the_timeout(voyager: FakeVoyager) -> None:
@@ -78,6 +81,7 @@ def test_an_idle_connection_closes_after_the_timeout(voyager: FakeVoyager) -> No
     voyager.clock.advance(1)
     assert still_open and transport.disconnecting
     close(channel)
+    site.stopFactory()
 
 
 def test_a_request_being_answered_has_no_deadline(voyager: FakeVoyager) -> None:
@@ -162,3 +166,36 @@ def test_pipelined_requests_are_each_answered_and_the_deadline_rearmed(voyager: 
     voyager.clock.advance(TIMEOUT)
     assert transport.disconnecting
     close(channel)
+    site.stopFactory()
+
+
+def test_connections_cut_at_their_deadline_are_summed_up_in_one_line_a_minute(voyager: FakeVoyager) -> None:
+    """Slowloris must not flood the log: no line for each cut connection, one line with the count each minute."""
+    site = make_site(voyager)
+    lines: list[str] = []
+    channels: list[BoundedChannel] = []
+
+    @provider(ILogObserver)
+    def observe(event: LogEvent) -> None:
+        lines.append(formatEvent(event))
+
+    site._log = Logger(observer=observe)
+    for _ in range(3):
+        channel, _ = connect(site)
+        channel._log = site._log  # Twisted's own line for each connection would land here too
+        channel.dataReceived(b"GET /health HTTP/1.1\r\n")
+        channels.append(channel)
+    voyager.clock.advance(TIMEOUT)
+    for channel in channels:
+        close(channel)
+    assert lines == []
+    voyager.clock.advance(CUTS_REPORTED_EVERY)
+    assert lines == ["3 HTTP connections cut at their request deadline (http.request_timeout 30 s) in the last 60 s"]
+    close(connect(site)[0])  # closed by its client: not counted
+    channel, _ = connect(site)
+    voyager.clock.advance(TIMEOUT)
+    close(channel)
+    site.stopFactory()  # the last count is said when the daemon stops
+    assert lines[1:] == [
+        "1 HTTP connections cut at their request deadline (http.request_timeout 30 s) in the last 60 s"
+    ]
