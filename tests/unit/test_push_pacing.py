@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 
+import pytest
 from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
+from txaio import tx
 
 from tests.support.fake_voyager import unconnected
 from voyager_proxy.config import VoyagerSettings
-from voyager_proxy.push.factory import PushFactory
+from voyager_proxy.push.factory import TIMERS_PER_TURN, PushFactory
 from voyager_proxy.push.pacing import HANDSHAKES_PER_TURN, HandshakePacer
 from voyager_proxy.push.protocol import PushProtocol
 from voyager_proxy.voyager import VoyagerLink
@@ -76,3 +78,26 @@ def test_a_burst_of_handshakes_is_answered_a_turn_at_a_time_and_none_is_lost() -
     one_turn(clock)
     assert all(answered(transport) and transport.producerState == "producing" for _, transport in waiting)
     assert not answered(gone_transport) and factory.subscribers == len(burst) - 1
+
+
+def test_autobahn_timers_due_together_run_a_chunk_a_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """
+    Dashboards that connected together have their pings due together:
+    Autobahn's timers run at most TIMERS_PER_TURN in one turn (its default is
+    1,000), the others on later turns of the same bucket, none lost.
+    """
+    clock = MemoryReactorClock()
+    monkeypatch.setattr(tx.config, "loop", clock)  # Autobahn's timers run on txaio's reactor
+    factory = make_factory(clock, VoyagerLink(clock, VoyagerSettings(), unconnected))
+    ran: list[int] = []
+    count = TIMERS_PER_TURN * 5 // 2
+    for n in range(count):
+        factory._batched_timer.call_later(25, functools.partial(ran.append, n))
+    clock.advance(24.99)
+    per_step = []
+    for _ in range(100):  # the next second, 10 ms at a time
+        before = len(ran)
+        clock.advance(0.01)
+        per_step.append(len(ran) - before)
+    assert ran == list(range(count))
+    assert max(per_step) == TIMERS_PER_TURN and sum(1 for n in per_step if n) == 3
