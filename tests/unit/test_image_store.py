@@ -73,7 +73,7 @@ def test_same_bytes_again_are_one_image_with_the_newer_metadata() -> None:
 
 
 def test_directory_survives_a_restart_within_the_caps(tmp_path: Path) -> None:
-    """A new store on the same directory serves the newest images kept; evicted ones leave no file."""
+    """A new store on the same directory serves the newest images kept; evicted ones and half-written ones leave no file."""
     images = [jpeg(seed=n) for n in range(4)]
     store = ImageStore(keep=3, max_bytes=1_000_000, directory=tmp_path)
     for n, data in enumerate(images):
@@ -83,7 +83,9 @@ def test_directory_survives_a_restart_within_the_caps(tmp_path: Path) -> None:
     )
     store.name_fits("C:\\3.fit")
     (tmp_path / "0000000000000000.json").write_text("not json")
+    (tmp_path / f"{image_id(images[0])}.jpg.partial").write_bytes(images[0][:100])  # a write cut short by a crash
     again = ImageStore(keep=2, max_bytes=1_000_000, directory=tmp_path)
+    assert not list(tmp_path.glob("*.partial"))
     assert [image.info.id for image in again.newest(5)] == [image_id(images[3]), image_id(images[2])]
     latest = again.latest()
     assert latest is not None and latest.jpeg == images[3] and latest.info.fits == "C:\\3.fit"

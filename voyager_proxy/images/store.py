@@ -331,8 +331,12 @@ class ImageStore:
         Load the images of C{directory}, oldest first, so the caps keep the
         newest. A C{.json} whose id is not its own file name's (16 lowercase
         hex digits, so no path leaves the directory) is skipped and removed
-        alone; an image whose bytes are missing or hash to another id is dropped.
+        alone; an image whose bytes are missing or hash to another id is dropped;
+        a C{.partial} file (a write a crash cut short) is removed.
         """
+        for leftover in directory.glob("*.partial"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
         found: list[tuple[int, ImageInfo]] = []
         for info_path in directory.glob("*.json"):
             try:
