@@ -31,13 +31,14 @@ def _response(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/responses/{name}"}
 
 
+EVERY_ROUTE = {"408": _response("RequestTimeout"), "421": _response("MisdirectedRequest")}  # the request's own checks
 GUARDED = {
     "400": _response("BadRequest"),
     "401": _response("Unauthorized"),
     "403": _response("Forbidden"),
     "429": _response("RateLimited"),
 }
-WITH_BODY = {"413": _response("TooLarge"), "415": _response("UnsupportedMedia")}
+WITH_BODY = {"411": _response("LengthRequired"), "413": _response("TooLarge"), "415": _response("UnsupportedMedia")}
 VOYAGER = {"502": _response("VoyagerError"), "503": _response("NotReady"), "504": _response("Timeout")}
 ROBOTARGET = {
     "502": _response("RoboTargetFailed"),
@@ -56,6 +57,7 @@ def components() -> dict[str, Any]:
 def responses(route: Route) -> dict[str, Any]:
     """What C{route} may answer: its own answers, then the errors its role, body and methods imply."""
     answered = dict(route.answers)
+    answered.update(EVERY_ROUTE)
     if route.role is not Role.OPEN:
         answered.update(GUARDED)
     if route.role is Role.CONTROL or route.method in ("POST", "PUT"):
