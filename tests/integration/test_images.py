@@ -26,7 +26,7 @@ from tests.integration.conftest import RunningSimulator, make_link
 from tests.support.jpegs import jpeg, preview_event
 from tests.support.loopback import listen_locally, stop_listening
 from tests.support.waiting import EventRecorder, ready
-from tests.support.ws_client import connect
+from tests.support.ws_client import connect, read_binary_frame
 from voyager_proxy.auth import ApiKey, KeyRing, parse_keys
 from voyager_proxy.config import ApiSettings
 from voyager_proxy.images.api import ImageApi
@@ -35,7 +35,6 @@ from voyager_proxy.images.library import ImageLibrary, describe
 from voyager_proxy.images.resize import Downscaler, ResizePool, Saturated
 from voyager_proxy.images.store import DiskProblems, ImageStore, image_id
 from voyager_proxy.origins import Hosts
-from voyager_proxy.push.previews import read_binary_frame
 from voyager_proxy.ratelimit import FailedAuthentications
 from voyager_proxy.rest.envelope import ApiError
 from voyager_proxy.rest.guard import Guard

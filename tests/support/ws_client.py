@@ -12,6 +12,14 @@ from twisted.internet.defer import Deferred, DeferredQueue
 DEADLINE = 15.0
 
 
+def read_binary_frame(frame: bytes) -> tuple[dict[str, Any], bytes]:
+    """The header and the JPEG of a binary preview frame, as a dashboard reads one."""
+    length = int.from_bytes(frame[:4], "big")
+    header = json.loads(frame[4 : 4 + length])
+    assert isinstance(header, dict), header
+    return header, frame[4 + length :]
+
+
 class RecordingClientFactory(WebSocketClientFactory):
     """A client factory whose C{opened} fires with the client once its handshake is done."""
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from twisted.internet.testing import MemoryReactorClock
 
 from tests.support.jpegs import jpeg, preview_event
+from tests.support.ws_client import read_binary_frame
 from tests.unit.test_push_fields import Dashboard
 from tests.unit.test_push_flow import frames, make_factory
 from voyager_proxy.images.store import image_id
 from voyager_proxy.push.messages import EventMessage
-from voyager_proxy.push.previews import binary_frame, read_binary_frame
+from voyager_proxy.push.previews import binary_frame
 from voyager_proxy.voyager import VoyagerLink
 from voyager_proxy.voyager.events import parse_event
 
@@ -39,9 +39,6 @@ def test_binary_frame_header_round_trips() -> None:
     frame = binary_frame(header, b"\xff\xd8jpeg")
     assert int.from_bytes(frame[:4], "big") == len(json.dumps(header, separators=(",", ":")))
     assert read_binary_frame(frame) == (header, b"\xff\xd8jpeg")
-    for broken in (b"\x00\x00", b"\x00\x00\x00\x09{}", b"\x00\x00\x00\x02[]"):
-        with pytest.raises(ValueError):
-            read_binary_frame(broken)
 
 
 def test_each_mode_gets_its_frame_under_one_seq(clock: MemoryReactorClock, link: VoyagerLink) -> None:

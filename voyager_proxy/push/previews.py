@@ -11,7 +11,6 @@ How a dashboard receives previews (pure): the three modes, and the binary frame.
 
 from __future__ import annotations
 
-import json
 import struct
 from typing import Any
 
@@ -29,17 +28,3 @@ def binary_frame(header: dict[str, Any], jpeg: bytes) -> bytes:
     """One binary preview frame: the header's length, the header as JSON, the JPEG."""
     encoded = client_json.dumps(header)  # never NaN or Infinity
     return _LENGTH.pack(len(encoded)) + encoded + jpeg
-
-
-def read_binary_frame(frame: bytes) -> tuple[dict[str, Any], bytes]:
-    """The header and the JPEG of a binary preview frame (what a client does with one)."""
-    if len(frame) < _LENGTH.size:
-        raise ValueError("a binary preview frame starts with a 4-byte header length")
-    (length,) = _LENGTH.unpack_from(frame)
-    end = _LENGTH.size + length
-    if end > len(frame):
-        raise ValueError(f"the header length {length} runs past the frame's {len(frame)} bytes")
-    header = json.loads(frame[_LENGTH.size : end])
-    if not isinstance(header, dict):
-        raise ValueError("the header is not a JSON object")
-    return header, frame[end:]
