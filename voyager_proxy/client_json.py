@@ -65,12 +65,20 @@ def loads(text: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
 
 
 def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON; a value that is not finite is written as null, never as C{NaN}."""
+    """
+    Compact UTF-8 JSON; a value that is not finite is written as null, never
+    as C{NaN}; bytes (a preview's base64, as read off Voyager's line) as the
+    ASCII text they are.
+    """
     try:
-        text = json.dumps(value, separators=(",", ":"), default=str, allow_nan=False)
+        text = json.dumps(value, separators=(",", ":"), default=_text, allow_nan=False)
     except ValueError:
-        text = json.dumps(finite(value), separators=(",", ":"), default=str, allow_nan=False)
+        text = json.dumps(finite(value), separators=(",", ":"), default=_text, allow_nan=False)
     return text.encode("utf-8")
+
+
+def _text(value: Any) -> str:
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
 
 
 def finite(value: Any) -> Any:

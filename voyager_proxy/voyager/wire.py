@@ -18,6 +18,8 @@ _TIMESTAMP = re.compile(rb'"Timestamp"\s*:\s*"?(-?[0-9][0-9.eE+-]*)')
 
 # A preview's base64 is most of its line (2.7 MB of NewJPGReady): it is cut
 # out of the line as it is, and only the rest goes through the JSON parser.
+# It stays the bytes it came as (ASCII): making it a str is another copy of
+# megabytes, and what reads it (the image store's base64 decoder) takes bytes.
 SPLICE_OVER = 64 * 1024  # lines longer than this are looked at for it
 _IMAGE_MEMBER = re.compile(rb'"Base64Data"\s*:\s*"')
 
@@ -69,9 +71,10 @@ def decode_line(line: bytes) -> dict[str, Any]:
 def _spliced(line: bytes) -> dict[str, Any] | None:
     """
     The line's object, its top-level C{Base64Data} string taken from the
-    bytes as they are and the rest parsed: the same object as the JSON parser
-    gives, for a fraction of its time. None (parse it all) when the string has
-    an escape or a non-ASCII byte, or is not a member of the object itself.
+    bytes as they are (and left as bytes) and the rest parsed: the JSON
+    parser's object, for a fraction of its time. None (parse it all) when the
+    string has an escape or a non-ASCII byte, or is not a member of the object
+    itself.
     """
     member = _IMAGE_MEMBER.search(line)
     if member is None:
@@ -80,8 +83,10 @@ def _spliced(line: bytes) -> dict[str, Any] | None:
     end = line.find(b'"', start)
     if end <= start or line.find(b"\\", start, end) >= 0:
         return None
+    data = line[start:end]
+    if not data.isascii():
+        return None
     try:
-        data = line[start:end].decode("ascii")
         message = json.loads(decode_text(line[:start] + line[end:]), parse_constant=_not_a_number)
     except (ValueError, RecursionError):  # UnicodeDecodeError included; the whole parse says why
         return None
