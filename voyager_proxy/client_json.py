@@ -67,8 +67,8 @@ def loads(text: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
 def dumps(value: Any) -> bytes:
     """
     Compact UTF-8 JSON; a value that is not finite is written as null, never
-    as C{NaN}; bytes (a preview's base64, as read off Voyager's line) as the
-    ASCII text they are.
+    as C{NaN}; bytes and views of them (a preview's base64, as read off
+    Voyager's line) as the ASCII text they are.
     """
     try:
         text = json.dumps(value, separators=(",", ":"), default=_text, allow_nan=False)
@@ -78,7 +78,7 @@ def dumps(value: Any) -> bytes:
 
 
 def _text(value: Any) -> str:
-    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+    return bytes(value).decode("ascii", "replace") if isinstance(value, (bytes, memoryview)) else str(value)
 
 
 def finite(value: Any) -> Any:

@@ -114,7 +114,7 @@ def test_initial_state_keeps_nulls(clock: MemoryReactorClock, link: VoyagerLink)
 
 def test_parsed_preview_keeps_the_image() -> None:
     """A parsed newJPG frame still carries Base64Data, which has no parsed form, as text when it was read as bytes."""
-    for read in ("AAAA", b"AAAA"):
+    for read in ("AAAA", memoryview(b"AAAA")):
         message = EventMessage("newJPG", {"Event": "NewJPGReady", "Base64Data": read, "HFD": 2.1}, {"hfd": 2.1}, 1)
         data = json.loads(message.payload("parsed"))["data"]
         assert data == {"Event": "NewJPGReady", "Base64Data": "AAAA", "parsed": {"hfd": 2.1}}

@@ -120,8 +120,8 @@ class ImageLibrary:
             self._stored.publish(notice)
 
     def _keep(self, event: VoyagerEvent) -> StoredImage | None:
-        data = event.fields.get("Base64Data")  # bytes as read off the line (see wire), or text
-        if not isinstance(data, (bytes, str)) or not data:
+        data = event.fields.get("Base64Data")  # a view of the line's bytes (see wire), or text
+        if not isinstance(data, (memoryview, bytes, str)) or not data:
             return None
         try:
             jpeg = pybase64.b64decode(data, validate=True)  # SIMD: 0.4 ms for 2.7 MB, the standard library's 15

@@ -235,12 +235,11 @@ def _new_fit(f: Fields) -> Parsed:
 
 
 def _new_jpg(f: Fields) -> Parsed:
-    data = f.get("Base64Data")  # bytes as read off the line (see wire), or text
+    data = f.get("Base64Data")  # a view of the line's bytes (see wire), or text
     image_size = None
-    if isinstance(data, str):
-        image_size = len(data) * 3 // 4 - data.endswith("=") - data.endswith("==")
-    elif isinstance(data, bytes):
-        image_size = len(data) * 3 // 4 - data.endswith(b"=") - data.endswith(b"==")
+    if isinstance(data, (str, bytes, memoryview)):
+        tail = data[-2:].encode("ascii", "replace") if isinstance(data, str) else bytes(data[-2:])
+        image_size = len(data) * 3 // 4 - tail.count(b"=")
     # TimeInfo is an epoch number or a local "YYYY-MM-DD HH:MM:SS" string; the
     # UTC string, when present, is the unambiguous one.
     moment = _epoch(f.get("TimeInfo")) if finite_number(f.get("TimeInfo")) is not None else None

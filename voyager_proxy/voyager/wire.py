@@ -18,8 +18,9 @@ _TIMESTAMP = re.compile(rb'"Timestamp"\s*:\s*"?(-?[0-9][0-9.eE+-]*)')
 
 # A preview's base64 is most of its line (2.7 MB of NewJPGReady): it is cut
 # out of the line as it is, and only the rest goes through the JSON parser.
-# It stays the bytes it came as (ASCII): making it a str is another copy of
-# megabytes, and what reads it (the image store's base64 decoder) takes bytes.
+# It stays a view of the line's bytes: a str, or even a bytes slice, is
+# another copy of megabytes (and, on this scale, fresh pages for each), and
+# what reads it (the image store's base64 decoder) takes any bytes-like.
 SPLICE_OVER = 64 * 1024  # lines longer than this are looked at for it
 _IMAGE_MEMBER = re.compile(rb'"Base64Data"\s*:\s*"')
 
@@ -70,11 +71,11 @@ def decode_line(line: bytes) -> dict[str, Any]:
 
 def _spliced(line: bytes) -> dict[str, Any] | None:
     """
-    The line's object, its top-level C{Base64Data} string taken from the
-    bytes as they are (and left as bytes) and the rest parsed: the JSON
-    parser's object, for a fraction of its time. None (parse it all) when the
-    string has an escape or a non-ASCII byte, or is not a member of the object
-    itself.
+    The line's object, its top-level C{Base64Data} string left a view of
+    the line's bytes and the rest parsed: the JSON parser's object, for a
+    fraction of its time. None (parse it all) when the string has an escape
+    or is not a member of the object itself. A non-ASCII byte in it is no
+    base64, which the image store refuses.
     """
     member = _IMAGE_MEMBER.search(line)
     if member is None:
@@ -83,9 +84,7 @@ def _spliced(line: bytes) -> dict[str, Any] | None:
     end = line.find(b'"', start)
     if end <= start or line.find(b"\\", start, end) >= 0:
         return None
-    data = line[start:end]
-    if not data.isascii():
-        return None
+    data = memoryview(line)[start:end]
     try:
         message = json.loads(decode_text(line[:start] + line[end:]), parse_constant=_not_a_number)
     except (ValueError, RecursionError):  # UnicodeDecodeError included; the whole parse says why
