@@ -70,7 +70,9 @@ def control_data(seq: int, frame_bytes: int) -> bytes:
 class FloorServer:
     """Accepts WebSocket clients; every C{period} seconds, one send of one prepared frame to each."""
 
-    def __init__(self, port: int, period: float, frame_bytes: int) -> None:
+    greeting = b""  # a frame each client is sent once its handshake is answered
+
+    def __init__(self, port: int, period: float | None, frame_bytes: int = 0) -> None:
         self.listener = socket.create_server(("127.0.0.1", port), backlog=8192)
         self.listener.setblocking(False)
         self.period, self.frame_bytes = period, frame_bytes
@@ -82,14 +84,16 @@ class FloorServer:
         self.stopped = threading.Event()
 
     def serve(self) -> None:
-        due, seq = time.monotonic() + self.period, 0
+        """Until C{stopped}: accept, answer handshakes, and broadcast every C{period} seconds (if one is given)."""
+        due, seq = time.monotonic() + (self.period or 0), 0
         while not self.stopped.is_set():
-            for key, _ in self.selector.select(timeout=max(0.0, due - time.monotonic())):
+            timeout = max(0.0, due - time.monotonic()) if self.period else 0.1
+            for key, _ in self.selector.select(timeout=timeout):
                 if key.fileobj is self.listener:
                     self._accept()
                 else:
-                    self._read(key.fileobj)  # type: ignore[arg-type]
-            if time.monotonic() >= due:
+                    self._ready(key)
+            if self.period and time.monotonic() >= due:
                 due, seq = due + self.period, seq + 1
                 self._broadcast(control_data(seq, self.frame_bytes))
         for client in [*self.clients, *self.opening, self.listener]:
@@ -105,6 +109,9 @@ class FloorServer:
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.opening[client] = b""
             self.selector.register(client, selectors.EVENT_READ)
+
+    def _ready(self, key: selectors.SelectorKey) -> None:
+        self._read(key.fileobj)  # type: ignore[arg-type]
 
     def _read(self, client: socket.socket) -> None:
         try:
@@ -132,7 +139,7 @@ class FloorServer:
             self.selector.unregister(client)
             client.close()
             return
-        client.sendall(answer)
+        client.sendall(answer + self.greeting)
         self.clients.append(client)
 
     def _broadcast(self, frame: bytes) -> None:
