@@ -19,6 +19,7 @@ from twisted.internet.protocol import ClientFactory
 from twisted.logger import Logger
 from twisted.python import usage
 
+from .accesslog import access_log_line
 from .auth import KeyRing, parse_keys
 from .config import Config, ConfigErrors, RoboTargetSettings, load_config
 from .descriptors import check_descriptors
@@ -27,7 +28,7 @@ from .simulator import SimulatorSettings, VoyagerSimulator
 from .simulator.faults import Faults
 from .stopping import answer_everyone
 from .voyager.link import VoyagerLink
-from .web import Front, access_log_line, build_front
+from .web import Front, build_front
 from .webhooks import Webhooks, build_webhooks, database_path
 
 

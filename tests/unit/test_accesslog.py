@@ -5,7 +5,7 @@ from __future__ import annotations
 from twisted.web.server import Request
 from twisted.web.test.requesthelper import DummyChannel
 
-from voyager_proxy.web import access_log_line
+from voyager_proxy.accesslog import access_log_line
 
 
 def test_api_key_in_the_query_is_masked() -> None:
