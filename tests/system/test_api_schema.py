@@ -23,10 +23,11 @@ schema = schemathesis.openapi.from_path(ROOT / "voyager_proxy" / "rest" / "opena
 # Every operation gets its documented examples and EXAMPLES generated inputs
 # per run (new ones each run). Schemathesis's coverage phase (thousands of
 # boundary and wrong-type inputs, a minute of generation) runs when
-# VOYAGER_PROXY_SCHEMA_COVERAGE=1, as does a larger EXAMPLES from
-# VOYAGER_PROXY_SCHEMA_EXAMPLES.
-EXAMPLES = int(os.environ.get("VOYAGER_PROXY_SCHEMA_EXAMPLES", "5"))
-schema.config.phases.coverage.enabled = os.environ.get("VOYAGER_PROXY_SCHEMA_COVERAGE") == "1"
+# SCHEMA_TEST_COVERAGE=1, as does a larger EXAMPLES from
+# SCHEMA_TEST_EXAMPLES (not VOYAGER_PROXY_*: the daemon refuses a variable of
+# its own prefix that it does not know, and it inherits this environment).
+EXAMPLES = int(os.environ.get("SCHEMA_TEST_EXAMPLES", "5"))
+schema.config.phases.coverage.enabled = os.environ.get("SCHEMA_TEST_COVERAGE") == "1"
 
 
 @pytest.fixture(scope="module")
