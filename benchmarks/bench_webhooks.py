@@ -22,7 +22,6 @@ import re
 import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,12 +36,9 @@ from tests.support.daemon import Daemon  # noqa: E402
 from tests.support.php_receiver import free_port  # noqa: E402
 from voyager_proxy.webhooks.signing import new_secret, secret_key, verify  # noqa: E402
 
-UNLIMITED = {
-    "VOYAGER_PROXY_API_READ_RATE": "1000000",
-    "VOYAGER_PROXY_API_READ_BURST": "1000000",
-    "VOYAGER_PROXY_API_COMMAND_RATE": "1000000",
-    "VOYAGER_PROXY_API_COMMAND_BURST": "1000000",
-}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_rest import UNLIMITED, requests_per_second, wrk_state  # noqa: E402
+
 EVENTS = 1000
 
 
@@ -140,18 +136,6 @@ def bench_delivery(workdir: str) -> None:
     )
 
 
-def wrk_state(port: int, seconds: int = 5) -> float:
-    output = subprocess.run(
-        ["wrk", "-t2", "-c50", f"-d{seconds}s", f"http://127.0.0.1:{port}/api/dashboard/state"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    assert rate is not None, output
-    return float(rate.group(1))
-
-
 def cpu_seconds(daemon: Daemon) -> float:
     """User and system CPU the daemon's process has used so far (Linux /proc)."""
     fields = Path(f"/proc/{daemon.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -209,7 +193,7 @@ def bench_state_with_dead_receiver(workdir: str, rounds: int = 6) -> None:
         for round_number in range(rounds):
             shift = round_number % len(order)  # each daemon takes each place in the turn
             for name in order[shift:] + order[:shift]:
-                rates[name].append(wrk_state(daemons[name].port))
+                rates[name].append(requests_per_second(wrk_state(daemons[name].port, 5)))
         spent = time.monotonic() - began
         per_second = {name: (attempts(daemon) - before[name]) / spent for name, daemon in daemons.items()}
         pending = {
