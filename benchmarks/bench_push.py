@@ -231,14 +231,14 @@ def reader_worker(url: str, count: int, control: Connection) -> None:
     asyncio.run(dashboards(url, count, control))
 
 
-def stalled_dashboard(port: int) -> socket.socket:
-    """A WebSocket connection that completes its handshake and never reads again."""
+def stalled_dashboard(port: int, query: str = "?previews=inline") -> socket.socket:
+    """A WebSocket connection to C{/ws}C{query} that completes its handshake and never reads again."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, STALLED_RCVBUF)
     sock.connect(("127.0.0.1", port))
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall(
-        f"GET /ws?previews=inline HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"GET /ws{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
     )
     response = b""

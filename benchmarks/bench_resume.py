@@ -2,7 +2,7 @@
 Resuming dashboards that never read: ``twistd voyager-proxy`` fed by
 ``feeder.py`` (see ``bench_push.py``), a full replay buffer, then 300 raw
 sockets (4 KB receive buffer) that open ``/ws?since=&epoch=`` far back and
-never read a byte, then ControlData streamed on until their sockets are
+never read past the handshake's answer, then ControlData streamed on until their sockets are
 full (the kernel first takes some 4 MB each). Targets: the proxy's RSS grows
 by less than 40 MB, and every one of them is closed as slow within
 ``websocket.slow_client_timeout`` (30 s) plus 10 s of the stream's end.
@@ -12,9 +12,7 @@ Run with ``make bench`` (or ``.venv/bin/python benchmarks/bench_resume.py``).
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import socket
 import sys
 import time
@@ -23,25 +21,12 @@ from pathlib import Path
 from websockets.sync.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_push import STALLED_RCVBUF, Feeder, Proxy, raise_fd_limit  # noqa: E402
+from bench_push import Feeder, Proxy, raise_fd_limit, stalled_dashboard  # noqa: E402
 
 RESUMERS = 300
 REPLAYED = 500  # messages each resumer missed (websocket.replay_size keeps 2000)
 LIVE = 8000  # ControlData streamed once they are open (400 Hz, 20 s): more than the kernel takes
 DEADLINE = 30.0 + 10.0
-
-
-def open_silently(port: int, query: str) -> socket.socket:
-    """A WebSocket handshake on a socket that will never be read."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, STALLED_RCVBUF)
-    sock.connect(("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
-        f"GET /ws{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-    )
-    return sock
 
 
 def clients(proxy: Proxy) -> float:
@@ -61,8 +46,8 @@ def main() -> None:
         time.sleep(2)
         query = f"?since={start['seq']}&epoch={start['epoch']}"
         rss_before = proxy.memory("VmRSS")
-        sockets = [open_silently(proxy.port, query) for _ in range(RESUMERS)]
         opened = time.monotonic()
+        sockets = [stalled_dashboard(proxy.port, query) for _ in range(RESUMERS)]
         while clients(proxy) < RESUMERS and time.monotonic() - opened < 60:
             time.sleep(0.5)
         connected, took_to_open = clients(proxy), time.monotonic() - opened

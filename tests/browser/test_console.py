@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from playwright.sync_api import Dialog, expect
+from playwright.sync_api import Dialog, Locator, Page, expect
 
 from tests.browser.conftest import DESKTOP, PHONE, READY_WITHIN, Watched, screenshot
 from tests.support.daemon import ROOT, Daemon
@@ -15,6 +15,13 @@ WAIT = "#/components/parameters/Wait"
 
 def ready(console: Watched) -> None:
     expect(console.page.locator("#session-state")).to_have_text("ready", timeout=READY_WITHIN)
+
+
+def opened_form(page: Page, operation: str) -> Locator:
+    """The console's form for C{operation} (e.g. C{POST /api/camera/shot}), opened."""
+    form = page.locator(f'details[data-operation="{operation}"]')
+    form.locator("summary").click()
+    return form
 
 
 def test_root_opens_the_console_ready_and_live(console: Watched) -> None:
@@ -68,8 +75,7 @@ def test_park_asks_to_confirm_and_the_ledger_entry_reaches_ok(console: Watched) 
         dialog.accept() if next(answers) else dialog.dismiss()
 
     page.on("dialog", answer)
-    park = page.locator('details[data-operation="POST /api/telescope/park"]')
-    park.locator("summary").click()
+    park = opened_form(page, "POST /api/telescope/park")
     park.get_by_role("button", name="Park…").click()
     page.wait_for_timeout(300)
     expect(page.locator("#ledger")).to_have_text("Nothing sent yet.")
@@ -88,8 +94,7 @@ def test_a_one_second_shot_shows_progress_then_the_preview(console: Watched) -> 
     console.open()
     ready(console)
     page = console.page
-    shot = page.locator('details[data-operation="POST /api/camera/shot"]')
-    shot.locator("summary").click()
+    shot = opened_form(page, "POST /api/camera/shot")
     shot.locator('input[name="exposure"]').fill("1")
     shot.get_by_role("button", name="Send").click()
     expect(page.locator("#shot-progress")).to_have_attribute("data-seen", "true")
@@ -151,7 +156,7 @@ def test_phone_width_has_no_horizontal_scroll(console: Watched) -> None:
     page.wait_for_timeout(200)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], width
-    page.locator('details[data-operation="POST /api/camera/shot"] summary').click()
+    opened_form(page, "POST /api/camera/shot")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "console-phone")
@@ -203,8 +208,7 @@ def test_a_refused_command_shows_its_typed_error(console: Watched) -> None:
     console.open()
     ready(console)
     page = console.page
-    goto = page.locator('details[data-operation="POST /api/telescope/goto"]')
-    goto.locator("summary").click()
+    goto = opened_form(page, "POST /api/telescope/goto")
     goto.locator('input[name="ra"]').fill("abc")
     goto.locator('input[name="dec"]').fill("-5.4")
     goto.get_by_role("button", name="Send").click()

@@ -37,13 +37,6 @@ def console(browser: Browser, stalling: Daemon) -> Iterator[Watched]:
     yield from watch(browser, stalling)
 
 
-def wait_ready(daemon: Daemon, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while daemon.get("/health/ready")[0] != 200:
-        assert time.monotonic() < deadline, "the daemon's Voyager session did not come back"
-        time.sleep(0.2)
-
-
 def test_a_stalled_simulator_shows_the_banner_then_the_console_resumes(console: Watched, stalling: Daemon) -> None:
     """SIGUSR1 stalls Voyager: red banner within 16 s; the console's link is cut meanwhile; restored, it resumes."""
     page = console.page
@@ -75,7 +68,7 @@ def test_a_stalled_simulator_shows_the_banner_then_the_console_resumes(console: 
     links[-1].close()
     expect(banner).to_contain_text("lost its connection to the daemon")
     stalling.process.send_signal(signal.SIGUSR2)
-    wait_ready(stalling, 20)
+    stalling.wait_ready(20)
     page.wait_for_timeout(2500)  # telemetry flows meanwhile, into the replay buffer
     refusing[0] = False
 

@@ -20,13 +20,15 @@ from typing import Any
 
 import pytest
 
-from tests.support.daemon import Daemon
+from tests.support.daemon import Daemon, until
 from tests.support.php_receiver import PhpReceiver
 from voyager_proxy.webhooks.signing import new_secret, secret_key, sign
 
 pytestmark = pytest.mark.skipif(shutil.which("php") is None, reason="php-cli is not installed (.ci/run installs it)")
 
 QUICK = "0.5s,0.5s,0.5s,0.5s,0.5s,0.5s,0.5s,0.5s"  # the schedule's steps, short enough for a test
+
+WAIT = 20.0  # seconds for a delivery to happen on a busy CI machine
 
 
 def call(daemon: Daemon, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
@@ -38,17 +40,6 @@ def call(daemon: Daemon, method: str, path: str, body: dict[str, Any] | None = N
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-def eventually(check: Callable[[], Any], what: str, seconds: float = 20.0) -> Any:
-    """Poll C{check} until it returns something true; its value."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"gave up after {seconds:g} s waiting for {what}")
 
 
 def delivery(daemon: Daemon, message_id: str) -> dict[str, Any]:
@@ -96,9 +87,10 @@ def test_image_and_command_events_arrive_signed_and_verified(
     daemon = started(receiver, receiver.secrets[0])
     status, shot = call(daemon, "POST", "/api/camera/shot", {"exposure": 0.5})
     assert status == 200, shot
-    handled = eventually(
+    handled = until(
         lambda: {e["type"]: e for e in receiver.handled()} if len(receiver.handled()) >= 5 else None,
         "the shot's events",
+        seconds=WAIT,
     )
     assert {"image.ready", "fit.ready", "command.completed", "shot.completed"} <= set(handled)
     image = handled["image.ready"]["data"]
@@ -146,15 +138,19 @@ def test_receiver_down_for_three_attempts_then_up_gets_each_event_once(
     status, queued = call(daemon, "POST", "/api/webhooks/test")
     assert status == 202, queued
     message_id = queued["delivery"]["id"]
-    eventually(lambda: delivery(daemon, message_id)["attempts"] >= 3, "three failed attempts")
+    until(lambda: delivery(daemon, message_id)["attempts"] >= 3, "three failed attempts", seconds=WAIT)
     failed = delivery(daemon, message_id)
     assert failed["status"] == "pending" and failed["lastStatus"] is None and failed["lastOutcome"] == "retry"
     receiver.start()
-    done = eventually(lambda: (d := delivery(daemon, message_id))["status"] == "delivered" and d, "the delivery")
+    done = until(
+        lambda: (d := delivery(daemon, message_id))["status"] == "delivered" and d, "the delivery", seconds=WAIT
+    )
     assert done["attempts"] in (4, 5) and done["lastStatus"] == 200
     status, retried = call(daemon, "POST", f"/api/webhooks/deliveries/{message_id}/retry")
     assert status == 200, retried
-    eventually(lambda: delivery(daemon, message_id)["attempts"] == 1, "the repeated delivery")  # a fresh schedule
+    until(
+        lambda: delivery(daemon, message_id)["attempts"] == 1, "the repeated delivery", seconds=WAIT
+    )  # a fresh schedule
     assert [event["id"] for event in receiver.handled()] == [message_id]
 
 
@@ -172,7 +168,7 @@ def test_kill_9_with_50_pending_then_restart_delivers_all_50(
     daemon.kill()  # SIGKILL: nothing runs at exit
     receiver.start()
     again = started(receiver, receiver.secrets[0], events="webhook.test", retry_schedule="2s,2s,2s,2s,2s,2s")
-    eventually(lambda: len(receiver.handled()) >= 50, "50 deliveries after the restart", seconds=40)
+    until(lambda: len(receiver.handled()) >= 50, "50 deliveries after the restart", seconds=40)
     handled = [event["id"] for event in receiver.handled()]
     assert sorted(handled) == sorted(ids)
     status, listed = call(again, "GET", "/api/webhooks/deliveries?status=delivered&limit=100")
@@ -187,8 +183,10 @@ def test_410_disables_the_endpoint_until_the_operator_enables_it(
     (receiver.state / "unsubscribed").touch()
     daemon = started(receiver, receiver.secrets[0], events="webhook.test")
     first = call(daemon, "POST", "/api/webhooks/test")[1]["delivery"]["id"]
-    health = eventually(
-        lambda: (h := call(daemon, "GET", "/health")[1])["webhooks"]["state"] == "disabled" and h, "the 410"
+    health = until(
+        lambda: (h := call(daemon, "GET", "/health")[1])["webhooks"]["state"] == "disabled" and h,
+        "the 410",
+        seconds=WAIT,
     )
     assert "410" in health["webhooks"]["disabledReason"] and health["status"] == "ok"  # readiness unaffected
     assert call(daemon, "GET", "/health/ready")[0] == 200
@@ -198,7 +196,7 @@ def test_410_disables_the_endpoint_until_the_operator_enables_it(
     (receiver.state / "unsubscribed").unlink()
     status, enabled = call(daemon, "POST", "/api/webhooks/enable")
     assert status == 200 and enabled["webhooks"]["state"] == "enabled"
-    eventually(lambda: len(receiver.handled()) == 2, "both deliveries")
+    until(lambda: len(receiver.handled()) == 2, "both deliveries", seconds=WAIT)
     # Sent together once enabled (webhooks.concurrency 4): either may land first.
     assert sorted(event["id"] for event in receiver.handled()) == sorted([first, second])
     metrics = urllib.request.urlopen(f"http://127.0.0.1:{daemon.port}/metrics", timeout=10).read().decode()
@@ -215,10 +213,10 @@ def test_rotation_signs_with_both_secrets_and_either_verifies(
     for secrets in ((old,), (new,)):
         receiver.start(*secrets)
         message_id = call(daemon, "POST", "/api/webhooks/test")[1]["delivery"]["id"]
-        eventually(lambda: delivery(daemon, message_id)["status"] == "delivered", f"delivery to {secrets}")
+        until(lambda: delivery(daemon, message_id)["status"] == "delivered", f"delivery to {secrets}", seconds=WAIT)
         receiver.stop()
     receiver.start(new_secret())  # a receiver with neither: refused (401), retried and marked
     message_id = call(daemon, "POST", "/api/webhooks/test")[1]["delivery"]["id"]
-    refused = eventually(lambda: (d := delivery(daemon, message_id))["attempts"] >= 1 and d, "the refusal")
+    refused = until(lambda: (d := delivery(daemon, message_id))["attempts"] >= 1 and d, "the refusal", seconds=WAIT)
     assert (refused["lastStatus"], refused["lastOutcome"], refused["status"]) == (401, "rejected", "pending")
     assert len(receiver.handled()) == 2
