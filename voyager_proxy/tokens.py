@@ -11,20 +11,16 @@ C{websocket.jwt_secret} or, when none is set, a secret drawn per process.
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 import attrs
 import jwt
 
 from .auth import ROLES, ApiKey
 from .keys import KeyRefused
+from .numbers import whole_number
 
 ISSUER = "voyager-proxy"
 LIFETIME = 3600  # seconds: at most an hour
-
-
-def _whole_seconds(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @attrs.frozen
@@ -66,7 +62,11 @@ class TokenIssuer:
         except jwt.InvalidTokenError as problem:
             return KeyRefused(401, f"the token is not valid: {problem}")
         issued_at, expires, methods = claims["iat"], claims["exp"], claims.get("methods")
-        if not (_whole_seconds(issued_at) and _whole_seconds(expires)) or not 0 < expires - issued_at <= self.lifetime:
+        if (
+            whole_number(issued_at) is None
+            or whole_number(expires) is None
+            or not 0 < expires - issued_at <= self.lifetime
+        ):
             return KeyRefused(401, "the token's iat and exp must be whole seconds at most an hour apart")
         if now >= expires:
             return KeyRefused(401, "the token has expired")

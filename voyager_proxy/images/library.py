@@ -11,7 +11,6 @@ webhooks and any later broadcaster carry too, never the bytes.
 from __future__ import annotations
 
 import binascii
-import ntpath
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -22,7 +21,7 @@ from twisted.logger import Logger
 
 from ..numbers import finite_number, whole_number
 from ..voyager.bus import EventBus, Subscription
-from ..voyager.events import VoyagerEvent
+from ..voyager.events import VoyagerEvent, file_name
 from .store import ImageInfo, ImageStore, StoredImage, image_id
 
 
@@ -63,7 +62,7 @@ def voyager_metadata(info: ImageInfo) -> dict[str, Any]:
     """C{info} in the shape of a C{NewJPGReady}'s parsed part (C{GET /api/camera/preview}'s C{metadata})."""
     return {
         "path": info.file,
-        "fileName": None if info.file is None else ntpath.basename(info.file),
+        "fileName": file_name(info.file),
         "target": info.target,
         "time": info.time,
         "exposure": info.exposure,

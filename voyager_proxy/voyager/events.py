@@ -58,7 +58,8 @@ def _loose_flag(value: Any) -> bool | None:
     return _flag(value)
 
 
-def _file_name(path: Any) -> str | None:
+def file_name(path: Any) -> str | None:
+    """The file part of a Windows path Voyager names, or None."""
     return ntpath.basename(path) if isinstance(path, str) else None
 
 
@@ -226,7 +227,7 @@ def _new_fit(f: Fields) -> Parsed:
     frame_type = f.get("Type")
     return {
         "path": _text(f.get("File")),
-        "fileName": _file_name(f.get("File")),
+        "fileName": file_name(f.get("File")),
         "type": finite_number(frame_type),
         "typeName": name_of(FRAME_TYPE, frame_type),
         "voyType": _text(f.get("VoyType")),
@@ -249,7 +250,7 @@ def _new_jpg(f: Fields) -> Parsed:
         moment = _epoch(f.get("TimeInfo"))
     return {
         "path": _text(f.get("File")),
-        "fileName": _file_name(f.get("File")),
+        "fileName": file_name(f.get("File")),
         "target": _text(f.get("SequenceTarget")),
         "time": moment,
         "exposure": finite_number(f.get("Expo")),

@@ -194,9 +194,10 @@ class Outbox:
 
         def written(result: object) -> None:
             self._writing = None
+            if isinstance(result, Failure):
+                self._log.failure("webhook outbox write failed", result)  # once for the whole batch
             for _, waiter in batch:
                 if isinstance(result, Failure):
-                    self._log.failure("webhook outbox write failed", result)
                     waiter.errback(result)
                 else:
                     waiter.callback(None)

@@ -7,7 +7,6 @@ webhooks.concurrency at once, each on its own schedule.
 from __future__ import annotations
 
 import datetime
-import json
 import random
 import urllib.parse
 import uuid
@@ -21,6 +20,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
+from .. import client_json
 from ..config import WebhookSettings
 from .catalogue import selected
 from .outbox import Outbox
@@ -164,7 +164,7 @@ class Webhooks(Service):
             return succeed(None)
         now = self._clock.seconds()
         body = {"type": event_type, "timestamp": iso_time(occurred_at or now), "data": data}
-        encoded = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
+        encoded = client_json.dumps(body)  # never NaN, which PHP's json_decode cannot read
         message = Message(f"msg_{uuid.uuid4().hex}", event_type, encoded, now, next_attempt_at=now)
         return self._outbox.add(message).addCallback(lambda _: self._committed(message))
 
@@ -199,8 +199,9 @@ class Webhooks(Service):
         def again(message: Message | None) -> Deferred[Message | None]:
             if message is None:
                 return succeed(None)
-            if self._outbox.pending(message.id) is not None:  # retried twice at once
-                return succeed(self._outbox.pending(message.id))
+            already = self._outbox.pending(message.id)
+            if already is not None:  # retried twice at once
+                return succeed(already)
             message.status, message.attempts, message.finished_at = Status.PENDING, 0, None
             message.next_attempt_at = self._clock.seconds()
             return self._outbox.add(message).addCallback(lambda _: self._committed(message))

@@ -47,10 +47,9 @@ export class Events {
     if (this.paused || !message || !message.event) return;
     const seq = message.seq ?? message.data?.seq ?? "·";
     const button = element("button", `${seq}  ${new Date().toLocaleTimeString()}  ${message.event}`, { type: "button" });
-    const text = JSON.stringify(message, (key, value) => (key === "Base64Data" ? `<${value.length} base64 characters>` : value), 2);
-    button.addEventListener("click", () => {
+    button.addEventListener("click", () => {  // the text is made when asked for, not for every message
       this.raw.hidden = false;
-      this.raw.textContent = text;
+      this.raw.textContent = JSON.stringify(message, (key, value) => (key === "Base64Data" ? `<${value.length} base64 characters>` : value), 2);
     });
     const item = element("li");
     item.dataset.event = message.event;
